@@ -1,0 +1,89 @@
+"""fsregistry: a self-contained, file-system model registry.
+
+>>> from fsregistry import CustomModelRegistry, ModelPredictor
+>>> registry = CustomModelRegistry("/data/registry")        # doctest: +SKIP
+
+Importing the package imports no machine-learning framework; each is imported only when a
+model of its flavor is saved or loaded.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .base import BaseModelRegistry
+from .environment import EnvironmentMismatchWarning
+from .errors import (
+    BundleError,
+    CorruptRegistryError,
+    FlavorError,
+    FormatVersionError,
+    ImportConflictError,
+    IntegrityError,
+    InvalidIdentifierError,
+    InvalidMetadataError,
+    InvalidNameError,
+    InvalidStageError,
+    LockTimeoutError,
+    MissingDependencyError,
+    ModelExistsError,
+    ModelNotFoundError,
+    PickleRefusedError,
+    PredictorError,
+    ProtectedVersionError,
+    RegistryError,
+    SchemaError,
+    VersionNotFoundError,
+)
+from .flavors import register_flavor, unregister_flavor
+from .identifiers import ModelRef, parse_identifier
+from .registry import CustomModelRegistry
+from .signature import ColumnSpec, Signature, infer_signature
+
+if TYPE_CHECKING:
+    from .predictor import ModelPredictor
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BaseModelRegistry",
+    "BundleError",
+    "ColumnSpec",
+    "CorruptRegistryError",
+    "CustomModelRegistry",
+    "EnvironmentMismatchWarning",
+    "FlavorError",
+    "FormatVersionError",
+    "ImportConflictError",
+    "IntegrityError",
+    "InvalidIdentifierError",
+    "InvalidMetadataError",
+    "InvalidNameError",
+    "InvalidStageError",
+    "LockTimeoutError",
+    "MissingDependencyError",
+    "ModelExistsError",
+    "ModelNotFoundError",
+    "ModelPredictor",
+    "ModelRef",
+    "PickleRefusedError",
+    "PredictorError",
+    "ProtectedVersionError",
+    "RegistryError",
+    "SchemaError",
+    "Signature",
+    "VersionNotFoundError",
+    "infer_signature",
+    "parse_identifier",
+    "register_flavor",
+    "unregister_flavor",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # The predictor is imported on first use so that `import fsregistry` stays light.
+    if name == "ModelPredictor":
+        from .predictor import ModelPredictor
+
+        return ModelPredictor
+    raise AttributeError(f"module 'fsregistry' has no attribute {name!r}")

@@ -1,0 +1,175 @@
+"""Reading and maintaining a model's index from its versions' ``meta.json``.
+
+Readers call :meth:`Catalog.refs` and :meth:`Catalog.versions`; they take no lock and,
+when the index is missing or unreadable, rebuild the answer in memory from the version
+folders (the index is only a cache).  Writers, holding the lock, call
+:meth:`Catalog.writer_refs` (which also indexes versions whose publish was interrupted
+after the rename) and :meth:`Catalog.record` to write changed entries, chunks first and
+refs last.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from . import records
+from .errors import CorruptRegistryError
+from .storage import files
+from .storage import index as idx
+from .storage.layout import Layout, chunk_of
+
+log = logging.getLogger("fsregistry")
+
+
+def derive_refs(name: str, entries: dict[int, dict[str, Any]], floor: int = 0) -> idx.Refs:
+    """Refs implied by version summaries.  Where several versions claim one exclusive
+    stage or one alias (a crash between two ``meta.json`` writes), the latest claim wins."""
+    refs = idx.Refs(name=name, last_version=max([floor, *entries]), latest=max(entries) if entries else None)
+    refs.count = len(entries)
+    stage_claims: dict[str, tuple[str, int]] = {}
+    alias_claims: dict[str, tuple[str, int]] = {}
+    for version, entry in entries.items():
+        stage = entry.get("stage")
+        if stage in ("Staging", "Production"):
+            claim = (str(entry.get("stage_changed_at", "")), version)
+            stage_claims[stage] = max(stage_claims.get(stage, claim), claim)
+        for alias, at in (entry.get("aliases") or {}).items():
+            claim = (str(at), version)
+            alias_claims[alias] = max(alias_claims.get(alias, claim), claim)
+    refs.stages = {stage: version for stage, (_, version) in stage_claims.items()}
+    refs.aliases = {alias: version for alias, (_, version) in alias_claims.items()}
+    return refs
+
+
+class Catalog:
+    """The index of every model under one root."""
+
+    def __init__(self, layout: Layout) -> None:
+        self.layout = layout
+
+    # -- model record ---------------------------------------------------------------------
+    def model_record(self, name: str) -> dict[str, Any] | None:
+        """``model.json`` of ``name`` (None when the model was never created)."""
+        data = files.read_json_or_none(self.layout.model_file(name))
+        return data if isinstance(data, dict) else None
+
+    def write_model_record(self, name: str, record: dict[str, Any]) -> None:
+        files.write_json_atomic(self.layout.model_file(name), record)
+
+    def max_deleted(self, name: str) -> int:
+        record = self.model_record(name) or {}
+        return int(record.get("max_deleted_version") or 0)
+
+    # -- rebuilding from the truth --------------------------------------------------------
+    def scan(self, name: str) -> tuple[dict[int, dict[str, Any]], list[tuple[int, str]]]:
+        """Summaries of every readable version folder, and ``(version, error)`` for the rest."""
+        entries: dict[int, dict[str, Any]] = {}
+        broken: list[tuple[int, str]] = []
+        for version in self.layout.version_numbers(name):
+            try:
+                entries[version] = records.summary(records.read_meta(self.layout, name, version))
+            except (FileNotFoundError, CorruptRegistryError, KeyError, TypeError) as exc:
+                broken.append((version, str(exc) or type(exc).__name__))
+        return entries, broken
+
+    def rebuild(self, name: str) -> tuple[idx.Refs, dict[int, dict[str, Any]]]:
+        """Refs and summaries computed from the version folders (no writes)."""
+        entries, broken = self.scan(name)
+        floor = max([self.max_deleted(name), *(v for v, _ in broken)])
+        return derive_refs(name, entries, floor), entries
+
+    # -- readers --------------------------------------------------------------------------
+    def refs(self, name: str) -> idx.Refs:
+        """Current refs; rebuilt in memory when ``index.json`` is missing or unreadable."""
+        refs = idx.read_refs(self.layout, name)
+        if refs is None:
+            log.warning("index of model %r is missing or unreadable; using the version folders (run check)", name)
+            refs, _ = self.rebuild(name)
+        return refs
+
+    def versions(self, name: str, refs: idx.Refs | None = None) -> dict[int, dict[str, Any]]:
+        """Summaries of every version of ``name``, from the chunks or, if stale, the folders."""
+        refs = refs or self.refs(name)
+        entries = idx.read_all_versions(self.layout, name, refs.last_version)
+        if entries is None or len(entries) != refs.count:
+            log.warning("versions index of model %r is stale; using the version folders (run check)", name)
+            _, entries = self.rebuild(name)
+        return entries
+
+    # -- writers (caller holds the lock) --------------------------------------------------
+    def writer_refs(self, name: str) -> idx.Refs:
+        """Refs for a writer: rebuilt and written back if lost, with versions published
+        after the last index update (a crash between rename and index) indexed now."""
+        refs = idx.read_refs(self.layout, name)
+        if refs is None:
+            refs, entries = self.rebuild(name)
+            for chunk in idx.chunks_for(refs.last_version):
+                idx.write_chunk(self.layout, name, chunk, {v: e for v, e in entries.items() if chunk_of(v) == chunk})
+            idx.write_refs(self.layout, refs)
+            return refs
+        orphans: list[dict[str, Any]] = []
+        version = refs.last_version + 1
+        while files.exists(self.layout.version_dir(name, version)):
+            try:
+                orphans.append(records.read_meta(self.layout, name, version))
+            except (FileNotFoundError, CorruptRegistryError):
+                log.warning("version folder %s/%d is unreadable; skipping its number", name, version)
+            refs.last_version = version
+            version += 1
+        if orphans:
+            log.warning("indexing %d version(s) of %r whose publish was interrupted", len(orphans), name)
+            self.record(name, orphans, refs)
+        return refs
+
+    def record(self, name: str, metas: list[dict[str, Any]], refs: idx.Refs) -> None:
+        """Write the index entries of changed versions (in order), then the refs."""
+        by_chunk: dict[int, list[dict[str, Any]]] = {}
+        for meta in metas:
+            by_chunk.setdefault(chunk_of(meta["version"]), []).append(meta)
+        new: set[int] = set()
+        for chunk, group in sorted(by_chunk.items()):
+            entries = idx.read_chunk(self.layout, name, chunk) or {}
+            for meta in group:
+                if meta["version"] not in entries:
+                    new.add(meta["version"])
+                entries[meta["version"]] = records.summary(meta)
+            idx.write_chunk(self.layout, name, chunk, entries)
+        for meta in metas:
+            _apply(refs, meta, is_new=meta["version"] in new)
+            new.discard(meta["version"])
+        idx.write_refs(self.layout, refs)
+
+    def forget(self, name: str, versions: list[int], refs: idx.Refs) -> None:
+        """Drop deleted versions from the index."""
+        by_chunk: dict[int, list[int]] = {}
+        for version in versions:
+            by_chunk.setdefault(chunk_of(version), []).append(version)
+        for chunk, group in by_chunk.items():
+            entries = idx.read_chunk(self.layout, name, chunk) or {}
+            for version in group:
+                entries.pop(version, None)
+            idx.write_chunk(self.layout, name, chunk, entries)
+        gone = set(versions)
+        refs.count = max(0, refs.count - len(gone))
+        refs.stages = {s: v for s, v in refs.stages.items() if v not in gone}
+        refs.aliases = {a: v for a, v in refs.aliases.items() if v not in gone}
+        if refs.latest in gone:
+            remaining = [v for v in self.layout.version_numbers(name) if v not in gone]
+            refs.latest = max(remaining) if remaining else None
+        idx.write_refs(self.layout, refs)
+
+
+def _apply(refs: idx.Refs, meta: dict[str, Any], *, is_new: bool) -> None:
+    """Fold one version's current state into the refs."""
+    version = meta["version"]
+    if is_new:
+        refs.count += 1
+        refs.latest = max(refs.latest or 0, version)
+        refs.last_version = max(refs.last_version, version)
+    refs.stages = {s: v for s, v in refs.stages.items() if v != version}
+    if meta.get("stage") in ("Staging", "Production"):
+        refs.stages[meta["stage"]] = version
+    refs.aliases = {a: v for a, v in refs.aliases.items() if v != version}
+    for alias in meta.get("aliases") or {}:
+        refs.aliases[alias] = version

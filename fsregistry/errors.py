@@ -1,0 +1,119 @@
+"""The one place where fsregistry's exceptions live.
+
+Every error the library raises on purpose derives from :class:`RegistryError`, and also
+from the builtin a caller would naturally catch (``LookupError`` for "not found",
+``TimeoutError`` for a lock timeout, ``ValueError`` for bad input).  Each carries the
+context it is about (model name, version, path) as attributes, and pickles, so that it
+survives being sent across processes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class RegistryError(Exception):
+    """Root of every error fsregistry raises on purpose."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        name: str | None = None,
+        version: int | None = None,
+        path: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.name = name
+        self.version = version
+        self.path = path
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keyword-only context would be lost by the default exception pickling.
+        return (_rebuild, (type(self), self.message, self.name, self.version, self.path))
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _rebuild(
+    cls: type[RegistryError], message: str, name: str | None, version: int | None, path: str | None
+) -> RegistryError:
+    return cls(message, name=name, version=version, path=path)
+
+
+class InvalidNameError(RegistryError, ValueError):
+    """A model name, alias, stage or tag key that may not be used (checked before any I/O)."""
+
+
+class InvalidIdentifierError(RegistryError, ValueError):
+    """A model identifier that is not one of the accepted forms."""
+
+
+class InvalidStageError(InvalidNameError):
+    """A stage name that is not None/Development, Staging, Production or Archived."""
+
+
+class ModelNotFoundError(RegistryError, LookupError):
+    """No model, version, stage holder, alias or run matches what was asked for."""
+
+
+class VersionNotFoundError(ModelNotFoundError):
+    """The model exists but the requested version, stage or alias resolves to nothing."""
+
+
+class ModelExistsError(RegistryError, ValueError):
+    """A name clashes with an existing model (e.g. it differs from one only by case)."""
+
+
+class LockTimeoutError(RegistryError, TimeoutError):
+    """The registry's write lock could not be acquired in time."""
+
+
+class IntegrityError(RegistryError):
+    """A stored file does not match the SHA-256 recorded for it in ``meta.json``."""
+
+
+class CorruptRegistryError(RegistryError):
+    """A registry file (marker, index, meta.json) is unreadable or malformed."""
+
+
+class FormatVersionError(RegistryError):
+    """A file was written by a newer on-disk format than this fsregistry can read."""
+
+
+class PickleRefusedError(RegistryError, PermissionError):
+    """Loading would unpickle data, and this registry was opened with pickle refused."""
+
+
+class FlavorError(RegistryError):
+    """A model cannot be saved or loaded by any (or by its recorded) flavor."""
+
+
+class MissingDependencyError(FlavorError, ImportError):
+    """A framework needed to load a model is not installed; the message names the extra."""
+
+
+class SchemaError(RegistryError, ValueError):
+    """Input data does not fit the model's signature (missing columns, unsafe dtypes...)."""
+
+
+class PredictorError(RegistryError, ValueError):
+    """The predictor cannot serve the request (no model loaded, empty input, ...)."""
+
+
+class BundleError(RegistryError, ValueError):
+    """An export bundle is malformed, hostile, truncated or fails verification."""
+
+
+class ImportConflictError(BundleError):
+    """An imported version clashes with a different version already in the registry."""
+
+
+class ProtectedVersionError(RegistryError, ValueError):
+    """A retention rule or delete would remove a version that must be kept."""
+
+
+class InvalidMetadataError(RegistryError, ValueError):
+    """Metadata, tags or an input example that cannot be stored as JSON."""

@@ -1,0 +1,171 @@
+"""Small helpers shared by the framework flavors.
+
+Nothing here imports a framework at module level: :func:`require` does it, on demand, and
+turns a missing one into a :class:`~fsregistry.errors.MissingDependencyError` that names
+the pip extra to install.  The JSON helpers let a flavor keep a wrapper's parameters and
+fitted attributes in ``SavedModel.options`` (that is, in ``meta.json``) instead of
+pickling them, and check at save time that what it kept comes back exactly.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+from collections.abc import Iterable, Mapping
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from ..errors import FlavorError, MissingDependencyError
+
+#: top-level module -> pip extra of fsregistry that installs it
+EXTRAS = {"sklearn": "sklearn", "xgboost": "xgboost", "lightgbm": "lightgbm", "catboost": "catboost", "torch": "torch"}
+
+#: stands for "this value has no faithful JSON form"
+UNSUPPORTED = object()
+
+
+def install_hint(module: str) -> str:
+    """The command that installs ``module``: the fsregistry extra when there is one."""
+    top = module.split(".")[0]
+    extra = EXTRAS.get(top)
+    return f'pip install "fsregistry[{extra}]"' if extra else f"pip install {top}"
+
+
+def require(module: str, what: str = "this model") -> ModuleType:
+    """Import ``module`` or raise :class:`MissingDependencyError` saying how to install it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise MissingDependencyError(
+            f"{what} needs {module.split('.')[0]}, which cannot be imported ({exc}); {install_hint(module)}"
+        ) from exc
+
+
+def missing_module_error(exc: ModuleNotFoundError, what: str) -> MissingDependencyError:
+    """Turn a ``ModuleNotFoundError`` raised while unpickling into an error naming the extra."""
+    module = exc.name or "a module"
+    return MissingDependencyError(f"{what} needs {module}, which is not installed; {install_hint(module)}")
+
+
+def reject_unknown(kwargs: Mapping[str, Any], flavor: str, allowed: Iterable[str] = ()) -> None:
+    """Refuse save options this flavor does not understand (a typo must not pass silently)."""
+    unknown = sorted(set(kwargs) - set(allowed))
+    if unknown:
+        known = ", ".join(sorted(allowed)) or "none"
+        raise FlavorError(f"the {flavor} flavor does not accept {', '.join(unknown)} (its options: {known})")
+
+
+def resolve_class(path: str, base: type, flavor: str) -> type:
+    """The class named by type path ``path`` (``module.Qual.Name``); it must subclass ``base``.
+
+    Only classes of the flavor's own kind are accepted, so a tampered ``meta.json`` cannot
+    make a load import and instantiate an arbitrary class.
+    """
+    parts = path.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        try:
+            obj: Any = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        try:
+            for attr in parts[cut:]:
+                obj = getattr(obj, attr)
+        except AttributeError:
+            break
+        if isinstance(obj, type) and issubclass(obj, base):
+            return obj
+        break
+    raise FlavorError(f"the {flavor} flavor cannot rebuild class {path}: it is not importable here "
+                      f"or is not a {base.__module__}.{base.__qualname__}")
+
+
+# -- JSON that round-trips exactly -------------------------------------------------
+
+def to_json(value: Any) -> Any:
+    """``value`` as plain JSON data, or :data:`UNSUPPORTED` when that would not round-trip.
+
+    Non-finite floats become ``{"$float": "nan"}`` so the stored file stays strict JSON;
+    numpy scalars become Python scalars; tuples are not supported (they come back as lists).
+    """
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, (np.generic,)) and not isinstance(value, (np.bool_, np.integer, np.floating)):
+        return UNSUPPORTED
+    if isinstance(value, (np.bool_, np.integer, np.floating)):
+        value = value.item()
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else {"$float": repr(value)}
+    if isinstance(value, list):
+        items = [to_json(v) for v in value]
+        return UNSUPPORTED if any(v is UNSUPPORTED for v in items) else items
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value) and "$float" not in value:
+        encoded = {k: to_json(v) for k, v in value.items()}
+        return UNSUPPORTED if any(v is UNSUPPORTED for v in encoded.values()) else encoded
+    return UNSUPPORTED
+
+
+def from_json(value: Any) -> Any:
+    """Inverse of :func:`to_json`."""
+    if isinstance(value, list):
+        return [from_json(v) for v in value]
+    if isinstance(value, dict):
+        if set(value) == {"$float"}:
+            return float(value["$float"])
+        return {k: from_json(v) for k, v in value.items()}
+    return value
+
+
+def json_params(estimator: Any) -> tuple[dict[str, Any], list[str]]:
+    """An estimator's ``get_params(deep=False)`` as JSON, and the names that could not be kept.
+
+    Dropped parameters are those holding objects (callbacks, custom metrics, random
+    generators...): they matter for training, not for predicting with a fitted model.
+    """
+    kept: dict[str, Any] = {}
+    dropped: list[str] = []
+    for key, value in estimator.get_params(deep=False).items():
+        encoded = to_json(value)
+        if encoded is UNSUPPORTED:
+            dropped.append(key)
+        else:
+            kept[key] = encoded
+    json.dumps(kept, allow_nan=False)  # fails loudly here rather than in the registry
+    return kept, dropped
+
+
+def encode_array(values: Any) -> dict[str, Any] | None:
+    """A 1-D array (class labels) as ``{"dtype", "values"}``, or ``None`` when it would not
+    come back identical (same dtype, same values, same Python types inside object arrays)."""
+    array = np.asarray(values)
+    if array.ndim != 1 or array.dtype.kind not in "biufUO":
+        return None
+    items = to_json(array.tolist())
+    if items is UNSUPPORTED:
+        return None
+    encoded = {"dtype": array.dtype.str, "values": items}
+    return encoded if same_array(decode_array(encoded), array) else None
+
+
+def decode_array(encoded: Mapping[str, Any]) -> np.ndarray:
+    """Inverse of :func:`encode_array`."""
+    values = from_json(encoded["values"])
+    dtype = np.dtype(encoded["dtype"])
+    if dtype.kind == "O":
+        out = np.empty(len(values), dtype=object)
+        out[:] = values
+        return out
+    return np.asarray(values, dtype=dtype)
+
+
+def same_array(a: np.ndarray, b: np.ndarray) -> bool:
+    """Equal dtype, shape and values, and for object arrays equal element types too."""
+    if a.dtype != b.dtype or a.shape != b.shape:
+        return False
+    if a.dtype.kind == "O" and [type(v) for v in a] != [type(v) for v in b]:
+        return False
+    return bool(np.array_equal(a, b))

@@ -1,0 +1,79 @@
+"""The contract every flavor module implements.
+
+A flavor knows how to store one framework's models in that framework's best format and
+how to bring them back.  It never touches the index or the registry layout: it is handed
+a destination path for ``model.bin`` and returns a :class:`SavedModel` describing what it
+wrote; the registry records that description in ``meta.json`` and hands it back on load.
+
+Detection works on *type path strings* (``type(obj).__module__ + "." + qualname`` for
+every class in the MRO), so choosing a flavor never imports a framework.  A flavor's
+module imports its framework only inside ``save`` and ``load``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+
+@dataclass(frozen=True)
+class SavedModel:
+    """What a flavor wrote to ``model.bin``, recorded in ``meta.json`` under ``model``.
+
+    ``format`` names the byte format (``"cloudpickle"``, ``"xgboost-ubjson"``, ...).
+    ``uses_pickle`` says whether loading it runs the pickle machinery (and so must be
+    refused when the registry refuses pickle).  ``model_class`` is the type path of the
+    saved object; ``options`` is flavor-private JSON data needed to load it again.
+    """
+
+    format: str
+    uses_pickle: bool
+    model_class: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """Caller's wishes for a load; flavors ignore what does not apply to them.
+
+    ``device`` is a torch device string (``"cpu"`` by default).  ``model_factory`` builds
+    an empty torch module for ``state_dict`` checkpoints.
+    """
+
+    device: str | None = None
+    model_factory: Any = None
+
+
+@runtime_checkable
+class Flavor(Protocol):
+    """One framework's persistence: detect, save, load, and what to record about it."""
+
+    #: short name stored in ``meta.json`` (``"sklearn"``, ``"xgboost"``, ...)
+    name: str
+    #: pip extra that installs the framework (``pip install fsregistry[<extra>]``)
+    extra: str
+    #: distributions whose versions are recorded at save and compared at load
+    packages: tuple[str, ...]
+
+    def detect(self, type_paths: tuple[str, ...]) -> bool:
+        """True when an object with these MRO type paths belongs to this flavor."""
+        ...
+
+    def save(self, model: Any, path: Path, **kwargs: Any) -> SavedModel:
+        """Write ``model`` to ``path`` (the file ``model.bin``); do not fsync, the caller does."""
+        ...
+
+    def load(self, path: Path, saved: SavedModel, options: LoadOptions) -> Any:
+        """Rebuild the model written by :meth:`save` from ``path``."""
+        ...
+
+
+def type_paths(obj: Any) -> tuple[str, ...]:
+    """``module.qualname`` of every class in ``type(obj).__mro__``, most specific first."""
+    return tuple(f"{cls.__module__}.{cls.__qualname__}" for cls in type(obj).__mro__)
+
+
+def class_path(obj: Any) -> str:
+    """``module.qualname`` of ``type(obj)``."""
+    return type_paths(obj)[0]

@@ -1,0 +1,239 @@
+"""PyTorch flavor: three formats, chosen per save (``torch_format=``), documented in docs/flavors.md.
+
+``torchscript``
+    ``torch.jit.save`` of a ``ScriptModule`` (a plain module is scripted first).  Code and
+    weights in one file, loaded without the model's Python class and without pickle.
+    The default for ``ScriptModule`` objects.
+``state_dict``
+    ``torch.save(model.state_dict())``, loaded with ``weights_only=True`` (tensors only, no
+    code), so it loads in a registry that refuses pickle.  Needs a ``model_factory``: a
+    zero-argument callable returning the empty module.  When that callable is importable
+    (a module-level function or class, not from ``__main__``) its import path is recorded
+    and used on load; otherwise pass ``model_factory=`` to ``load_model``.  The default when
+    ``model_factory`` is given.
+``module``
+    ``torch.save`` of the whole ``nn.Module``, loaded with ``weights_only=False``: pickle,
+    refused when pickle is refused; the module's classes must be importable where it loads.
+    The default otherwise.
+
+Tensors are always written from the CPU (a module on a GPU is copied to the CPU first, the
+caller's module is left untouched), so a model trained on a GPU loads on a CPU-only box.
+Loading maps tensors to ``LoadOptions.device`` (``"cpu"`` by default) and returns the
+module in eval mode.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import types
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ..errors import FlavorError
+from . import _common
+from .base import LoadOptions, SavedModel, class_path
+
+#: ``torch_format`` value -> format string recorded in ``meta.json``
+FORMATS = {"torchscript": "torchscript", "state_dict": "torch-state-dict", "module": "torch-module"}
+_OPTIONS = ("torch_format", "model_factory")
+
+
+class TorchFlavor:
+    """``torch.nn.Module`` (and ``ScriptModule``) as TorchScript, state_dict or whole module."""
+
+    name = "torch"
+    extra = "torch"
+    packages: tuple[str, ...] = ("torch",)
+
+    def detect(self, type_paths: tuple[str, ...]) -> bool:
+        """Any subclass of ``torch.nn.Module``, scripted and traced modules included."""
+        return any(p.startswith("torch.") and p.rsplit(".", 1)[-1] == "Module" for p in type_paths)
+
+    def save(self, model: Any, path: Path, **kwargs: Any) -> SavedModel:
+        """Save in ``torch_format`` (or the default for this model; see the module docs)."""
+        _common.reject_unknown(kwargs, self.name, _OPTIONS)
+        torch = _common.require("torch", "saving a PyTorch model")
+        factory = kwargs.get("model_factory")
+        fmt = _choose_format(torch, model, kwargs.get("torch_format"), factory)
+        options: dict[str, Any] = {"torch_format": fmt, "saved_from_device": _source_device(model)}
+        if fmt == "torchscript":
+            saved_class = _save_script(torch, model, path, options)
+        elif fmt == "state_dict":
+            saved_class = _save_state_dict(torch, model, path, factory, options)
+        else:
+            saved_class = _save_module(torch, model, path)
+        return SavedModel(FORMATS[fmt], uses_pickle=fmt == "module", model_class=saved_class, options=options)
+
+    def load(self, path: Path, saved: SavedModel, options: LoadOptions) -> Any:
+        """Load onto ``options.device`` (default CPU) and switch to eval mode."""
+        torch = _common.require("torch", "loading this PyTorch model")
+        device = options.device or "cpu"
+        fmt = saved.options.get("torch_format")
+        if fmt == "torchscript":
+            model = torch.jit.load(str(path), map_location=device)
+        elif fmt == "state_dict":
+            model = _load_state_dict(torch, path, saved, options, device)
+        elif fmt == "module":
+            model = _load_module(torch, path, device)
+        else:
+            raise FlavorError(f"unknown torch format {fmt!r} in meta.json (known: {', '.join(FORMATS)})")
+        model.eval()
+        return model
+
+
+def _choose_format(torch: Any, model: Any, requested: str | None, factory: Any) -> str:
+    """The caller's ``torch_format``, else TorchScript / state_dict / module (module docs)."""
+    if requested is not None and requested not in FORMATS:
+        raise FlavorError(f"torch_format must be one of {', '.join(FORMATS)}, not {requested!r}")
+    fmt = requested or (
+        "torchscript" if isinstance(model, torch.jit.ScriptModule) else "state_dict" if factory else "module"
+    )
+    if factory is not None and fmt != "state_dict":
+        raise FlavorError(f"model_factory is used only with torch_format='state_dict', not {fmt!r}")
+    if factory is not None and not callable(factory):
+        raise FlavorError(f"model_factory must be a zero-argument callable returning the module, not {factory!r}")
+    return fmt
+
+
+def _source_device(model: Any) -> str:
+    """Device of the module's first parameter or buffer (``"cpu"`` for one with none)."""
+    for tensor in _tensors(model):
+        return str(tensor.device)
+    return "cpu"
+
+
+def _tensors(model: Any) -> Any:
+    yield from model.parameters()
+    yield from model.buffers()
+
+
+def _off_cpu(model: Any) -> bool:
+    """Whether any parameter or buffer lives off the CPU (on a GPU, say)."""
+    return any(t.device.type != "cpu" for t in _tensors(model))
+
+
+def _on_cpu(model: Any) -> Any:
+    """``model`` itself when it is on the CPU, else a CPU copy (the caller's module is not moved)."""
+    return copy.deepcopy(model).to("cpu") if _off_cpu(model) else model
+
+
+# -- torchscript ------------------------------------------------------------------
+
+def _save_script(torch: Any, model: Any, path: Path, options: dict[str, Any]) -> str:
+    model = _on_cpu(model)
+    if not isinstance(model, torch.jit.ScriptModule):
+        options["scripted_from"] = class_path(model)
+        try:
+            model = torch.jit.script(model)
+        except Exception as exc:  # TorchScript raises several unrelated types
+            raise FlavorError(f"cannot script {class_path(model)} for torch_format='torchscript' ({exc}); "
+                              "use torch_format='state_dict' with a model_factory, or 'module'") from exc
+    torch.jit.save(model, str(path))
+    return class_path(model)
+
+
+# -- state_dict -------------------------------------------------------------------
+
+def _save_state_dict(torch: Any, model: Any, path: Path, factory: Any, options: dict[str, Any]) -> str:
+    torch.save(_cpu_state_dict(model), path)
+    options["factory"] = import_path(factory) if factory is not None else None
+    return class_path(model)
+
+
+def _cpu_state_dict(model: Any) -> Any:
+    """``model.state_dict()`` with every tensor on the CPU, version metadata kept."""
+    state = model.state_dict()
+    if not _off_cpu(model):
+        return state
+    moved: OrderedDict[str, Any] = OrderedDict((k, v.to("cpu") if hasattr(v, "to") else v) for k, v in state.items())
+    metadata = getattr(state, "_metadata", None)
+    if metadata is not None:
+        moved._metadata = metadata  # type: ignore[attr-defined]
+    return moved
+
+
+def import_path(factory: Any) -> str | None:
+    """``"module:qualname"`` when ``factory`` can be imported back by that name, else ``None``."""
+    module = getattr(factory, "__module__", None)
+    qualname = getattr(factory, "__qualname__", None)
+    if not module or not qualname or module == "__main__" or "<" in qualname:
+        return None
+    try:
+        found = _lookup(module, qualname)
+    except (ImportError, AttributeError):
+        return None
+    return f"{module}:{qualname}" if found is factory or found == factory else None
+
+
+def _lookup(module: str, qualname: str) -> Any:
+    obj: Any = importlib.import_module(module)
+    for attr in qualname.split("."):
+        obj = getattr(obj, attr)
+    return obj
+
+
+def _load_state_dict(torch: Any, path: Path, saved: SavedModel, options: LoadOptions, device: str) -> Any:
+    factory = options.model_factory or _recorded_factory(torch, saved.options.get("factory"))
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    model = factory()
+    if not isinstance(model, torch.nn.Module):
+        raise FlavorError(f"model_factory returned {type(model).__name__}, not a torch.nn.Module")
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:
+        raise FlavorError(f"the saved state_dict does not fit the module model_factory built: {exc}") from exc
+    return model.to(device)
+
+
+def _recorded_factory(torch: Any, recorded: str | None) -> Callable[[], Any]:
+    """The factory named in ``meta.json``: only a module class or a plain Python function.
+
+    Builtins and other callables are refused, so an edited ``meta.json`` cannot make a load
+    call, say, ``os.abort``.
+    """
+    if not recorded:
+        raise FlavorError("this state_dict checkpoint has no importable model_factory recorded; "
+                          "pass model_factory= to load_model (a callable returning the empty module)")
+    module, _, qualname = recorded.partition(":")
+    try:
+        found = _lookup(module, qualname)
+    except (ImportError, AttributeError) as exc:
+        raise FlavorError(f"the recorded model_factory {recorded} cannot be imported here ({exc}); "
+                          "pass model_factory= to load_model") from exc
+    is_module_class = isinstance(found, type) and issubclass(found, torch.nn.Module)
+    function = found.__func__ if isinstance(found, types.MethodType) else found
+    if not is_module_class and not isinstance(function, types.FunctionType):
+        raise FlavorError(f"the recorded model_factory {recorded} is not a function or a torch.nn.Module class")
+    return found
+
+
+# -- whole module (pickle) ------------------------------------------------------------
+
+def _save_module(torch: Any, model: Any, path: Path) -> str:
+    for sub in model.modules():
+        cls = type(sub)
+        if cls.__module__ == "__main__" or "<locals>" in cls.__qualname__:
+            raise FlavorError(
+                f"torch_format='module' pickles classes by import path, and {cls.__module__}.{cls.__qualname__} "
+                "cannot be imported in another process; move it to a module, or use torch_format='state_dict' "
+                "with a model_factory, or 'torchscript'")
+    torch.save(_on_cpu(model), path)
+    return class_path(model)
+
+
+def _load_module(torch: Any, path: Path, device: str) -> Any:
+    try:
+        model = torch.load(path, map_location=device, weights_only=False)
+    except ModuleNotFoundError as exc:
+        raise _common.missing_module_error(exc, "loading this PyTorch module") from exc
+    except AttributeError as exc:  # the class moved or was renamed since the save
+        raise FlavorError(f"cannot rebuild the saved module here: {exc}") from exc
+    if not isinstance(model, torch.nn.Module):
+        raise FlavorError(f"model.bin holds a {type(model).__name__}, not a torch.nn.Module")
+    return model
+
+
+FLAVOR = TorchFlavor()

@@ -1,0 +1,106 @@
+"""XGBoost flavor: the native UBJSON model format, for Boosters and every scikit-learn wrapper.
+
+``model.bin`` holds ``Booster.save_raw("ubj")``: trees, objective, base score, feature names
+and types, best iteration, and (XGBoost >= 3) the categories seen in training, so pandas
+categorical inputs are re-coded on predict.  A wrapper (``XGBClassifier``, ``XGBRegressor``,
+``XGBRanker``, ``XGBRF*``) is rebuilt as the same class, with its JSON-able constructor
+parameters (``missing``, ``n_jobs``, ... matter for predict) kept in ``SavedModel.options``.
+Nothing is pickled, so these models load in a registry that refuses pickle.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..errors import FlavorError
+from . import _common
+from .base import LoadOptions, SavedModel, class_path
+
+FORMAT = "xgboost-ubjson"
+_WRAPPER = "XGBModel"
+_BOOSTER = "Booster"
+
+
+class XGBoostFlavor:
+    """Native UBJSON for ``xgboost.Booster`` and the ``xgboost.sklearn`` estimators."""
+
+    name = "xgboost"
+    extra = "xgboost"
+    packages: tuple[str, ...] = ("xgboost",)
+
+    def detect(self, type_paths: tuple[str, ...]) -> bool:
+        """A Booster or any subclass of ``xgboost.sklearn.XGBModel``."""
+        return any(_kind(path) is not None for path in type_paths)
+
+    def save(self, model: Any, path: Path, **kwargs: Any) -> SavedModel:
+        """Write the booster's UBJSON; for a wrapper, keep its parameters in the options."""
+        _common.reject_unknown(kwargs, self.name)
+        xgb = _common.require("xgboost", "saving an XGBoost model")
+        if isinstance(model, xgb.Booster):
+            _write(model, path)
+            return SavedModel(FORMAT, uses_pickle=False, model_class=class_path(model), options={"kind": "booster"})
+        return SavedModel(FORMAT, uses_pickle=False, model_class=class_path(model), options=_save_wrapper(model, path))
+
+    def load(self, path: Path, saved: SavedModel, options: LoadOptions) -> Any:
+        """Rebuild the Booster, or the wrapper class with its parameters, from the UBJSON."""
+        xgb = _common.require("xgboost", "loading this XGBoost model")
+        raw = bytearray(path.read_bytes())
+        if saved.options.get("kind") == "booster":
+            booster = xgb.Booster()
+            booster.load_model(raw)
+            if options.device:
+                booster.set_param({"device": options.device})
+            return booster
+        return _load_wrapper(xgb, raw, saved, options)
+
+
+def _kind(type_path: str) -> str | None:
+    """``"booster"`` / ``"wrapper"`` for XGBoost's own classes, ``None`` for anything else."""
+    if not type_path.startswith("xgboost."):
+        return None
+    last = type_path.rsplit(".", 1)[-1]
+    return {_BOOSTER: "booster", _WRAPPER: "wrapper"}.get(last)
+
+
+def _write(booster: Any, path: Path) -> None:
+    with open(path, "wb") as fh:
+        fh.write(booster.save_raw(raw_format="ubj"))
+
+
+def _save_wrapper(model: Any, path: Path) -> dict[str, Any]:
+    """Write a fitted wrapper's booster; return the options that rebuild the wrapper."""
+    try:
+        booster = model.get_booster()
+    except Exception as exc:  # sklearn's NotFittedError, or XGBoost's own
+        raise FlavorError(f"cannot save an unfitted {type(model).__name__}: {exc}") from exc
+    _write(booster, path)
+    params, dropped = _common.json_params(model)
+    options: dict[str, Any] = {"kind": "sklearn", "params": params, "dropped_params": dropped}
+    if hasattr(model, "n_classes_"):
+        options["n_classes"] = int(model.n_classes_)
+    return options
+
+
+def _load_wrapper(xgb: Any, raw: bytearray, saved: SavedModel, options: LoadOptions) -> Any:
+    """Same class, same parameters, then the booster (which also restores objective, base
+    score, feature types and whether categorical features are enabled)."""
+    cls = _common.resolve_class(saved.model_class, xgb.XGBModel, "xgboost")
+    params = _common.from_json(saved.options.get("params", {}))
+    params["device"] = _device(params.get("device"), options)
+    model = cls()
+    model.set_params(**params)
+    model.load_model(raw)
+    if "n_classes" in saved.options:
+        model.n_classes_ = saved.options["n_classes"]
+    return model
+
+
+def _device(recorded: str | None, options: LoadOptions) -> str | None:
+    """The caller's device, else CPU: a model trained on a GPU must load on a CPU-only box."""
+    if options.device:
+        return options.device
+    return recorded if recorded in (None, "cpu") else "cpu"
+
+
+FLAVOR = XGBoostFlavor()

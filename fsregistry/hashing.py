@@ -1,0 +1,111 @@
+"""SHA-256 of stored files, and verification of a file while it is being loaded.
+
+Every file a version stores is hashed when it is written, and checked when it is read
+(on by default).  To keep verified loads close to the speed of an unverified one, the hash
+runs in a worker thread (``hashlib`` releases the GIL) *while* the flavor deserialises the
+same file; the load only returns once both finish and the digest matches.  A mismatch is
+an :class:`~fsregistry.errors.IntegrityError` whatever the deserialiser did, and the
+half-trusted object is dropped.  The file size is compared first, so a truncated file
+fails before anything is read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from .errors import IntegrityError
+
+T = TypeVar("T")
+_BLOCK = 4 * 1024 * 1024
+
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file, read in large blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb", buffering=0) as fh:
+        buf = bytearray(_BLOCK)
+        view = memoryview(buf)
+        while n := fh.readinto(buf):
+            digest.update(view[:n])
+    return digest.hexdigest()
+
+
+def describe_file(path: Path) -> dict[str, Any]:
+    """``{"sha256", "size"}`` of a file, as recorded in ``meta.json``."""
+    return {"sha256": sha256_file(path), "size": os.stat(path).st_size}
+
+
+def _mismatch(path: Path, why: str, name: str | None, version: int | None) -> IntegrityError:
+    return IntegrityError(
+        f"integrity check failed for {path.name} of {name}/{version}: {why}; the file is corrupt or was "
+        "modified after it was saved (run check() to see every affected file)",
+        name=name,
+        version=version,
+        path=str(path),
+    )
+
+
+def verify_file(path: Path, expected: dict[str, Any], *, name: str | None = None, version: int | None = None) -> None:
+    """Raise :class:`IntegrityError` unless ``path`` has the recorded size and SHA-256."""
+    check_size(path, expected, name=name, version=version)
+    actual = sha256_file(path)
+    if actual != expected.get("sha256"):
+        raise _mismatch(path, f"SHA-256 is {actual}, expected {expected.get('sha256')}", name, version)
+
+
+def check_size(path: Path, expected: dict[str, Any], *, name: str | None = None, version: int | None = None) -> None:
+    """Cheap first check: the file exists and has the recorded size."""
+    try:
+        size = os.stat(path).st_size
+    except FileNotFoundError:
+        raise _mismatch(path, "the file is missing", name, version) from None
+    if size != expected.get("size"):
+        raise _mismatch(path, f"size is {size} bytes, expected {expected.get('size')}", name, version)
+
+
+def load_verified(
+    path: Path,
+    expected: dict[str, Any] | None,
+    load: Callable[[], T],
+    *,
+    name: str | None = None,
+    version: int | None = None,
+) -> T:
+    """Run ``load()`` while hashing ``path`` in parallel; return its result only if the
+    file matches ``expected``.  ``expected=None`` skips verification."""
+    if expected is None:
+        return load()
+    check_size(path, expected, name=name, version=version)
+    result: dict[str, str] = {}
+
+    def work() -> None:
+        try:
+            result["sha256"] = sha256_file(path)
+        except OSError as exc:  # vanished or unreadable mid-way
+            result["error"] = str(exc)
+
+    worker = threading.Thread(target=work, name="fsregistry-verify", daemon=True)
+    worker.start()
+    try:
+        value = load()
+    except BaseException:
+        worker.join()
+        _raise_if_mismatch(path, expected, result, name, version)
+        raise
+    worker.join()
+    _raise_if_mismatch(path, expected, result, name, version)
+    return value
+
+
+def _raise_if_mismatch(
+    path: Path, expected: dict[str, Any], result: dict[str, str], name: str | None, version: int | None
+) -> None:
+    if "error" in result:
+        raise _mismatch(path, f"could not be read ({result['error']})", name, version)
+    if result.get("sha256") != expected.get("sha256"):
+        raise _mismatch(path, f"SHA-256 is {result.get('sha256')}, expected {expected.get('sha256')}", name, version)

@@ -1,0 +1,102 @@
+"""Validation of every user-chosen name, done before any file system call.
+
+Model names become directory names under the root, so they are held to a strict
+portable alphabet: no separators, no ``..``, nothing that could leave the root, nothing
+that collides with the registry's own dot-files.  Stages are normalised here too.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .errors import InvalidNameError, InvalidStageError
+
+MAX_NAME_LENGTH = 128
+MAX_TAG_KEY_LENGTH = 250
+MAX_TAG_VALUE_LENGTH = 5000
+
+# A leading letter or digit keeps names clear of the registry's own dot-files.
+_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
+
+#: canonical stage names; ``None`` is the seed's "Development"
+STAGES = ("Staging", "Production", "Archived")
+#: stages that at most one version of a model may hold at a time
+EXCLUSIVE_STAGES = ("Staging", "Production")
+_STAGE_LOOKUP = {s.lower(): s for s in STAGES}
+_NONE_STAGES = {"none", "development", "dev", ""}
+#: words that may not be aliases because they already mean something in identifiers
+_RESERVED_ALIASES = {"latest", *(_STAGE_LOOKUP), *_NONE_STAGES}
+
+
+def _check_token(value: Any, what: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidNameError(f"{what} must be a string, got {type(value).__name__}")
+    if not value:
+        raise InvalidNameError(f"{what} must not be empty")
+    if len(value) > MAX_NAME_LENGTH:
+        raise InvalidNameError(f"{what} {value[:40]!r}... is {len(value)} characters; the limit is {MAX_NAME_LENGTH}")
+    if not _NAME_RE.fullmatch(value) or ".." in value or value.endswith("."):
+        raise InvalidNameError(
+            f"invalid {what} {value!r}: use letters, digits, '.', '_' and '-', starting with a letter "
+            "or digit, with no '..', no trailing '.', and no path separators"
+        )
+    if value.split(".")[0].lower() in _WINDOWS_RESERVED:
+        raise InvalidNameError(f"invalid {what} {value!r}: reserved device name on Windows")
+    return value
+
+
+def validate_model_name(name: Any) -> str:
+    """Return ``name`` if it may name a model directory, else raise :class:`InvalidNameError`."""
+    return _check_token(name, "model name")
+
+
+def validate_alias(alias: Any) -> str:
+    """Return ``alias`` if it may be used as an alias (not a number, stage or ``latest``)."""
+    _check_token(alias, "alias")
+    if alias.isdigit() or alias.lower() in _RESERVED_ALIASES:
+        raise InvalidNameError(f"invalid alias {alias!r}: numbers, stage names and 'latest' are reserved")
+    return str(alias)
+
+
+def validate_tag(key: Any, value: Any) -> tuple[str, str]:
+    """Check a tag and return it as ``(key, str(value))``; tags are stored as strings."""
+    if not isinstance(key, str) or not key or len(key) > MAX_TAG_KEY_LENGTH:
+        raise InvalidNameError(
+            f"tag key must be a non-empty string of at most {MAX_TAG_KEY_LENGTH} characters, got {key!r}")
+    if any(ord(ch) < 32 for ch in key):
+        raise InvalidNameError(f"tag key {key!r} contains control characters")
+    text = value if isinstance(value, str) else str(value)
+    if len(text) > MAX_TAG_VALUE_LENGTH:
+        raise InvalidNameError(f"tag {key!r}: value is {len(text)} characters; the limit is {MAX_TAG_VALUE_LENGTH}")
+    return key, text
+
+
+def validate_tags(tags: Any) -> dict[str, str]:
+    """Validate a mapping of tags; ``None`` is an empty mapping."""
+    if tags is None:
+        return {}
+    if not isinstance(tags, dict):
+        raise InvalidNameError(f"tags must be a dict, got {type(tags).__name__}")
+    return dict(validate_tag(k, v) for k, v in tags.items())
+
+
+def normalize_stage(stage: Any) -> str | None:
+    """Canonical stage for any accepted spelling: ``None``/``"Development"`` -> ``None``,
+    ``"production"`` -> ``"Production"``...; anything else is :class:`InvalidStageError`."""
+    if stage is None:
+        return None
+    if isinstance(stage, str):
+        key = stage.strip().lower()
+        if key in _NONE_STAGES:
+            return None
+        if key in _STAGE_LOOKUP:
+            return _STAGE_LOOKUP[key]
+    raise InvalidStageError(
+        f"unknown stage {stage!r}: use None (or 'Development'), 'Staging', 'Production' or 'Archived'")
+
+
+def is_stage_word(text: str) -> bool:
+    """True when ``text`` names a stage that a version can be looked up by."""
+    return text.lower() in _STAGE_LOOKUP

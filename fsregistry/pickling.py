@@ -1,0 +1,51 @@
+"""Pickle, in the one place where the registry's pickle policy is enforced.
+
+Unpickling runs code chosen by whoever wrote the bytes.  A registry opened with
+``allow_pickle=False`` (or ``FSREGISTRY_ALLOW_PICKLE=0``) calls :func:`refuse_if`
+*before* opening a pickle file, so a refused load never reads, let alone unpickles, a byte.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+from typing import Any
+
+from .errors import PickleRefusedError
+
+ENV_ALLOW_PICKLE = "FSREGISTRY_ALLOW_PICKLE"
+_FALSE = {"0", "false", "no", "off"}
+
+
+def allow_pickle_default(explicit: bool | None = None) -> bool:
+    """The effective policy: the explicit argument, else the environment, else allowed."""
+    if explicit is not None:
+        return explicit
+    return os.environ.get(ENV_ALLOW_PICKLE, "1").strip().lower() not in _FALSE
+
+
+def refuse_if(refused: bool, what: str, path: Path | str, name: str | None = None) -> None:
+    """Raise :class:`PickleRefusedError` naming ``what`` when pickle loading is refused."""
+    if refused:
+        raise PickleRefusedError(
+            f"refusing to unpickle {what} at {path}: this registry was opened with "
+            f"allow_pickle=False (or {ENV_ALLOW_PICKLE}=0); only native formats load. "
+            "Open it with allow_pickle=True if you trust the files.",
+            name=name,
+            path=str(path),
+        )
+
+
+def dump(obj: Any, path: Path) -> None:
+    """cloudpickle ``obj`` to ``path`` (protocol 5, so large buffers are written fast)."""
+    import cloudpickle
+
+    with open(path, "wb") as fh:
+        cloudpickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def load(path: Path) -> Any:
+    """Unpickle ``path``; the caller has already applied the pickle policy."""
+    with open(path, "rb") as fh:
+        return pickle.load(fh)

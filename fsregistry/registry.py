@@ -1,0 +1,669 @@
+"""``CustomModelRegistry``: the file-system registry.
+
+How a save stays safe (see ``DESIGN.md``, invariants 1-3):
+
+1. the model, the preprocessor and ``meta.json`` are written into a unique folder in
+   ``<root>/.staging`` and fsync'd - no lock held, so slow serialisation blocks nobody;
+2. under the write lock the next version number is allocated, the folder is renamed to
+   ``<root>/<NAME>/<VERSION>`` in one step, and the index is updated last;
+3. whatever fails, the staging folder is removed in ``finally``.
+
+A reader never locks: it reads the small refs file, then the version's ``meta.json``,
+then the payload, verifying SHA-256 hashes as it loads.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from . import environment, hashing, pickling, records
+from .base import BaseModelRegistry
+from .catalog import Catalog
+from .config import resolve_root
+from .errors import (
+    FlavorError,
+    InvalidIdentifierError,
+    InvalidMetadataError,
+    ModelExistsError,
+    ModelNotFoundError,
+    ProtectedVersionError,
+    RegistryError,
+    VersionNotFoundError,
+)
+from .flavors import LoadOptions, SavedModel, class_path, detect_flavor, get_flavor
+from .identifiers import ModelRef, model_uri, parse_identifier
+from .names import (
+    EXCLUSIVE_STAGES,
+    normalize_stage,
+    validate_alias,
+    validate_model_name,
+    validate_tag,
+    validate_tags,
+)
+from .signature import Signature, infer_signature
+from .storage import files
+from .storage.index import Refs
+from .storage.layout import META_JSON, MODEL_BIN, PREPROCESSOR_PKL, Layout, utcnow
+from .storage.lock import RegistryLock
+
+_RUN_ID_RE = re.compile(r"[0-9a-f]{8,64}")
+
+
+class CustomModelRegistry(BaseModelRegistry):
+    """A model registry in one directory tree.
+
+    ``CustomModelRegistry("/data/registry")``, or the seed's
+    ``CustomModelRegistry(config, app_logger, error_handler)`` where ``config`` names the
+    root (see :func:`fsregistry.config.resolve_root`), or no argument with
+    ``FSREGISTRY_ROOT`` set.  The root is created on first use.
+
+    ``allow_pickle=False`` (or ``FSREGISTRY_ALLOW_PICKLE=0``) refuses every load that would
+    unpickle; ``verify=False`` skips SHA-256 checks on load; ``lock_timeout`` bounds how
+    long a writer waits for another (seconds).
+    """
+
+    def __init__(
+        self,
+        root_or_config: Any = None,
+        app_logger: Any = None,
+        error_handler: Any = None,
+        *,
+        allow_pickle: bool | None = None,
+        verify: bool = True,
+        lock_timeout: float = 60.0,
+        create: bool = True,
+    ) -> None:
+        super().__init__(root_or_config, app_logger, error_handler)
+        self.root = resolve_root(root_or_config)
+        self.allow_pickle = pickling.allow_pickle_default(allow_pickle)
+        self.verify = verify
+        self.layout = Layout(self.root)
+        self.layout.initialize(create=create)
+        self.catalog = Catalog(self.layout)
+        self._lock = RegistryLock(self.layout.lock, timeout=lock_timeout)
+
+    def __repr__(self) -> str:
+        return f"CustomModelRegistry({str(self.root)!r})"
+
+    @contextmanager
+    def _errors(self, context: str) -> Iterator[None]:
+        """Report every error to the seed-style error handler, then let it propagate."""
+        try:
+            yield
+        except Exception as exc:
+            self._notify_error(exc, context)
+            raise
+
+    def write_lock(self) -> Any:
+        """The registry's write lock as a context manager (for extensions such as import)."""
+        return self._lock.hold()
+
+    # == save ==================================================================================
+
+    def save_model(
+        self,
+        model: Any,
+        model_name: str,
+        preprocessor_artifact: Any = None,
+        signature: Any = None,
+        input_example: Any = None,
+        metadata: dict[str, Any] | None = None,
+        tags: dict[str, Any] | None = None,
+        *,
+        params: dict[str, Any] | None = None,
+        metrics: dict[str, Any] | None = None,
+        description: str | None = None,
+        stage: str | None = None,
+        aliases: list[str] | tuple[str, ...] | None = None,
+        flavor: str | None = None,
+        **flavor_kwargs: Any,
+    ) -> str:
+        """Store ``model`` (and its fitted preprocessor) as the next version of ``model_name``.
+
+        ``metadata`` is the seed's free-form dict: floats become metrics, everything else
+        params (``params=`` and ``metrics=`` set them explicitly).  ``signature`` is a
+        :class:`~fsregistry.signature.Signature` (or its dict), else inferred from
+        ``input_example``.  ``stage`` and ``aliases`` are applied in the same publish.
+        ``flavor`` forces a flavor by name; other keyword arguments go to the flavor's save
+        (e.g. ``torch_format=``, ``model_factory=``).  Returns ``models:/NAME/VERSION``.
+        """
+        with self._errors(f"save_model({model_name!r})"):
+            name = validate_model_name(model_name)
+            meta = self._describe(model, name, preprocessor_artifact, signature, input_example,
+                                  metadata, tags, params, metrics, description)
+            wanted_stage = normalize_stage(stage)
+            wanted_aliases = [validate_alias(a) for a in (aliases or ())]
+            chosen = get_flavor(flavor) if flavor else detect_flavor(model)
+            staged = files.make_temp_dir(self.layout.staging, "save")
+            try:
+                self._write_payload(staged, model, chosen, preprocessor_artifact, meta, flavor_kwargs)
+                with self._lock.hold():
+                    version = self._publish(name, staged, meta, wanted_stage, wanted_aliases)
+            finally:
+                files.remove_tree(staged)
+            self.logger.info("saved %s (flavor %s)", model_uri(name, version), chosen.name)
+            return model_uri(name, version)
+
+    def _describe(
+        self,
+        model: Any,
+        name: str,
+        preprocessor_artifact: Any,
+        signature: Any,
+        input_example: Any,
+        metadata: dict[str, Any] | None,
+        tags: dict[str, Any] | None,
+        params: dict[str, Any] | None,
+        metrics: dict[str, Any] | None,
+        description: str | None,
+    ) -> dict[str, Any]:
+        """Validate everything the user gave and build the version's record (no I/O)."""
+        split_params, split_metrics = records.split_metadata(metadata)
+        split_params.update(records.to_jsonable(params or {}, "params"))
+        split_metrics.update(records.check_metrics(metrics))
+        if description is not None and not isinstance(description, str):
+            raise InvalidMetadataError("description must be a string")
+        return records.new_meta(
+            name=name,
+            run_id=uuid.uuid4().hex,
+            created_at=utcnow(),
+            params=split_params,
+            metrics=split_metrics,
+            tags=validate_tags(tags),
+            description=description or "",
+            signature=_signature_dict(signature, input_example),
+            input_example=records.encode_example(input_example),
+        )
+
+    def _write_payload(
+        self,
+        staged: Path,
+        model: Any,
+        flavor: Any,
+        preprocessor_artifact: Any,
+        meta: dict[str, Any],
+        flavor_kwargs: dict[str, Any],
+    ) -> None:
+        """Serialise model and preprocessor into ``staged``, fsync and hash them."""
+        try:
+            saved: SavedModel = flavor.save(model, staged / MODEL_BIN, **flavor_kwargs)
+        except RegistryError:
+            raise
+        except Exception as exc:
+            raise FlavorError(
+                f"flavor {flavor.name!r} could not save {class_path(model)}: {exc}", name=meta["name"]
+            ) from exc
+        meta["flavor"] = flavor.name
+        meta["model"] = {"file": MODEL_BIN, "format": saved.format, "uses_pickle": saved.uses_pickle,
+                         "class": saved.model_class, "options": saved.options}
+        meta["files"] = {MODEL_BIN: _seal(staged / MODEL_BIN)}
+        meta["preprocessor"] = None
+        if preprocessor_artifact is not None:
+            try:
+                pickling.dump(preprocessor_artifact, staged / PREPROCESSOR_PKL)
+            except Exception as exc:
+                raise InvalidMetadataError(f"the preprocessor artifact cannot be pickled: {exc}",
+                                           name=meta["name"]) from exc
+            meta["preprocessor"] = {"file": PREPROCESSOR_PKL, "format": "cloudpickle", "uses_pickle": True,
+                                    "class": class_path(preprocessor_artifact)}
+            meta["files"][PREPROCESSOR_PKL] = _seal(staged / PREPROCESSOR_PKL)
+        meta["environment"] = environment.capture(flavor.packages)
+
+    def _publish(
+        self, name: str, staged: Path, meta: dict[str, Any], stage: str | None, aliases: list[str]
+    ) -> int:
+        """Under the lock: allocate the version, rename it into place, update the index."""
+        self._ensure_model(name)
+        refs = self.catalog.writer_refs(name)
+        version = max(refs.last_version, self.catalog.max_deleted(name)) + 1
+        while files.exists(self.layout.version_dir(name, version)):
+            version += 1
+        meta["version"] = version
+        now = meta["created_at"]
+        if stage is not None:
+            meta["stage"] = stage
+            meta["stage_history"] = [{"stage": stage, "from": None, "at": now}]
+        meta["aliases"] = dict.fromkeys(aliases, now)
+        files.write_json_new(staged / META_JSON, meta)
+        files.publish_dir(staged, self.layout.version_dir(name, version))
+        files.write_json_atomic(self.layout.run_file(meta["run_id"]), {"name": name, "version": version})
+        changed = self._displaced(name, refs, version, stage, aliases, now)
+        self.catalog.record(name, [*changed, meta], refs)
+        return version
+
+    def _ensure_model(self, name: str) -> None:
+        """Create the model's folder and record on first save (refusing case-only clashes)."""
+        if files.exists(self.layout.model_file(name)):
+            return
+        clash = [n for n in self.layout.candidate_model_dirs() if n.lower() == name.lower() and n != name]
+        if clash:
+            raise ModelExistsError(f"model name {name!r} differs only by case from existing model {clash[0]!r}",
+                                   name=name)
+        files.ensure_dir(self.layout.model_dir(name))
+        self.catalog.write_model_record(name, {"name": name, "created_at": utcnow(), "description": "",
+                                                "tags": {}, "max_deleted_version": 0})
+
+    # == load ==================================================================================
+
+    def load_model(
+        self,
+        model_identifier: str,
+        *,
+        verify: bool | None = None,
+        device: str | None = None,
+        model_factory: Any = None,
+        with_preprocessor: bool = True,
+    ) -> dict[str, Any]:
+        """Load the version an identifier names: the model, its preprocessor artifact, and
+        everything :meth:`get_model_version` returns.
+
+        Hashes are verified unless ``verify=False`` (or the registry's ``verify``).  Pickle
+        files are refused before they are opened when the registry refuses pickle.
+        ``device``/``model_factory`` are for PyTorch models.
+        """
+        with self._errors(f"load_model({model_identifier!r})"):
+            name, version = self.resolve(model_identifier)
+            meta = records.read_meta(self.layout, name, version)
+            self._refuse_pickle(meta, with_preprocessor)
+            flavor = get_flavor(meta["flavor"])
+            environment.warn_on_mismatch(meta.get("environment") or {}, what=f"model {name}/{version}", stacklevel=4)
+            check = self.verify if verify is None else verify
+            saved = SavedModel(format=meta["model"]["format"], uses_pickle=meta["model"]["uses_pickle"],
+                               model_class=meta["model"]["class"], options=meta["model"].get("options") or {})
+            vdir = self.layout.version_dir(name, version)
+            digests = meta["files"] if check else {}
+            model = hashing.load_verified(
+                vdir / MODEL_BIN, digests.get(MODEL_BIN),
+                lambda: _flavor_load(flavor, vdir / MODEL_BIN, saved, LoadOptions(device, model_factory),
+                                     name, version),
+                name=name, version=version,
+            )
+            artifact = None
+            if with_preprocessor and meta.get("preprocessor"):
+                artifact = hashing.load_verified(vdir / PREPROCESSOR_PKL, digests.get(PREPROCESSOR_PKL),
+                                                 lambda: pickling.load(vdir / PREPROCESSOR_PKL),
+                                                 name=name, version=version)
+            data = records.version_info(meta)
+            data["model"] = model
+            data["preprocessor_artifact"] = artifact
+            return data
+
+    def _refuse_pickle(self, meta: dict[str, Any], with_preprocessor: bool) -> None:
+        where = self.layout.version_dir(meta["name"], meta["version"])
+        refused = not self.allow_pickle
+        if meta["model"]["uses_pickle"]:
+            pickling.refuse_if(refused, f"model.bin ({meta['model']['format']})", where / MODEL_BIN, meta["name"])
+        if with_preprocessor and meta.get("preprocessor"):
+            pickling.refuse_if(refused, "preprocessor.pkl (pass with_preprocessor=False to skip it)",
+                               where / PREPROCESSOR_PKL, meta["name"])
+
+    def get_model_by_stage(self, model_name: str, stage: str) -> dict[str, Any]:
+        """Load the version of ``model_name`` that holds ``stage`` (case-insensitive)."""
+        canonical = normalize_stage(stage)
+        if canonical is None:
+            raise InvalidIdentifierError("no single version holds stage None; name a version instead",
+                                         name=model_name)
+        return self.load_model(f"models:/{validate_model_name(model_name)}/{canonical}")
+
+    # == resolution and metadata ===============================================================
+
+    def resolve(self, model_identifier: str | ModelRef) -> tuple[str, int]:
+        """``(name, version)`` an identifier points at, without loading anything."""
+        ref = model_identifier if isinstance(model_identifier, ModelRef) else parse_identifier(model_identifier)
+        if ref.kind == "run":
+            return self._resolve_run(str(ref.value))
+        assert ref.name is not None
+        name = ref.name
+        if ref.kind == "model":
+            raise InvalidIdentifierError(
+                f"{model_identifier!r} names the model, not a version; use {name}/latest, {name}/VERSION, "
+                f"{name}/STAGE or {name}@ALIAS", name=name)
+        self._require_model(name)
+        if ref.kind == "version":
+            version = int(ref.value)  # type: ignore[arg-type]
+            if not files.exists(self.layout.meta_file(name, version)):
+                raise VersionNotFoundError(f"model {name!r} has no version {version}", name=name, version=version)
+            return name, version
+        return name, self._resolve_pointer(name, ref)
+
+    def _resolve_pointer(self, name: str, ref: ModelRef) -> int:
+        refs = self.catalog.refs(name)
+        found: int | None
+        if ref.kind == "latest":
+            found = refs.latest
+        elif ref.kind == "alias":
+            found = refs.aliases.get(str(ref.value))
+        elif ref.value in EXCLUSIVE_STAGES:
+            found = refs.stages.get(str(ref.value))
+        else:  # Archived: several versions may hold it; the most recently archived wins
+            archived = [(e.get("stage_changed_at", ""), v) for v, e in self.catalog.versions(name, refs).items()
+                        if e.get("stage") == ref.value]
+            found = max(archived)[1] if archived else None
+        if found is None:
+            what = {"latest": "no versions", "alias": f"no alias {ref.value!r}"}.get(
+                ref.kind, f"no version in stage {ref.value}")
+            raise VersionNotFoundError(f"model {name!r} has {what}", name=name)
+        return found
+
+    def _resolve_run(self, run_id: str) -> tuple[str, int]:
+        entry = files.read_json_or_none(self.layout.run_file(run_id))
+        if isinstance(entry, dict):
+            name, version = str(entry.get("name")), int(entry.get("version") or 0)
+            meta = files.read_json_or_none(self.layout.meta_file(name, version))
+            if isinstance(meta, dict) and meta.get("run_id") == run_id:
+                return name, version
+        for name in self.layout.model_names():  # the run map is a cache: fall back to a scan
+            for version, entry in self.catalog.versions(name).items():
+                if entry.get("run_id") == run_id:
+                    return name, version
+        raise ModelNotFoundError(f"no version was saved with run_id {run_id!r}")
+
+    def _require_model(self, name: str) -> None:
+        if not files.exists(self.layout.model_file(name)):
+            raise ModelNotFoundError(f"no model named {name!r} in {self.root}", name=name)
+
+    def get_model_version(self, model_identifier: str) -> dict[str, Any]:
+        """Metadata of one version (stage, aliases, tags, metrics, signature, files,
+        environment, lineage) without loading the model."""
+        with self._errors(f"get_model_version({model_identifier!r})"):
+            name, version = self.resolve(model_identifier)
+            return records.version_info(records.read_meta(self.layout, name, version))
+
+    def version_path(self, model_identifier: str) -> Path:
+        """Folder of the version an identifier names (for tools that read files directly)."""
+        name, version = self.resolve(model_identifier)
+        return self.layout.version_dir(name, version)
+
+    # == listing ===============================================================================
+
+    def list_models(self, model_name: str | None = None, tags: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Without ``model_name``: one dict per model (name, description, tags, versions,
+        latest_version, stages, aliases, created_at).  With it: that model's versions, newest
+        first.  ``tags`` keeps only entries whose tags include every given pair (a model
+        matches through its own tags or any of its versions')."""
+        with self._errors("list_models"):
+            wanted = validate_tags(tags)
+            if model_name is not None:
+                return self.list_versions(model_name, tags=wanted)
+            out = []
+            for name in self.layout.model_names():
+                summary = self._model_summary(name, wanted)
+                if summary is not None:
+                    out.append(summary)
+            return out
+
+    def list_versions(self, model_name: str, tags: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Every version of a model, newest first, optionally filtered by version tags."""
+        name = validate_model_name(model_name)
+        self._require_model(name)
+        wanted = validate_tags(tags)
+        entries = self.catalog.versions(name)
+        return [records.version_view(name, e) for v, e in sorted(entries.items(), reverse=True)
+                if _has_tags(e.get("tags") or {}, wanted)]
+
+    def _model_summary(self, name: str, wanted: dict[str, str]) -> dict[str, Any] | None:
+        refs = self.catalog.refs(name)
+        if refs.count == 0:
+            return None
+        record = self.catalog.model_record(name) or {}
+        model_tags = dict(record.get("tags") or {})
+        if wanted and not _has_tags(model_tags, wanted) and not any(
+            _has_tags(e.get("tags") or {}, wanted) for e in self.catalog.versions(name, refs).values()
+        ):
+            return None
+        return {
+            "name": name,
+            "description": record.get("description") or "",
+            "tags": model_tags,
+            "created_at": record.get("created_at"),
+            "versions": refs.count,
+            "latest_version": refs.latest,
+            "stages": dict(refs.stages),
+            "aliases": dict(refs.aliases),
+        }
+
+    def get_model(self, model_name: str) -> dict[str, Any]:
+        """The model-level summary of one model (as in :meth:`list_models`)."""
+        name = validate_model_name(model_name)
+        self._require_model(name)
+        summary = self._model_summary(name, {})
+        if summary is None:
+            raise ModelNotFoundError(f"model {name!r} has no versions", name=name)
+        return summary
+
+    # == stages, aliases, tags, descriptions ===================================================
+
+    def transition_model_stage(
+        self, model_identifier: str, stage: str | None, archive_existing: bool = True
+    ) -> dict[str, Any]:
+        """Move a version to ``stage`` (None/Development, Staging, Production, Archived).
+
+        At most one version holds Staging and one Production: the previous holder is moved
+        to Archived, or back to None when ``archive_existing=False``.  Returns the version's
+        updated info.
+        """
+        with self._errors(f"transition_model_stage({model_identifier!r}, {stage!r})"):
+            target = normalize_stage(stage)
+            with self._lock.hold():
+                name, version = self.resolve(model_identifier)
+                refs = self.catalog.writer_refs(name)
+                meta = records.read_meta(self.layout, name, version)
+                if meta.get("stage") != target:
+                    now = utcnow()
+                    _set_stage(meta, target, now)
+                    # the promoted version is written first: after a crash between the two
+                    # writes, both claim the stage and the later claim wins on rebuild
+                    self._write_meta(meta)
+                    displaced = self._displaced(name, refs, version, target, [], now,
+                                                demote_to="Archived" if archive_existing else None)
+                    self.catalog.record(name, [*displaced, meta], refs)
+            self.logger.info("%s/%s -> %s", name, version, target)
+            return records.version_info(meta)
+
+    def _displaced(
+        self,
+        name: str,
+        refs: Refs,
+        version: int,
+        stage: str | None,
+        aliases: list[str],
+        now: str,
+        demote_to: str | None = "Archived",
+    ) -> list[dict[str, Any]]:
+        """Take ``stage`` and ``aliases`` away from the versions that held them; return
+        their rewritten records."""
+        changed: dict[int, dict[str, Any]] = {}
+
+        def other(v: int) -> dict[str, Any]:
+            if v not in changed:
+                changed[v] = records.read_meta(self.layout, name, v)
+            return changed[v]
+
+        holder = refs.stages.get(stage) if stage in EXCLUSIVE_STAGES else None
+        if holder is not None and holder != version:
+            _set_stage(other(holder), demote_to, now)
+        for alias in aliases:
+            owner = refs.aliases.get(alias)
+            if owner is not None and owner != version:
+                other(owner).setdefault("aliases", {}).pop(alias, None)
+        for meta in changed.values():
+            self._write_meta(meta)
+        return list(changed.values())
+
+    def _write_meta(self, meta: dict[str, Any]) -> None:
+        files.write_json_atomic(self.layout.meta_file(meta["name"], meta["version"]), meta)
+
+    def set_alias(self, model_name: str, alias: str, version: int | str) -> None:
+        """Point ``alias`` at ``version`` (a number or any identifier of that model)."""
+        with self._errors(f"set_alias({model_name!r}, {alias!r})"):
+            name, alias = validate_model_name(model_name), validate_alias(alias)
+            ident = f"{name}/{version}" if isinstance(version, int) or str(version).isdigit() else str(version)
+            with self._lock.hold():
+                target_name, target = self.resolve(ident)
+                if target_name != name:
+                    raise InvalidIdentifierError(f"{version!r} is not a version of {name!r}", name=name)
+                refs = self.catalog.writer_refs(name)
+                meta = records.read_meta(self.layout, name, target)
+                if alias in (meta.get("aliases") or {}):
+                    return
+                now = utcnow()
+                meta.setdefault("aliases", {})[alias] = now
+                self._write_meta(meta)
+                displaced = self._displaced(name, refs, target, None, [alias], now)
+                self.catalog.record(name, [*displaced, meta], refs)
+
+    def delete_alias(self, model_name: str, alias: str) -> None:
+        """Remove ``alias``; :class:`VersionNotFoundError` if the model has no such alias."""
+        with self._errors(f"delete_alias({model_name!r}, {alias!r})"):
+            name, alias = validate_model_name(model_name), validate_alias(alias)
+            self._require_model(name)
+            with self._lock.hold():
+                refs = self.catalog.writer_refs(name)
+                if alias not in refs.aliases:
+                    raise VersionNotFoundError(f"model {name!r} has no alias {alias!r}", name=name)
+                meta = records.read_meta(self.layout, name, refs.aliases[alias])
+                meta.get("aliases", {}).pop(alias, None)
+                self._write_meta(meta)
+                refs.aliases.pop(alias)
+                self.catalog.record(name, [meta], refs)
+
+    def set_tag(self, model_identifier: str, key: str, value: Any) -> None:
+        """Set a tag on a model (``"NAME"``) or on one version (``"NAME/3"``, ``"NAME@champion"``...)."""
+        key, text = validate_tag(key, value)
+        self._update(model_identifier, f"set_tag({key!r})",
+                     lambda rec: rec.setdefault("tags", {}).__setitem__(key, text))
+
+    def delete_tag(self, model_identifier: str, key: str) -> None:
+        """Remove a tag from a model or one version (a missing tag is not an error)."""
+        key, _ = validate_tag(key, "")
+        self._update(model_identifier, f"delete_tag({key!r})", lambda rec: rec.setdefault("tags", {}).pop(key, None))
+
+    def set_description(self, model_identifier: str, description: str) -> None:
+        """Set the description of a model (``"NAME"``) or of one version."""
+        if not isinstance(description, str):
+            raise InvalidMetadataError("description must be a string")
+        self._update(model_identifier, "set_description", lambda rec: rec.__setitem__("description", description))
+
+    def _update(self, model_identifier: str, context: str, change: Any) -> None:
+        """Apply ``change`` to a model record or a version's meta, under the lock."""
+        with self._errors(f"{context} on {model_identifier!r}"):
+            ref = parse_identifier(model_identifier)
+            with self._lock.hold():
+                if ref.kind == "model":
+                    assert ref.name is not None
+                    self._require_model(ref.name)
+                    record = self.catalog.model_record(ref.name) or {"name": ref.name}
+                    change(record)
+                    self.catalog.write_model_record(ref.name, record)
+                    return
+                name, version = self.resolve(ref)
+                refs = self.catalog.writer_refs(name)
+                meta = records.read_meta(self.layout, name, version)
+                change(meta)
+                self._write_meta(meta)
+                self.catalog.record(name, [meta], refs)
+
+    # == delete ================================================================================
+
+    def delete_model(self, model_identifier: str, force: bool = False) -> None:
+        """Delete one version (``NAME/3``, ``models:/NAME@old``...) or a whole model (``NAME``).
+
+        A version that holds Staging or Production, or an alias, is kept unless
+        ``force=True``.  Version numbers are never reused: the next save continues after
+        the highest number ever published.
+        """
+        with self._errors(f"delete_model({model_identifier!r})"):
+            ref = parse_identifier(model_identifier)
+            with self._lock.hold():
+                if ref.kind == "model":
+                    assert ref.name is not None
+                    self._require_model(ref.name)
+                    versions = self.layout.version_numbers(ref.name)
+                    self._delete_versions(ref.name, versions, force)
+                    record = self.catalog.model_record(ref.name) or {}
+                    record.update(tags={}, description="")
+                    self.catalog.write_model_record(ref.name, record)
+                else:
+                    name, version = self.resolve(ref)
+                    self._delete_versions(name, [version], force)
+            self.logger.info("deleted %s", model_identifier)
+
+    def _delete_versions(self, name: str, versions: list[int], force: bool) -> None:
+        """Under the lock: raise the never-reuse floor, move folders out, update the index."""
+        refs = self.catalog.writer_refs(name)
+        metas = {v: files.read_json_or_none(self.layout.meta_file(name, v)) or {} for v in versions}
+        if not force:
+            for version, meta in metas.items():
+                if meta.get("stage") in EXCLUSIVE_STAGES or meta.get("aliases"):
+                    raise ProtectedVersionError(
+                        f"{name}/{version} holds stage {meta.get('stage')} or aliases "
+                        f"{sorted(meta.get('aliases') or {})}; move them first or pass force=True",
+                        name=name, version=version)
+        record = self.catalog.model_record(name) or {"name": name}
+        record["max_deleted_version"] = max([int(record.get("max_deleted_version") or 0), refs.last_version, *versions])
+        self.catalog.write_model_record(name, record)
+        trash = files.make_temp_dir(self.layout.staging, "delete")
+        try:
+            for version in versions:
+                files.rename(self.layout.version_dir(name, version), trash / str(version))
+                run_id = metas[version].get("run_id")
+                if isinstance(run_id, str) and _RUN_ID_RE.fullmatch(run_id):
+                    files.remove_file(self.layout.run_file(run_id))
+            files.fsync_dir(self.layout.model_dir(name))
+            self.catalog.forget(name, versions, refs)
+        finally:
+            files.remove_tree(trash)
+
+    # == maintenance ===========================================================================
+
+    def check(self, repair: bool = False) -> Any:
+        """Verify every file and the index; with ``repair=True`` fix what can be fixed.
+        See :func:`fsregistry.repair.check`."""
+        from .repair import check
+
+        return check(self, repair=repair)
+
+
+# -- helpers -------------------------------------------------------------------------------------
+
+
+def _seal(path: Path) -> dict[str, Any]:
+    """fsync a freshly written payload file and return its size and SHA-256."""
+    files.fsync_file(path)
+    return hashing.describe_file(path)
+
+
+def _signature_dict(signature: Any, input_example: Any) -> dict[str, Any] | None:
+    if signature is None:
+        return infer_signature(input_example).to_dict() if input_example is not None else None
+    if isinstance(signature, Signature):
+        return signature.to_dict()
+    if isinstance(signature, dict):
+        return Signature.from_dict(signature).to_dict()
+    raise InvalidMetadataError(
+        f"signature must be a fsregistry Signature (see infer_signature) or its dict, got {type(signature).__name__}")
+
+
+def _set_stage(meta: dict[str, Any], stage: str | None, now: str) -> None:
+    history = meta.setdefault("stage_history", [])
+    history.append({"stage": stage, "from": meta.get("stage"), "at": now})
+    meta["stage"] = stage
+
+
+def _has_tags(tags: dict[str, Any], wanted: dict[str, str]) -> bool:
+    return all(str(tags.get(k)) == v and k in tags for k, v in wanted.items())
+
+
+def _flavor_load(flavor: Any, path: Path, saved: SavedModel, options: LoadOptions, name: str, version: int) -> Any:
+    try:
+        return flavor.load(path, saved, options)
+    except RegistryError:
+        raise
+    except Exception as exc:
+        raise FlavorError(f"flavor {flavor.name!r} could not load {name}/{version} ({saved.format}): {exc}",
+                          name=name, version=version, path=str(path)) from exc

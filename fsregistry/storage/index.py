@@ -1,0 +1,118 @@
+"""The per-model index: a cache of what the version folders say, for fast reads.
+
+Two kinds of file, both replaced atomically under the write lock and read without it:
+
+* ``index.json`` - the *refs*: highest version ever published, latest version, count,
+  which version holds each exclusive stage, and where each alias points.  Small, so
+  resolving ``Production``, ``latest`` or ``@alias`` costs one small read whatever the
+  number of versions.
+* ``index-<K>.json`` - summaries of versions ``K*1000+1 .. (K+1)*1000``.  A save rewrites
+  one chunk, so saving into a model with 10,000 versions costs about what saving into an
+  empty one does; listing reads every chunk.
+
+Nothing here is the truth: every entry can be rebuilt from the versions' ``meta.json``
+(see ``fsregistry.repair``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import files
+from .layout import FORMAT_VERSION, Layout, chunk_of
+
+
+@dataclass
+class Refs:
+    """Contents of ``index.json``."""
+
+    name: str
+    last_version: int = 0
+    latest: int | None = None
+    count: int = 0
+    stages: dict[str, int] = field(default_factory=dict)
+    aliases: dict[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT_VERSION,
+            "name": self.name,
+            "last_version": self.last_version,
+            "latest": self.latest,
+            "count": self.count,
+            "stages": self.stages,
+            "aliases": self.aliases,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Refs:
+        return cls(
+            name=str(data["name"]),
+            last_version=int(data.get("last_version") or 0),
+            latest=data.get("latest"),
+            count=int(data.get("count") or 0),
+            stages={str(k): int(v) for k, v in (data.get("stages") or {}).items()},
+            aliases={str(k): int(v) for k, v in (data.get("aliases") or {}).items()},
+        )
+
+
+def read_refs(layout: Layout, name: str) -> Refs | None:
+    """The refs of ``name``, or ``None`` when missing or unreadable (then rebuild)."""
+    data = files.read_json_or_none(layout.index_file(name))
+    if not isinstance(data, dict) or data.get("name") != name or not isinstance(data.get("format"), int):
+        return None
+    if data["format"] > FORMAT_VERSION:
+        return None
+    try:
+        return Refs.from_json(data)
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def write_refs(layout: Layout, refs: Refs) -> None:
+    files.write_json_atomic(layout.index_file(refs.name), refs.to_json())
+
+
+def read_chunk(layout: Layout, name: str, chunk: int) -> dict[int, dict[str, Any]] | None:
+    """Version summaries of one chunk, or ``None`` when missing or unreadable."""
+    data = files.read_json_or_none(layout.chunk_file(name, chunk))
+    if not isinstance(data, dict) or not isinstance(data.get("versions"), dict):
+        return None
+    try:
+        return {int(k): v for k, v in data["versions"].items()}
+    except ValueError:
+        return None
+
+
+def write_chunk(layout: Layout, name: str, chunk: int, entries: dict[int, dict[str, Any]]) -> None:
+    if not entries:
+        files.remove_file(layout.chunk_file(name, chunk))
+        return
+    payload = {"format": FORMAT_VERSION, "name": name, "versions": {str(v): e for v, e in sorted(entries.items())}}
+    files.write_json_atomic(layout.chunk_file(name, chunk), payload)
+
+
+def chunks_for(last_version: int) -> range:
+    """Chunk numbers that may hold versions up to ``last_version``."""
+    return range(chunk_of(last_version) + 1) if last_version > 0 else range(0)
+
+
+def read_all_versions(layout: Layout, name: str, last_version: int) -> dict[int, dict[str, Any]] | None:
+    """Every version summary of ``name``; ``None`` if any chunk is missing or unreadable."""
+    out: dict[int, dict[str, Any]] = {}
+    for chunk in chunks_for(last_version):
+        entries = read_chunk(layout, name, chunk)
+        if entries is None:
+            if files.exists(layout.chunk_file(name, chunk)):
+                return None
+            continue  # an empty chunk (all its versions deleted) has no file
+        out.update(entries)
+    return out
+
+
+def remove_index(layout: Layout, name: str, last_version: int) -> None:
+    """Delete every index file of ``name`` (used when its versions are all gone)."""
+    for chunk in chunks_for(last_version):
+        files.remove_file(layout.chunk_file(name, chunk))
+    files.remove_file(layout.index_file(name))

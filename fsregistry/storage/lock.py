@@ -1,0 +1,53 @@
+"""The registry's single write lock, a thin wrapper over the ``filelock`` package.
+
+Writers (save, transition, delete, tag, repair) hold it while they allocate a version
+number and update the index; readers never take it.  The lock file is never deleted:
+removing a lock file while another process waits on it lets two writers in at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from ..errors import LockTimeoutError
+
+#: how often a waiting writer retries; short, because publishes hold the lock briefly
+_POLL_INTERVAL = 0.002
+
+
+def _make_lock(path: Path, timeout: float) -> FileLock:
+    # thread_local (the default) gives each thread its own lock state, so threads of one
+    # process exclude each other just as processes do.
+    try:
+        return FileLock(str(path), timeout=timeout, preserve_lock_file=True)
+    except TypeError:  # filelock < 4 never deletes the file and has no such option
+        return FileLock(str(path), timeout=timeout)
+
+
+class RegistryLock:
+    """Exclusive write lock over one registry root."""
+
+    def __init__(self, path: Path, timeout: float = 60.0) -> None:
+        self.path = path
+        self.timeout = timeout
+        self._lock = _make_lock(path, timeout)
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        """Hold the lock for the ``with`` block; :class:`LockTimeoutError` after ``timeout`` s."""
+        try:
+            self._lock.acquire(timeout=self.timeout, poll_interval=_POLL_INTERVAL)
+        except Timeout:
+            raise LockTimeoutError(
+                f"could not acquire the registry write lock {self.path} within {self.timeout} s; "
+                "another writer holds it (readers are never blocked)",
+                path=str(self.path),
+            ) from None
+        try:
+            yield
+        finally:
+            self._lock.release()
