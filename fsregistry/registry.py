@@ -214,27 +214,59 @@ class CustomModelRegistry(BaseModelRegistry):
             meta["files"][PREPROCESSOR_PKL] = _seal(staged / PREPROCESSOR_PKL)
         meta["environment"] = environment.capture(flavor.packages)
 
+    def publish_staged(self, name: str, staged: Path, meta: dict[str, Any], *, version: int | None = None) -> int:
+        """Publish a fully written, fsync'd version folder (for importers).
+
+        ``staged`` must live in this registry's staging area and hold the payload files
+        that ``meta["files"]`` describes.  ``version`` is kept when it was never used by
+        this model; otherwise the next free number is allocated.  Returns the version.
+        """
+        name = validate_model_name(name)
+        with self._lock.hold():
+            return self._publish(name, staged, meta, meta.get("stage"), sorted(meta.get("aliases") or {}),
+                                 wanted_version=version)
+
+    def staging_dir(self, purpose: str) -> Path:
+        """A new folder in the staging area (same file system as the root) for a write."""
+        return files.make_temp_dir(self.layout.staging, purpose)
+
     def _publish(
-        self, name: str, staged: Path, meta: dict[str, Any], stage: str | None, aliases: list[str]
+        self, name: str, staged: Path, meta: dict[str, Any], stage: str | None, aliases: list[str],
+        wanted_version: int | None = None,
     ) -> int:
         """Under the lock: allocate the version, rename it into place, update the index."""
         self._ensure_model(name)
         refs = self.catalog.writer_refs(name)
-        version = max(refs.last_version, self.catalog.max_deleted(name)) + 1
+        floor = max(refs.last_version, self.catalog.max_deleted(name))
+        version = floor + 1
+        if wanted_version is not None and self._never_used(name, wanted_version):
+            version = wanted_version
         while files.exists(self.layout.version_dir(name, version)):
             version += 1
         meta["version"] = version
-        now = meta["created_at"]
+        now = utcnow()
+        meta["stage"] = None
         if stage is not None:
-            meta["stage"] = stage
-            meta["stage_history"] = [{"stage": stage, "from": None, "at": now}]
+            _set_stage(meta, stage, now)
         meta["aliases"] = dict.fromkeys(aliases, now)
         files.write_json_new(staged / META_JSON, meta)
         files.publish_dir(staged, self.layout.version_dir(name, version))
-        files.write_json_atomic(self.layout.run_file(meta["run_id"]), {"name": name, "version": version})
-        changed = self._displaced(name, refs, version, stage, aliases, now)
-        self.catalog.record(name, [*changed, meta], refs)
+        # The version is now durable and complete.  What follows is derived from it
+        # (the run map, the index, the previous holder's stage), so a failure here must
+        # not report the save as failed: the next writer or check(repair=True) heals it.
+        try:
+            files.write_json_atomic(self.layout.run_file(meta["run_id"]), {"name": name, "version": version})
+            changed = self._displaced(name, refs, version, stage, aliases, now)
+            self.catalog.record(name, [*changed, meta], refs)
+        except OSError as exc:
+            self.logger.warning("published %s/%s but could not update the index (%s); the next write or "
+                                "check(repair=True) brings it up to date", name, version, exc)
         return version
+
+    def _never_used(self, name: str, version: int) -> bool:
+        """True when ``version`` was never published (nor deleted) for ``name``."""
+        deleted_floor = self.catalog.max_deleted(name)
+        return version > deleted_floor and not files.exists(self.layout.version_dir(name, version))
 
     def _ensure_model(self, name: str) -> None:
         """Create the model's folder and record on first save (refusing case-only clashes)."""
@@ -627,6 +659,36 @@ class CustomModelRegistry(BaseModelRegistry):
         from .repair import check
 
         return check(self, repair=repair)
+
+    # == bundles and retention (fsregistry.bundle, fsregistry.retention) =======================
+
+    def export_model(self, model_identifier: str | list[str], path: str | Path, **options: Any) -> Path:
+        """Write one version, several, or a whole model (``"NAME"``) to one bundle file.
+        See :func:`fsregistry.bundle.export_model` (``compress=``, ``overwrite=``)."""
+        from .bundle import export_model
+
+        with self._errors(f"export_model({model_identifier!r})"):
+            return export_model(self, model_identifier, path, **options)
+
+    def import_model(self, path: str | Path, *, as_new_version: bool = False, **options: Any) -> list[Any]:
+        """Verify and import every version of a bundle; returns one
+        :class:`fsregistry.bundle.ImportedVersion` per version.  See
+        :func:`fsregistry.bundle.import_model` (``keep_stages=``, ``max_member_size=``)."""
+        from .bundle import import_model
+
+        with self._errors(f"import_model({str(path)!r})"):
+            return list(import_model(self, path, as_new_version=as_new_version, **options))
+
+    def prune(
+        self, model_name: str, keep_last: int | None = None, older_than: Any = None, dry_run: bool = False
+    ) -> list[dict[str, Any]]:
+        """Delete old versions of ``model_name`` (never a staged, aliased or latest one);
+        returns the versions deleted, or that would be with ``dry_run=True``.
+        See :func:`fsregistry.retention.prune`."""
+        from .retention import prune
+
+        with self._errors(f"prune({model_name!r})"):
+            return prune(self, model_name, keep_last=keep_last, older_than=older_than, dry_run=dry_run)
 
 
 # -- helpers -------------------------------------------------------------------------------------

@@ -1,0 +1,295 @@
+"""``check`` and ``check(repair=True)``: reconcile the registry with its source of truth.
+
+The truth is each version folder's ``meta.json`` (and the files it hashes) plus each
+model's ``model.json``; everything else is derived.  ``check`` reports, and with
+``repair=True`` fixes under the write lock:
+
+* ``leftover_staging`` / ``leftover_temp`` - writes abandoned by a crashed process;
+* ``stale_index`` - index entries that disagree with the folders (orphaned version
+  folders, versions that are gone, wrong stages or aliases): the index is rebuilt;
+* ``stage_conflict`` - two versions claiming one exclusive stage or alias after a crash
+  between two writes: the latest claim is kept, the others are archived or unaliased;
+* ``missing_model_record`` and ``run_map`` - derived records rewritten;
+* ``integrity`` / ``corrupt_meta`` / ``unexpected_file`` - reported, never "fixed": a
+  corrupt model must be restored from a bundle or saved again, not silently replaced.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import hashing, records
+from .catalog import derive_refs
+from .errors import CorruptRegistryError, IntegrityError, InvalidNameError
+from .names import EXCLUSIVE_STAGES, validate_model_name
+from .storage import files
+from .storage import index as idx
+from .storage.layout import META_JSON, Layout, chunk_of, utcnow
+
+if TYPE_CHECKING:
+    from .registry import CustomModelRegistry
+
+_PID_RE = re.compile(r"\.(\d+)\.")
+
+
+@dataclass
+class Problem:
+    """One finding of :func:`check`."""
+
+    kind: str
+    detail: str
+    name: str | None = None
+    version: int | None = None
+    path: str | None = None
+    fixed: bool = False
+
+
+@dataclass
+class CheckReport:
+    """What :func:`check` found (and, with ``repair=True``, fixed)."""
+
+    problems: list[Problem] = field(default_factory=list)
+    models_checked: int = 0
+    versions_checked: int = 0
+    files_verified: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing is wrong any more (every problem found was fixed)."""
+        return all(p.fixed for p in self.problems)
+
+    @property
+    def unresolved(self) -> list[Problem]:
+        return [p for p in self.problems if not p.fixed]
+
+    def add(self, kind: str, detail: str, **where: Any) -> Problem:
+        problem = Problem(kind, detail, **where)
+        self.problems.append(problem)
+        return problem
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "models_checked": self.models_checked,
+            "versions_checked": self.versions_checked,
+            "files_verified": self.files_verified,
+            "problems": [asdict(p) for p in self.problems],
+        }
+
+
+def check(registry: CustomModelRegistry, repair: bool = False, verify: bool = True) -> CheckReport:
+    """Inspect every model, version, file and index of ``registry``; fix what is
+    derivable when ``repair`` is true (holding the write lock while doing so)."""
+    report = CheckReport()
+    guard = registry.write_lock() if repair else contextlib.nullcontext()
+    with guard:
+        _check_staging(registry.layout, report, repair)
+        for name in registry.layout.candidate_model_dirs():
+            try:
+                validate_model_name(name)
+            except InvalidNameError:
+                continue  # not ours: the registry never creates such a folder
+            _ModelCheck(registry, name, report, repair, verify).run()
+        _check_run_map(registry.layout, report, repair)
+    return report
+
+
+def _pid_alive(entry_name: str) -> bool:
+    match = _PID_RE.search(entry_name)
+    if not match:
+        return False
+    pid = int(match.group(1))
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _check_staging(layout: Layout, report: CheckReport, repair: bool) -> None:
+    for path in layout.staging_entries():
+        if _pid_alive(path.name):
+            continue  # a write in flight
+        problem = report.add("leftover_staging", "abandoned by a process that no longer runs", path=str(path))
+        if repair:
+            files.remove_tree(path) if path.is_dir() else files.remove_file(path)
+            problem.fixed = True
+
+
+def _check_run_map(layout: Layout, report: CheckReport, repair: bool) -> None:
+    for path in list(layout.runs.glob("*.json")):
+        entry = files.read_json_or_none(path)
+        ok = isinstance(entry, dict)
+        if ok:
+            meta = files.read_json_or_none(layout.meta_file(str(entry.get("name")), int(entry.get("version") or 0)))
+            ok = isinstance(meta, dict) and meta.get("run_id") == path.stem
+        if not ok:
+            problem = report.add("run_map", f"run {path.stem} points at no version", path=str(path))
+            if repair:
+                files.remove_file(path)
+                problem.fixed = True
+
+
+class _ModelCheck:
+    """The checks of one model folder."""
+
+    def __init__(self, registry: CustomModelRegistry, name: str, report: CheckReport, repair: bool, verify: bool):
+        self.registry = registry
+        self.layout = registry.layout
+        self.catalog = registry.catalog
+        self.name = name
+        self.report = report
+        self.repair = repair
+        self.verify = verify
+        self.metas: dict[int, dict[str, Any]] = {}
+
+    def run(self) -> None:
+        versions = self.layout.version_numbers(self.name)
+        has_record = files.exists(self.layout.model_file(self.name))
+        if not versions and not has_record:
+            return  # a folder that is not a model
+        self.report.models_checked += 1
+        self._model_record(has_record)
+        self._temp_files(self.layout.model_dir(self.name))
+        for version in versions:
+            self._version(version)
+        self._conflicts()
+        self._index()
+        self._runs()
+
+    def _fix(self, problem: Problem, action: Any) -> None:
+        if self.repair:
+            action()
+            problem.fixed = True
+
+    def _model_record(self, has_record: bool) -> None:
+        if has_record:
+            return
+        problem = self.report.add("missing_model_record", "model.json is missing", name=self.name)
+        record = {"name": self.name, "created_at": utcnow(), "description": "", "tags": {}, "max_deleted_version": 0}
+        self._fix(problem, lambda: self.catalog.write_model_record(self.name, record))
+
+    def _temp_files(self, folder: Path) -> None:
+        for entry in files.list_dir(folder):
+            if entry.name.endswith(files.TEMP_SUFFIX) and not _pid_alive(entry.name):
+                problem = self.report.add("leftover_temp", "temporary file of an interrupted write",
+                                          name=self.name, path=entry.path)
+                self._fix(problem, lambda p=Path(entry.path): files.remove_file(p))
+
+    def _version(self, version: int) -> None:
+        self.report.versions_checked += 1
+        vdir = self.layout.version_dir(self.name, version)
+        try:
+            meta = records.read_meta(self.layout, self.name, version)
+        except (FileNotFoundError, CorruptRegistryError) as exc:
+            self.report.add("corrupt_meta", str(exc) or "meta.json is missing", name=self.name, version=version,
+                            path=str(vdir / META_JSON))
+            return
+        self.metas[version] = meta
+        self._temp_files(vdir)
+        recorded = meta.get("files") or {}
+        for entry in files.list_dir(vdir):
+            if entry.name not in recorded and entry.name != META_JSON and not entry.name.endswith(files.TEMP_SUFFIX):
+                self.report.add("unexpected_file", "not recorded in meta.json", name=self.name, version=version,
+                                path=entry.path)
+        if self.verify:
+            for filename, expected in recorded.items():
+                self._verify(vdir / filename, expected, version)
+
+    def _verify(self, path: Path, expected: dict[str, Any], version: int) -> None:
+        try:
+            hashing.verify_file(path, expected, name=self.name, version=version)
+            self.report.files_verified += 1
+        except IntegrityError as exc:
+            self.report.add("integrity", str(exc), name=self.name, version=version, path=str(path))
+
+    def _conflicts(self) -> None:
+        """Versions whose meta claims an exclusive stage or alias that a later claim holds."""
+        entries = {v: records.summary(m) for v, m in self.metas.items()}
+        winners = derive_refs(self.name, entries)
+        for version, meta in self.metas.items():
+            stage = meta.get("stage")
+            if stage in EXCLUSIVE_STAGES and winners.stages.get(stage) != version:
+                problem = self.report.add("stage_conflict", f"also claims {stage}, held by version "
+                                          f"{winners.stages.get(stage)}", name=self.name, version=version)
+                self._fix(problem, lambda m=meta: self._archive(m))
+            lost = [a for a in meta.get("aliases") or {} if winners.aliases.get(a) != version]
+            if lost:
+                problem = self.report.add("stage_conflict", f"also claims aliases {lost}", name=self.name,
+                                          version=version)
+                self._fix(problem, lambda m=meta, lost=lost: self._unalias(m, lost))
+
+    def _archive(self, meta: dict[str, Any]) -> None:
+        meta.setdefault("stage_history", []).append({"stage": "Archived", "from": meta.get("stage"), "at": utcnow()})
+        meta["stage"] = "Archived"
+        files.write_json_atomic(self.layout.meta_file(self.name, meta["version"]), meta)
+
+    def _unalias(self, meta: dict[str, Any], lost: list[str]) -> None:
+        for alias in lost:
+            meta["aliases"].pop(alias, None)
+        files.write_json_atomic(self.layout.meta_file(self.name, meta["version"]), meta)
+
+    def _index(self) -> None:
+        entries = {v: records.summary(m) for v, m in self.metas.items()}
+        floor = max([self.catalog.max_deleted(self.name), *self.layout.version_numbers(self.name)])
+        current = idx.read_refs(self.layout, self.name)
+        if current is not None:
+            floor = max(floor, current.last_version)
+        expected = derive_refs(self.name, entries, floor)
+        indexed = idx.read_all_versions(self.layout, self.name, floor) if current is not None else None
+        differences = _index_differences(current, indexed, expected, entries)
+        if not differences:
+            return
+        problem = self.report.add("stale_index", "; ".join(differences), name=self.name,
+                                  path=str(self.layout.index_file(self.name)))
+        self._fix(problem, lambda: self._rewrite_index(expected, entries))
+
+    def _rewrite_index(self, refs: idx.Refs, entries: dict[int, dict[str, Any]]) -> None:
+        for chunk in idx.chunks_for(refs.last_version):
+            idx.write_chunk(self.layout, self.name, chunk, {v: e for v, e in entries.items() if chunk_of(v) == chunk})
+        idx.write_refs(self.layout, refs)
+
+    def _runs(self) -> None:
+        for version, meta in self.metas.items():
+            path = self.layout.run_file(meta["run_id"])
+            entry = files.read_json_or_none(path)
+            if entry == {"name": self.name, "version": version}:
+                continue
+            problem = self.report.add("run_map", f"run {meta['run_id']} is not mapped to this version",
+                                      name=self.name, version=version, path=str(path))
+            self._fix(problem, lambda p=path, v=version: files.write_json_atomic(p, {"name": self.name, "version": v}))
+
+
+def _index_differences(
+    current: idx.Refs | None,
+    indexed: dict[int, dict[str, Any]] | None,
+    expected: idx.Refs,
+    entries: dict[int, dict[str, Any]],
+) -> list[str]:
+    if current is None:
+        return ["index.json is missing or unreadable"]
+    if indexed is None:
+        return ["a versions index chunk is unreadable"]
+    out = []
+    orphans = sorted(set(entries) - set(indexed))
+    gone = sorted(set(indexed) - set(entries))
+    if orphans:
+        out.append(f"version folders not in the index: {orphans}")
+    if gone:
+        out.append(f"indexed versions with no folder: {gone}")
+    stale = sorted(v for v in set(entries) & set(indexed) if entries[v] != indexed[v])
+    if stale:
+        out.append(f"index entries that differ from meta.json: {stale}")
+    for field_name in ("latest", "count", "stages", "aliases"):
+        if getattr(current, field_name) != getattr(expected, field_name):
+            out.append(f"{field_name} is {getattr(current, field_name)}, expected {getattr(expected, field_name)}")
+    return out

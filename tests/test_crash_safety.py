@@ -1,0 +1,162 @@
+"""Crash safety: SIGKILL at random instants, and a failure injected at every publish step.
+
+After any crash a version is either absent or complete and loadable; the registry stays
+readable; the next save works and gets a number never used before.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from conftest import PYTHON, TESTS_DIR, subprocess_env
+from toy_models import Doubler, Unpicklable
+
+import fsregistry.registry as registry_module
+from fsregistry import CustomModelRegistry, FlavorError, InvalidMetadataError, pickling
+from fsregistry.storage import files, index
+
+KILLS = 25
+
+
+def _snapshot(root: Path) -> dict[str, bytes]:
+    """Every file under the root (except the lock) with its bytes."""
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and p.name != ".lock"}
+
+
+def _assert_every_version_complete(registry: CustomModelRegistry, name: str) -> set[int]:
+    """Every version folder on disk - indexed or not - loads and verifies."""
+    found = set()
+    for version in registry.layout.version_numbers(name):
+        data = registry.load_model(f"{name}/{version}")
+        assert data["preprocessor_artifact"] == {"i": data["metadata"]["params"]["i"]}
+        found.add(version)
+    return found
+
+
+@pytest.mark.slow
+def test_sigkill_at_random_instants_never_leaves_a_partial_version(tmp_path: Path) -> None:
+    root = tmp_path / "reg"
+    registry = CustomModelRegistry(root)
+    rng = random.Random(1234)
+    seen: set[int] = set()
+    for _ in range(KILLS):
+        child = subprocess.Popen([PYTHON, str(TESTS_DIR / "workers.py"), "churn", str(root), "m", "0"],
+                                 env=subprocess_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            time.sleep(0.6 + rng.random() * 0.5)  # past interpreter start-up, into the save loop
+            os.kill(child.pid, signal.SIGKILL)
+        finally:
+            child.wait()
+        assert child.returncode == -signal.SIGKILL
+        versions = _assert_every_version_complete(registry, "m")
+        listed = {v["version"] for v in registry.list_versions("m")}
+        assert listed <= versions | seen  # the index never names a version that is not complete
+        problems = {p.kind for p in registry.check().problems}
+        assert problems <= {"leftover_staging", "leftover_temp", "stale_index", "run_map", "stage_conflict"}, problems
+        seen |= versions
+    before = max(seen)
+    uri = registry.save_model(Doubler(), "m", preprocessor_artifact={"i": -1}, metadata={"i": -1})
+    assert int(uri.rsplit("/", 1)[1]) > before
+    report = registry.check(repair=True)
+    assert report.ok, report.to_dict()
+    assert registry.check().problems == []
+    assert list((root / ".staging").iterdir()) == []
+    versions = registry.list_versions("m")
+    assert sum(v["stage"] == "Production" for v in versions) <= 1
+
+
+FAILURE_POINTS = {
+    "flavor save": ("model", None),
+    "preprocessor pickling": ("fsregistry.pickling.dump", InvalidMetadataError),
+    "payload fsync": ("fsregistry.storage.files.fsync_file", OSError),
+    "meta.json write": ("fsregistry.storage.files.write_json_new", OSError),
+    "rename into place": ("fsregistry.storage.files.publish_dir", OSError),
+}
+
+
+@pytest.mark.parametrize("point", sorted(FAILURE_POINTS))
+def test_failure_at_each_publish_step_leaves_nothing(tmp_path: Path, point: str,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    registry = CustomModelRegistry(tmp_path / "reg")
+    registry.save_model(Doubler(), "m", preprocessor_artifact={"i": 0}, metadata={"i": 0})
+    before = _snapshot(registry.root)
+    target, expected = FAILURE_POINTS[point]
+    model: object = Doubler()
+    if target == "model":
+        model, expected = Unpicklable(), FlavorError
+    else:
+        module_name, attr = target.rsplit(".", 1)
+        module = {"fsregistry.pickling": pickling, "fsregistry.storage.files": files}[module_name]
+        original = getattr(module, attr)
+
+        def boom(*args: object, **kwargs: object) -> object:
+            # the model itself is pickled too; fail only the step under test
+            if point == "preprocessor pickling" and "preprocessor" not in str(args[1]):
+                return original(*args, **kwargs)
+            raise OSError(f"injected failure: {point}")
+
+        monkeypatch.setattr(module, attr, boom)
+    with pytest.raises(expected or Exception):
+        registry.save_model(model, "m", preprocessor_artifact={"i": 1}, metadata={"i": 1})
+    monkeypatch.undo()
+    assert _snapshot(registry.root) == before, "a failed save changed the registry"
+    assert list((registry.root / ".staging").iterdir()) == []
+    assert registry.save_model(Doubler(), "m") == "models:/m/2"
+
+
+@pytest.mark.parametrize("step", ["run map", "index"])
+def test_failure_after_publish_keeps_the_version_and_is_healed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                               step: str) -> None:
+    """A failure (or crash) between the rename and the index update: the version is
+    complete and the save reports it; the index catches up at the next write or check."""
+    registry = CustomModelRegistry(tmp_path / "reg")
+    registry.save_model(Doubler(), "m")
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise OSError("injected: disk full while writing a derived record")
+
+    module, attr = (files, "write_json_atomic") if step == "run map" else (index, "write_refs")
+    monkeypatch.setattr(module, attr, boom)
+    assert registry.save_model(Doubler(3.0), "m") == "models:/m/2"
+    monkeypatch.undo()
+    assert registry.load_model("m/2")["model"].factor == 3.0  # published and complete
+    assert registry.load_model("m/latest")["version"] == 1  # the index has not caught up
+    assert registry.check().problems != []
+    assert registry.save_model(Doubler(), "m") == "models:/m/3"
+    assert [v["version"] for v in registry.list_versions("m")] == [3, 2, 1]
+    assert registry.check(repair=True).ok
+    assert registry.check().problems == []
+
+
+def test_kill_between_two_stage_writes_is_resolved_by_repair(tmp_path: Path) -> None:
+    """Two meta.json files claiming Production (a crash mid-transition): the later claim wins."""
+    registry = CustomModelRegistry(tmp_path / "reg")
+    for _ in range(2):
+        registry.save_model(Doubler(), "m")
+    registry.transition_model_stage("m/1", "Production")
+    meta_path = registry.layout.meta_file("m", 2)
+    meta = files.read_json(meta_path)
+    meta["stage"] = "Production"
+    meta["stage_history"].append({"stage": "Production", "from": None, "at": "2999-01-01T00:00:00+00:00"})
+    files.write_json_atomic(meta_path, meta)
+    kinds = sorted(p.kind for p in registry.check().problems)
+    assert kinds == ["stage_conflict", "stale_index"]
+    assert registry.check(repair=True).ok
+    assert registry.get_model("m")["stages"] == {"Production": 2}
+    assert registry.get_model_version("m/1")["stage"] == "Archived"
+    assert registry.check().problems == []
+
+
+def test_failed_save_in_another_thread_does_not_block_the_lock(tmp_path: Path) -> None:
+    registry = CustomModelRegistry(tmp_path / "reg", lock_timeout=5)
+    with pytest.raises(FlavorError):
+        registry.save_model(Unpicklable(), "m")
+    assert registry.save_model(Doubler(), "m") == "models:/m/1"
+    assert registry_module.CustomModelRegistry is CustomModelRegistry

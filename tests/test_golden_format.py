@@ -1,0 +1,55 @@
+"""The committed format-1 registry (``tests/golden/format1``) keeps loading, and what this
+version writes still has format 1's shape - so the on-disk format cannot drift silently."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from toy_models import Doubler
+
+from fsregistry import CustomModelRegistry
+
+GOLDEN = Path(__file__).parent / "golden" / "format1"
+
+
+@pytest.fixture
+def golden(tmp_path: Path) -> CustomModelRegistry:
+    root = tmp_path / "golden"
+    shutil.copytree(GOLDEN, root)
+    return CustomModelRegistry(root, create=False)
+
+
+def test_golden_registry_loads_by_every_identifier(golden: CustomModelRegistry) -> None:
+    X = np.ones((2, 2))
+    cases = {"golden_model/1": 1.0, "models:/golden_model/Production": 2.0, "models:/golden_model/staging": 3.0,
+             "models:/golden_model@champion": 2.0, "golden_model/latest": 3.0, "models:/other/1": 10.0}
+    for ident, factor in cases.items():
+        data = golden.load_model(ident)
+        np.testing.assert_array_equal(data["model"].predict(X), Doubler(factor).predict(X))
+    data = golden.load_model("golden_model/2")
+    assert data["preprocessor_artifact"] == {"feature_names_in": ["x", "n"]}
+    assert data["metadata"]["metrics"] == {"accuracy": 0.7}
+    assert data["signature"].column_names == ["x", "n", "team"]
+    assert data["run_id"] and golden.load_model(f"runs:/{data['run_id']}/model")["version"] == 2
+    assert golden.get_model("golden_model")["tags"] == {"owner": "tests"}
+
+
+def test_golden_registry_is_clean_and_keeps_its_counter(golden: CustomModelRegistry) -> None:
+    assert golden.check().problems == []
+    assert golden.save_model(Doubler(), "golden_model") == "models:/golden_model/5"  # 4 was deleted
+
+
+def test_new_writes_keep_format_1_shape(golden: CustomModelRegistry) -> None:
+    golden.save_model(Doubler(), "fresh", preprocessor_artifact={"a": 1}, input_example=np.ones((1, 2)))
+    old = json.loads(golden.layout.meta_file("golden_model", 1).read_text())
+    new = json.loads(golden.layout.meta_file("fresh", 1).read_text())
+    assert new["format"] == old["format"] == 1
+    assert set(new) == set(old), "meta.json fields changed: bump the format version and add a golden registry"
+    assert set(new["model"]) == set(old["model"])
+    for name in ("index.json", "model.json"):
+        old_keys = set(json.loads((golden.root / "golden_model" / name).read_text()))
+        assert set(json.loads((golden.root / "fresh" / name).read_text())) == old_keys

@@ -1,0 +1,152 @@
+"""Hashes verified on load, check/repair, and the on-disk format version."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from toy_models import Doubler
+
+from fsregistry import CorruptRegistryError, CustomModelRegistry, FormatVersionError, IntegrityError
+from fsregistry.storage import files
+
+
+def _flip_byte(path: Path, offset: int = -5) -> None:
+    data = bytearray(path.read_bytes())
+    data[offset] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("filename", ["model.bin", "preprocessor.pkl"])
+def test_a_flipped_byte_is_an_integrity_error_naming_the_file(model_registry: CustomModelRegistry,
+                                                              filename: str) -> None:
+    model_registry.save_model(Doubler(), "m", preprocessor_artifact={"scale": list(range(100))})
+    _flip_byte(model_registry.layout.version_dir("m", 1) / filename)
+    with pytest.raises(IntegrityError, match=filename) as info:
+        model_registry.load_model("m/1")
+    assert info.value.name == "m" and info.value.version == 1 and info.value.path.endswith(filename)
+    report = model_registry.check()
+    assert [(p.kind, Path(p.path or "").name) for p in report.problems] == [("integrity", filename)]
+    assert not model_registry.check(repair=True).ok  # corruption is reported, never "repaired" away
+
+
+def test_a_truncated_file_fails_before_loading(model_registry: CustomModelRegistry) -> None:
+    model_registry.save_model(Doubler(), "m")
+    path = model_registry.layout.version_dir("m", 1) / "model.bin"
+    path.write_bytes(path.read_bytes()[:10])
+    with pytest.raises(IntegrityError, match="size is 10 bytes"):
+        model_registry.load_model("m/1")
+
+
+def test_verification_can_be_turned_off(tmp_path: Path) -> None:
+    registry = CustomModelRegistry(tmp_path / "reg", verify=False)
+    registry.save_model(Doubler(), "m", description="x" * 10)
+    meta_path = registry.layout.meta_file("m", 1)
+    meta = json.loads(meta_path.read_text())
+    meta["files"]["model.bin"]["sha256"] = "0" * 64
+    meta_path.write_text(json.dumps(meta))
+    assert registry.load_model("m/1")["model"].factor == 2.0
+    with pytest.raises(IntegrityError):
+        registry.load_model("m/1", verify=True)
+
+
+def test_lost_index_is_rebuilt_from_meta_json(model_registry: CustomModelRegistry) -> None:
+    for _ in range(3):
+        model_registry.save_model(Doubler(), "m")
+    model_registry.transition_model_stage("m/2", "Production")
+    model_registry.set_alias("m", "champion", 3)
+    model_registry.delete_model("m/3", force=True)
+    for path in (model_registry.root / "m").glob("index*.json"):
+        path.unlink()
+    # readers still answer, from the version folders
+    assert model_registry.load_model("m/Production")["version"] == 2
+    assert [v["version"] for v in model_registry.list_versions("m")] == [2, 1]
+    assert [p.kind for p in model_registry.check().problems] == ["stale_index"]
+    assert model_registry.check(repair=True).ok
+    assert model_registry.check().problems == []
+    assert model_registry.save_model(Doubler(), "m") == "models:/m/4"  # 3 is never reused
+
+
+def test_corrupt_index_is_detected_and_repaired(model_registry: CustomModelRegistry) -> None:
+    model_registry.save_model(Doubler(), "m")
+    (model_registry.root / "m" / "index.json").write_text("{not json")
+    (model_registry.root / "m" / "index-0.json").write_text("[]")
+    assert model_registry.load_model("m/latest")["version"] == 1
+    assert model_registry.save_model(Doubler(), "m") == "models:/m/2"  # a writer rebuilds the index
+    assert model_registry.check().problems == []
+
+
+def test_orphaned_version_folder_is_indexed_by_repair(model_registry: CustomModelRegistry) -> None:
+    model_registry.save_model(Doubler(), "m")
+    model_registry.save_model(Doubler(), "m")
+    index_before = (model_registry.root / "m" / "index.json").read_bytes()
+    chunk_before = (model_registry.root / "m" / "index-0.json").read_bytes()
+    model_registry.save_model(Doubler(5.0), "m")
+    # roll the index back to before version 3, as if the writer died after its rename
+    (model_registry.root / "m" / "index.json").write_bytes(index_before)
+    (model_registry.root / "m" / "index-0.json").write_bytes(chunk_before)
+    problems = model_registry.check().problems
+    assert [p.kind for p in problems] == ["stale_index"] and "[3]" in problems[0].detail
+    assert model_registry.check(repair=True).ok
+    assert model_registry.load_model("m/latest")["model"].factor == 5.0
+
+
+def test_leftovers_of_dead_writers_are_removed(model_registry: CustomModelRegistry) -> None:
+    model_registry.save_model(Doubler(), "m")
+    dead_pid = 2**22 + 12345  # above the default pid_max: no such process
+    leftover = model_registry.layout.staging / f"save.{dead_pid}.abc.incomplete"
+    leftover.mkdir()
+    (leftover / "model.bin").write_bytes(b"half")
+    temp = model_registry.root / "m" / f".index.json.{dead_pid}.0123.incomplete"
+    temp.write_text("{}")
+    in_flight = model_registry.layout.staging / f"save.{os.getpid()}.xyz.incomplete"
+    in_flight.mkdir()
+    kinds = sorted(p.kind for p in model_registry.check().problems)
+    assert kinds == ["leftover_staging", "leftover_temp"]
+    assert model_registry.check(repair=True).ok
+    assert not leftover.exists() and not temp.exists() and in_flight.exists()
+
+
+def test_missing_meta_and_unexpected_files_are_reported(model_registry: CustomModelRegistry) -> None:
+    model_registry.save_model(Doubler(), "m")
+    model_registry.save_model(Doubler(), "m")
+    (model_registry.layout.version_dir("m", 1) / "notes.txt").write_text("hi")
+    model_registry.layout.meta_file("m", 2).write_text("garbage")
+    kinds = sorted(p.kind for p in model_registry.check().problems)
+    assert "corrupt_meta" in kinds and "unexpected_file" in kinds
+    with pytest.raises(CorruptRegistryError, match="meta.json"):
+        model_registry.load_model("m/2")
+
+
+def test_newer_formats_are_refused_clearly(tmp_path: Path) -> None:
+    registry = CustomModelRegistry(tmp_path / "reg")
+    registry.save_model(Doubler(), "m")
+    meta_path = registry.layout.meta_file("m", 1)
+    meta = json.loads(meta_path.read_text())
+    meta["format"] = 2
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(FormatVersionError, match="format 2"):
+        registry.load_model("m/1")
+    files.write_json_atomic(registry.layout.marker, {"format": 99})
+    with pytest.raises(FormatVersionError, match="upgrade fsregistry"):
+        CustomModelRegistry(tmp_path / "reg")
+
+
+def test_opening_a_non_registry_without_create_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(CorruptRegistryError, match="not an fsregistry root"):
+        CustomModelRegistry(tmp_path, create=False)
+
+
+def test_unrelated_folders_under_the_root_are_left_alone(tmp_path: Path) -> None:
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "a.txt").write_text("mine")
+    registry = CustomModelRegistry(tmp_path)
+    registry.save_model(Doubler(), "m")
+    assert [m["name"] for m in registry.list_models()] == ["m"]
+    assert registry.check(repair=True).ok
+    assert (tmp_path / "notes" / "a.txt").read_text() == "mine"
+    shutil.rmtree(tmp_path / "m")
+    assert registry.list_models() == []

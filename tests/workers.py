@@ -1,0 +1,44 @@
+"""Child-process workloads for the multi-process and crash tests.
+
+Run as ``python workers.py COMMAND ROOT NAME COUNT`` with ``tests/`` on ``PYTHONPATH``.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+
+import numpy as np
+from toy_models import Doubler
+
+from fsregistry import CustomModelRegistry
+
+
+def save(root: str, name: str, count: int) -> None:
+    """Save ``count`` versions, printing each URI."""
+    registry = CustomModelRegistry(root)
+    for i in range(count):
+        print(registry.save_model(Doubler(float(i)), name, metadata={"i": i}), flush=True)
+
+
+def churn(root: str, name: str, count: int) -> None:
+    """Save models with a sizeable payload, promote and alias them, forever or ``count`` times."""
+    registry = CustomModelRegistry(root)
+    rng = random.Random()
+    i = 0
+    while count <= 0 or i < count:
+        model = Doubler(float(i))
+        model.payload = np.random.default_rng(i).random(200_000)  # type: ignore[attr-defined]
+        uri = registry.save_model(model, name, preprocessor_artifact={"i": i}, metadata={"i": i})
+        version = uri.rsplit("/", 1)[1]
+        roll = rng.random()
+        if roll < 0.3:
+            registry.transition_model_stage(f"{name}/{version}", rng.choice(["Staging", "Production", "Archived"]))
+        elif roll < 0.5:
+            registry.set_alias(name, rng.choice(["champion", "shadow"]), int(version))
+        i += 1
+
+
+if __name__ == "__main__":
+    command, root, name, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    {"save": save, "churn": churn}[command](root, name, count)
