@@ -72,9 +72,7 @@ class BaseModelRegistry(ABC):
         """Load the version ``model_identifier`` names (any accepted identifier form)."""
 
     @abstractmethod
-    def list_models(
-        self, model_name: str | None = None, tags: dict[str, Any] | None = None
-    ) -> list[dict[str, Any]]:
+    def list_models(self, model_name: str | None = None, tags: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """List models (``model_name=None``) or the versions of one model, filtered by tags."""
 
     @abstractmethod

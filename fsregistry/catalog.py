@@ -11,13 +11,14 @@ refs last.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from . import records
 from .errors import CorruptRegistryError
 from .storage import files
 from .storage import index as idx
-from .storage.layout import Layout, chunk_of
+from .storage.layout import CHUNK_SIZE, Layout, chunk_of
 
 log = logging.getLogger("fsregistry")
 
@@ -119,26 +120,40 @@ class Catalog:
             version += 1
         if orphans:
             log.warning("indexing %d version(s) of %r whose publish was interrupted", len(orphans), name)
-            self.record(name, orphans, refs)
+            self.record(name, orphans, refs, new=[m["version"] for m in orphans])
         return refs
 
-    def record(self, name: str, metas: list[dict[str, Any]], refs: idx.Refs) -> None:
-        """Write the index entries of changed versions (in order), then the refs."""
+    def record(self, name: str, metas: list[dict[str, Any]], refs: idx.Refs, new: Iterable[int] = ()) -> None:
+        """Write the index entries of changed versions (in order), then the refs.
+        ``new`` names the versions being added to the index (just published)."""
         by_chunk: dict[int, list[dict[str, Any]]] = {}
         for meta in metas:
             by_chunk.setdefault(chunk_of(meta["version"]), []).append(meta)
-        new: set[int] = set()
         for chunk, group in sorted(by_chunk.items()):
-            entries = idx.read_chunk(self.layout, name, chunk) or {}
+            entries = self._chunk_for_write(name, chunk)
             for meta in group:
-                if meta["version"] not in entries:
-                    new.add(meta["version"])
                 entries[meta["version"]] = records.summary(meta)
             idx.write_chunk(self.layout, name, chunk, entries)
+        added = set(new)
         for meta in metas:
-            _apply(refs, meta, is_new=meta["version"] in new)
-            new.discard(meta["version"])
+            _apply(refs, meta, is_new=meta["version"] in added)
         idx.write_refs(self.layout, refs)
+
+    def _chunk_for_write(self, name: str, chunk: int) -> dict[int, dict[str, Any]]:
+        """Entries of one chunk; rebuilt from the version folders it covers when the file is
+        missing or unreadable (so an update never drops the other entries of the chunk)."""
+        entries = idx.read_chunk(self.layout, name, chunk)
+        if entries is not None:
+            return entries
+        low, high = chunk * CHUNK_SIZE + 1, (chunk + 1) * CHUNK_SIZE
+        on_disk = [v for v in self.layout.version_numbers(name) if low <= v <= high]
+        rebuilt: dict[int, dict[str, Any]] = {}
+        for version in on_disk:
+            try:
+                rebuilt[version] = records.summary(records.read_meta(self.layout, name, version))
+            except (FileNotFoundError, CorruptRegistryError, KeyError, TypeError):
+                log.warning("version folder %s/%d is unreadable; leaving it out of the index", name, version)
+        return rebuilt
 
     def forget(self, name: str, versions: list[int], refs: idx.Refs) -> None:
         """Drop deleted versions from the index."""
@@ -146,7 +161,7 @@ class Catalog:
         for version in versions:
             by_chunk.setdefault(chunk_of(version), []).append(version)
         for chunk, group in by_chunk.items():
-            entries = idx.read_chunk(self.layout, name, chunk) or {}
+            entries = self._chunk_for_write(name, chunk)
             for version in group:
                 entries.pop(version, None)
             idx.write_chunk(self.layout, name, chunk, entries)

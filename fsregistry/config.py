@@ -56,5 +56,5 @@ def resolve_root(root_or_config: Any) -> Path:
         )
     text = os.fspath(value)
     if text.startswith("file://"):
-        text = text[len("file://"):]
+        text = text[len("file://") :]
     return Path(text).expanduser().absolute()

@@ -8,6 +8,7 @@ load, any package whose installed version differs is named in one
 
 from __future__ import annotations
 
+import functools
 import platform
 import sys
 import warnings
@@ -23,8 +24,12 @@ class EnvironmentMismatchWarning(UserWarning):
     """A model is being loaded with package versions other than those it was saved with."""
 
 
+@functools.lru_cache(maxsize=256)
 def package_version(dist: str) -> str | None:
-    """Installed version of distribution ``dist``, or ``None`` when it is not installed."""
+    """Installed version of distribution ``dist``, or ``None`` when it is not installed.
+
+    Cached for the life of the process: reading package metadata costs about a
+    millisecond, and a process does not usually swap its installed packages."""
     try:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:
@@ -65,6 +70,9 @@ def warn_on_mismatch(saved: dict[str, Any], *, what: str, stacklevel: int = 3) -
     diff = differences(saved)
     if diff:
         parts = ", ".join(f"{name} saved with {was}, installed {now or 'none'}" for name, (was, now) in diff.items())
-        warnings.warn(f"{what}: package versions differ from when it was saved: {parts}",
-                      EnvironmentMismatchWarning, stacklevel=stacklevel)
+        warnings.warn(
+            f"{what}: package versions differ from when it was saved: {parts}",
+            EnvironmentMismatchWarning,
+            stacklevel=stacklevel,
+        )
     return diff

@@ -19,9 +19,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .errors import IntegrityError
+from .storage import files
 
 T = TypeVar("T")
 _BLOCK = 4 * 1024 * 1024
+#: below this size a file is hashed before loading; a worker thread would cost more
+_PARALLEL_THRESHOLD = 1024 * 1024
 
 
 def sha256_file(path: Path) -> str:
@@ -38,6 +41,32 @@ def sha256_file(path: Path) -> str:
 def describe_file(path: Path) -> dict[str, Any]:
     """``{"sha256", "size"}`` of a file, as recorded in ``meta.json``."""
     return {"sha256": sha256_file(path), "size": os.stat(path).st_size}
+
+
+def seal_file(path: Path) -> dict[str, Any]:
+    """fsync a freshly written file and describe it; for large files the fsync (which
+    waits on the disk) runs in a worker thread while this one hashes (which waits on the CPU)."""
+    size = os.stat(path).st_size
+    if size < _PARALLEL_THRESHOLD:
+        files.fsync_file(path)
+        return describe_file(path)
+    errors: list[BaseException] = []
+
+    def flush() -> None:
+        try:
+            files.fsync_file(path)
+        except BaseException as exc:  # re-raised in the caller's thread
+            errors.append(exc)
+
+    worker = threading.Thread(target=flush, name="fsregistry-fsync", daemon=True)
+    worker.start()
+    try:
+        digest = sha256_file(path)
+    finally:
+        worker.join()
+    if errors:
+        raise errors[0]
+    return {"sha256": digest, "size": size}
 
 
 def _mismatch(path: Path, why: str, name: str | None, version: int | None) -> IntegrityError:
@@ -81,6 +110,9 @@ def load_verified(
     if expected is None:
         return load()
     check_size(path, expected, name=name, version=version)
+    if expected.get("size", 0) < _PARALLEL_THRESHOLD:
+        verify_file(path, expected, name=name, version=version)
+        return load()
     result: dict[str, str] = {}
 
     def work() -> None:

@@ -71,7 +71,7 @@ def parse_identifier(identifier: object) -> ModelRef:
     if text.startswith("models:"):
         if not text.startswith("models:/"):
             raise _bad(identifier, "a models: URI starts with 'models:/'")
-        text = text[len("models:/"):]
+        text = text[len("models:/") :]
     try:
         return _parse_path(text.rstrip("/"))
     except InvalidNameError as exc:

@@ -64,7 +64,8 @@ def validate_tag(key: Any, value: Any) -> tuple[str, str]:
     """Check a tag and return it as ``(key, str(value))``; tags are stored as strings."""
     if not isinstance(key, str) or not key or len(key) > MAX_TAG_KEY_LENGTH:
         raise InvalidNameError(
-            f"tag key must be a non-empty string of at most {MAX_TAG_KEY_LENGTH} characters, got {key!r}")
+            f"tag key must be a non-empty string of at most {MAX_TAG_KEY_LENGTH} characters, got {key!r}"
+        )
     if any(ord(ch) < 32 for ch in key):
         raise InvalidNameError(f"tag key {key!r} contains control characters")
     text = value if isinstance(value, str) else str(value)
@@ -94,7 +95,8 @@ def normalize_stage(stage: Any) -> str | None:
         if key in _STAGE_LOOKUP:
             return _STAGE_LOOKUP[key]
     raise InvalidStageError(
-        f"unknown stage {stage!r}: use None (or 'Development'), 'Staging', 'Production' or 'Archived'")
+        f"unknown stage {stage!r}: use None (or 'Development'), 'Staging', 'Production' or 'Archived'"
+    )
 
 
 def is_stage_word(text: str) -> bool:

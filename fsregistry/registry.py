@@ -134,8 +134,18 @@ class CustomModelRegistry(BaseModelRegistry):
         """
         with self._errors(f"save_model({model_name!r})"):
             name = validate_model_name(model_name)
-            meta = self._describe(model, name, preprocessor_artifact, signature, input_example,
-                                  metadata, tags, params, metrics, description)
+            meta = self._describe(
+                model,
+                name,
+                preprocessor_artifact,
+                signature,
+                input_example,
+                metadata,
+                tags,
+                params,
+                metrics,
+                description,
+            )
             wanted_stage = normalize_stage(stage)
             wanted_aliases = [validate_alias(a) for a in (aliases or ())]
             chosen = get_flavor(flavor) if flavor else detect_flavor(model)
@@ -199,18 +209,28 @@ class CustomModelRegistry(BaseModelRegistry):
                 f"flavor {flavor.name!r} could not save {class_path(model)}: {exc}", name=meta["name"]
             ) from exc
         meta["flavor"] = flavor.name
-        meta["model"] = {"file": MODEL_BIN, "format": saved.format, "uses_pickle": saved.uses_pickle,
-                         "class": saved.model_class, "options": saved.options}
+        meta["model"] = {
+            "file": MODEL_BIN,
+            "format": saved.format,
+            "uses_pickle": saved.uses_pickle,
+            "class": saved.model_class,
+            "options": saved.options,
+        }
         meta["files"] = {MODEL_BIN: _seal(staged / MODEL_BIN)}
         meta["preprocessor"] = None
         if preprocessor_artifact is not None:
             try:
                 pickling.dump(preprocessor_artifact, staged / PREPROCESSOR_PKL)
             except Exception as exc:
-                raise InvalidMetadataError(f"the preprocessor artifact cannot be pickled: {exc}",
-                                           name=meta["name"]) from exc
-            meta["preprocessor"] = {"file": PREPROCESSOR_PKL, "format": "cloudpickle", "uses_pickle": True,
-                                    "class": class_path(preprocessor_artifact)}
+                raise InvalidMetadataError(
+                    f"the preprocessor artifact cannot be pickled: {exc}", name=meta["name"]
+                ) from exc
+            meta["preprocessor"] = {
+                "file": PREPROCESSOR_PKL,
+                "format": "cloudpickle",
+                "uses_pickle": True,
+                "class": class_path(preprocessor_artifact),
+            }
             meta["files"][PREPROCESSOR_PKL] = _seal(staged / PREPROCESSOR_PKL)
         meta["environment"] = environment.capture(flavor.packages)
 
@@ -223,15 +243,21 @@ class CustomModelRegistry(BaseModelRegistry):
         """
         name = validate_model_name(name)
         with self._lock.hold():
-            return self._publish(name, staged, meta, meta.get("stage"), sorted(meta.get("aliases") or {}),
-                                 wanted_version=version)
+            return self._publish(
+                name, staged, meta, meta.get("stage"), sorted(meta.get("aliases") or {}), wanted_version=version
+            )
 
     def staging_dir(self, purpose: str) -> Path:
         """A new folder in the staging area (same file system as the root) for a write."""
         return files.make_temp_dir(self.layout.staging, purpose)
 
     def _publish(
-        self, name: str, staged: Path, meta: dict[str, Any], stage: str | None, aliases: list[str],
+        self,
+        name: str,
+        staged: Path,
+        meta: dict[str, Any],
+        stage: str | None,
+        aliases: list[str],
         wanted_version: int | None = None,
     ) -> int:
         """Under the lock: allocate the version, rename it into place, update the index."""
@@ -255,12 +281,19 @@ class CustomModelRegistry(BaseModelRegistry):
         # (the run map, the index, the previous holder's stage), so a failure here must
         # not report the save as failed: the next writer or check(repair=True) heals it.
         try:
-            files.write_json_atomic(self.layout.run_file(meta["run_id"]), {"name": name, "version": version})
+            files.write_json_atomic(
+                self.layout.run_file(meta["run_id"]), {"name": name, "version": version}, durable=False
+            )  # a cache; check(repair=True) rebuilds it
             changed = self._displaced(name, refs, version, stage, aliases, now)
-            self.catalog.record(name, [*changed, meta], refs)
+            self.catalog.record(name, [*changed, meta], refs, new=[version])
         except OSError as exc:
-            self.logger.warning("published %s/%s but could not update the index (%s); the next write or "
-                                "check(repair=True) brings it up to date", name, version, exc)
+            self.logger.warning(
+                "published %s/%s but could not update the index (%s); the next write or "
+                "check(repair=True) brings it up to date",
+                name,
+                version,
+                exc,
+            )
         return version
 
     def _never_used(self, name: str, version: int) -> bool:
@@ -274,11 +307,13 @@ class CustomModelRegistry(BaseModelRegistry):
             return
         clash = [n for n in self.layout.candidate_model_dirs() if n.lower() == name.lower() and n != name]
         if clash:
-            raise ModelExistsError(f"model name {name!r} differs only by case from existing model {clash[0]!r}",
-                                   name=name)
+            raise ModelExistsError(
+                f"model name {name!r} differs only by case from existing model {clash[0]!r}", name=name
+            )
         files.ensure_dir(self.layout.model_dir(name))
-        self.catalog.write_model_record(name, {"name": name, "created_at": utcnow(), "description": "",
-                                                "tags": {}, "max_deleted_version": 0})
+        self.catalog.write_model_record(
+            name, {"name": name, "created_at": utcnow(), "description": "", "tags": {}, "max_deleted_version": 0}
+        )
 
     # == load ==================================================================================
 
@@ -305,21 +340,32 @@ class CustomModelRegistry(BaseModelRegistry):
             flavor = get_flavor(meta["flavor"])
             environment.warn_on_mismatch(meta.get("environment") or {}, what=f"model {name}/{version}", stacklevel=4)
             check = self.verify if verify is None else verify
-            saved = SavedModel(format=meta["model"]["format"], uses_pickle=meta["model"]["uses_pickle"],
-                               model_class=meta["model"]["class"], options=meta["model"].get("options") or {})
+            saved = SavedModel(
+                format=meta["model"]["format"],
+                uses_pickle=meta["model"]["uses_pickle"],
+                model_class=meta["model"]["class"],
+                options=meta["model"].get("options") or {},
+            )
             vdir = self.layout.version_dir(name, version)
             digests = meta["files"] if check else {}
             model = hashing.load_verified(
-                vdir / MODEL_BIN, digests.get(MODEL_BIN),
-                lambda: _flavor_load(flavor, vdir / MODEL_BIN, saved, LoadOptions(device, model_factory),
-                                     name, version),
-                name=name, version=version,
+                vdir / MODEL_BIN,
+                digests.get(MODEL_BIN),
+                lambda: _flavor_load(
+                    flavor, vdir / MODEL_BIN, saved, LoadOptions(device, model_factory), name, version
+                ),
+                name=name,
+                version=version,
             )
             artifact = None
             if with_preprocessor and meta.get("preprocessor"):
-                artifact = hashing.load_verified(vdir / PREPROCESSOR_PKL, digests.get(PREPROCESSOR_PKL),
-                                                 lambda: pickling.load(vdir / PREPROCESSOR_PKL),
-                                                 name=name, version=version)
+                artifact = hashing.load_verified(
+                    vdir / PREPROCESSOR_PKL,
+                    digests.get(PREPROCESSOR_PKL),
+                    lambda: pickling.load(vdir / PREPROCESSOR_PKL),
+                    name=name,
+                    version=version,
+                )
             data = records.version_info(meta)
             data["model"] = model
             data["preprocessor_artifact"] = artifact
@@ -331,15 +377,18 @@ class CustomModelRegistry(BaseModelRegistry):
         if meta["model"]["uses_pickle"]:
             pickling.refuse_if(refused, f"model.bin ({meta['model']['format']})", where / MODEL_BIN, meta["name"])
         if with_preprocessor and meta.get("preprocessor"):
-            pickling.refuse_if(refused, "preprocessor.pkl (pass with_preprocessor=False to skip it)",
-                               where / PREPROCESSOR_PKL, meta["name"])
+            pickling.refuse_if(
+                refused,
+                "preprocessor.pkl (pass with_preprocessor=False to skip it)",
+                where / PREPROCESSOR_PKL,
+                meta["name"],
+            )
 
     def get_model_by_stage(self, model_name: str, stage: str) -> dict[str, Any]:
         """Load the version of ``model_name`` that holds ``stage`` (case-insensitive)."""
         canonical = normalize_stage(stage)
         if canonical is None:
-            raise InvalidIdentifierError("no single version holds stage None; name a version instead",
-                                         name=model_name)
+            raise InvalidIdentifierError("no single version holds stage None; name a version instead", name=model_name)
         return self.load_model(f"models:/{validate_model_name(model_name)}/{canonical}")
 
     # == resolution and metadata ===============================================================
@@ -354,7 +403,9 @@ class CustomModelRegistry(BaseModelRegistry):
         if ref.kind == "model":
             raise InvalidIdentifierError(
                 f"{model_identifier!r} names the model, not a version; use {name}/latest, {name}/VERSION, "
-                f"{name}/STAGE or {name}@ALIAS", name=name)
+                f"{name}/STAGE or {name}@ALIAS",
+                name=name,
+            )
         self._require_model(name)
         if ref.kind == "version":
             version = int(ref.value)  # type: ignore[arg-type]
@@ -373,12 +424,16 @@ class CustomModelRegistry(BaseModelRegistry):
         elif ref.value in EXCLUSIVE_STAGES:
             found = refs.stages.get(str(ref.value))
         else:  # Archived: several versions may hold it; the most recently archived wins
-            archived = [(e.get("stage_changed_at", ""), v) for v, e in self.catalog.versions(name, refs).items()
-                        if e.get("stage") == ref.value]
+            archived = [
+                (e.get("stage_changed_at", ""), v)
+                for v, e in self.catalog.versions(name, refs).items()
+                if e.get("stage") == ref.value
+            ]
             found = max(archived)[1] if archived else None
         if found is None:
             what = {"latest": "no versions", "alias": f"no alias {ref.value!r}"}.get(
-                ref.kind, f"no version in stage {ref.value}")
+                ref.kind, f"no version in stage {ref.value}"
+            )
             raise VersionNotFoundError(f"model {name!r} has {what}", name=name)
         return found
 
@@ -435,8 +490,11 @@ class CustomModelRegistry(BaseModelRegistry):
         self._require_model(name)
         wanted = validate_tags(tags)
         entries = self.catalog.versions(name)
-        return [records.version_view(name, e) for v, e in sorted(entries.items(), reverse=True)
-                if _has_tags(e.get("tags") or {}, wanted)]
+        return [
+            records.version_view(name, e)
+            for v, e in sorted(entries.items(), reverse=True)
+            if _has_tags(e.get("tags") or {}, wanted)
+        ]
 
     def _model_summary(self, name: str, wanted: dict[str, str]) -> dict[str, Any] | None:
         refs = self.catalog.refs(name)
@@ -444,8 +502,10 @@ class CustomModelRegistry(BaseModelRegistry):
             return None
         record = self.catalog.model_record(name) or {}
         model_tags = dict(record.get("tags") or {})
-        if wanted and not _has_tags(model_tags, wanted) and not any(
-            _has_tags(e.get("tags") or {}, wanted) for e in self.catalog.versions(name, refs).values()
+        if (
+            wanted
+            and not _has_tags(model_tags, wanted)
+            and not any(_has_tags(e.get("tags") or {}, wanted) for e in self.catalog.versions(name, refs).values())
         ):
             return None
         return {
@@ -491,8 +551,9 @@ class CustomModelRegistry(BaseModelRegistry):
                     # the promoted version is written first: after a crash between the two
                     # writes, both claim the stage and the later claim wins on rebuild
                     self._write_meta(meta)
-                    displaced = self._displaced(name, refs, version, target, [], now,
-                                                demote_to="Archived" if archive_existing else None)
+                    displaced = self._displaced(
+                        name, refs, version, target, [], now, demote_to="Archived" if archive_existing else None
+                    )
                     self.catalog.record(name, [*displaced, meta], refs)
             self.logger.info("%s/%s -> %s", name, version, target)
             return records.version_info(meta)
@@ -567,8 +628,9 @@ class CustomModelRegistry(BaseModelRegistry):
     def set_tag(self, model_identifier: str, key: str, value: Any) -> None:
         """Set a tag on a model (``"NAME"``) or on one version (``"NAME/3"``, ``"NAME@champion"``...)."""
         key, text = validate_tag(key, value)
-        self._update(model_identifier, f"set_tag({key!r})",
-                     lambda rec: rec.setdefault("tags", {}).__setitem__(key, text))
+        self._update(
+            model_identifier, f"set_tag({key!r})", lambda rec: rec.setdefault("tags", {}).__setitem__(key, text)
+        )
 
     def delete_tag(self, model_identifier: str, key: str) -> None:
         """Remove a tag from a model or one version (a missing tag is not an error)."""
@@ -635,7 +697,9 @@ class CustomModelRegistry(BaseModelRegistry):
                     raise ProtectedVersionError(
                         f"{name}/{version} holds stage {meta.get('stage')} or aliases "
                         f"{sorted(meta.get('aliases') or {})}; move them first or pass force=True",
-                        name=name, version=version)
+                        name=name,
+                        version=version,
+                    )
         record = self.catalog.model_record(name) or {"name": name}
         record["max_deleted_version"] = max([int(record.get("max_deleted_version") or 0), refs.last_version, *versions])
         self.catalog.write_model_record(name, record)
@@ -696,8 +760,7 @@ class CustomModelRegistry(BaseModelRegistry):
 
 def _seal(path: Path) -> dict[str, Any]:
     """fsync a freshly written payload file and return its size and SHA-256."""
-    files.fsync_file(path)
-    return hashing.describe_file(path)
+    return hashing.seal_file(path)
 
 
 def _signature_dict(signature: Any, input_example: Any) -> dict[str, Any] | None:
@@ -708,7 +771,8 @@ def _signature_dict(signature: Any, input_example: Any) -> dict[str, Any] | None
     if isinstance(signature, dict):
         return Signature.from_dict(signature).to_dict()
     raise InvalidMetadataError(
-        f"signature must be a fsregistry Signature (see infer_signature) or its dict, got {type(signature).__name__}")
+        f"signature must be a fsregistry Signature (see infer_signature) or its dict, got {type(signature).__name__}"
+    )
 
 
 def _set_stage(meta: dict[str, Any], stage: str | None, now: str) -> None:
@@ -727,5 +791,9 @@ def _flavor_load(flavor: Any, path: Path, saved: SavedModel, options: LoadOption
     except RegistryError:
         raise
     except Exception as exc:
-        raise FlavorError(f"flavor {flavor.name!r} could not load {name}/{version} ({saved.format}): {exc}",
-                          name=name, version=version, path=str(path)) from exc
+        raise FlavorError(
+            f"flavor {flavor.name!r} could not load {name}/{version} ({saved.format}): {exc}",
+            name=name,
+            version=version,
+            path=str(path),
+        ) from exc

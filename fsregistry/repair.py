@@ -181,8 +181,9 @@ class _ModelCheck:
     def _temp_files(self, folder: Path) -> None:
         for entry in files.list_dir(folder):
             if entry.name.endswith(files.TEMP_SUFFIX) and not _pid_alive(entry.name):
-                problem = self.report.add("leftover_temp", "temporary file of an interrupted write",
-                                          name=self.name, path=entry.path)
+                problem = self.report.add(
+                    "leftover_temp", "temporary file of an interrupted write", name=self.name, path=entry.path
+                )
                 self._fix(problem, lambda p=Path(entry.path): files.remove_file(p))
 
     def _version(self, version: int) -> None:
@@ -191,16 +192,22 @@ class _ModelCheck:
         try:
             meta = records.read_meta(self.layout, self.name, version)
         except (FileNotFoundError, CorruptRegistryError) as exc:
-            self.report.add("corrupt_meta", str(exc) or "meta.json is missing", name=self.name, version=version,
-                            path=str(vdir / META_JSON))
+            self.report.add(
+                "corrupt_meta",
+                str(exc) or "meta.json is missing",
+                name=self.name,
+                version=version,
+                path=str(vdir / META_JSON),
+            )
             return
         self.metas[version] = meta
         self._temp_files(vdir)
         recorded = meta.get("files") or {}
         for entry in files.list_dir(vdir):
             if entry.name not in recorded and entry.name != META_JSON and not entry.name.endswith(files.TEMP_SUFFIX):
-                self.report.add("unexpected_file", "not recorded in meta.json", name=self.name, version=version,
-                                path=entry.path)
+                self.report.add(
+                    "unexpected_file", "not recorded in meta.json", name=self.name, version=version, path=entry.path
+                )
         if self.verify:
             for filename, expected in recorded.items():
                 self._verify(vdir / filename, expected, version)
@@ -219,13 +226,18 @@ class _ModelCheck:
         for version, meta in self.metas.items():
             stage = meta.get("stage")
             if stage in EXCLUSIVE_STAGES and winners.stages.get(stage) != version:
-                problem = self.report.add("stage_conflict", f"also claims {stage}, held by version "
-                                          f"{winners.stages.get(stage)}", name=self.name, version=version)
+                problem = self.report.add(
+                    "stage_conflict",
+                    f"also claims {stage}, held by version {winners.stages.get(stage)}",
+                    name=self.name,
+                    version=version,
+                )
                 self._fix(problem, lambda m=meta: self._archive(m))
             lost = [a for a in meta.get("aliases") or {} if winners.aliases.get(a) != version]
             if lost:
-                problem = self.report.add("stage_conflict", f"also claims aliases {lost}", name=self.name,
-                                          version=version)
+                problem = self.report.add(
+                    "stage_conflict", f"also claims aliases {lost}", name=self.name, version=version
+                )
                 self._fix(problem, lambda m=meta, lost=lost: self._unalias(m, lost))
 
     def _archive(self, meta: dict[str, Any]) -> None:
@@ -249,8 +261,9 @@ class _ModelCheck:
         differences = _index_differences(current, indexed, expected, entries)
         if not differences:
             return
-        problem = self.report.add("stale_index", "; ".join(differences), name=self.name,
-                                  path=str(self.layout.index_file(self.name)))
+        problem = self.report.add(
+            "stale_index", "; ".join(differences), name=self.name, path=str(self.layout.index_file(self.name))
+        )
         self._fix(problem, lambda: self._rewrite_index(expected, entries))
 
     def _rewrite_index(self, refs: idx.Refs, entries: dict[int, dict[str, Any]]) -> None:
@@ -264,8 +277,13 @@ class _ModelCheck:
             entry = files.read_json_or_none(path)
             if entry == {"name": self.name, "version": version}:
                 continue
-            problem = self.report.add("run_map", f"run {meta['run_id']} is not mapped to this version",
-                                      name=self.name, version=version, path=str(path))
+            problem = self.report.add(
+                "run_map",
+                f"run {meta['run_id']} is not mapped to this version",
+                name=self.name,
+                version=version,
+                path=str(path),
+            )
             self._fix(problem, lambda p=path, v=version: files.write_json_atomic(p, {"name": self.name, "version": v}))
 
 

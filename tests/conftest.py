@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from toy_models import Doubler
 
 TESTS_DIR = Path(__file__).resolve().parent

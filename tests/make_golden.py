@@ -19,9 +19,15 @@ def main(dest: str) -> None:
     registry = CustomModelRegistry(dest)
     example = pd.DataFrame({"x": [1.0], "n": [2], "team": ["BOS"]})
     for factor in (1.0, 2.0, 3.0, 4.0):
-        registry.save_model(Doubler(factor), "golden_model", preprocessor_artifact={"feature_names_in": ["x", "n"]},
-                            input_example=example, metadata={"fold": 0, "accuracy": 0.5 + factor / 10},
-                            tags={"framework": "toy"}, description=f"factor {factor}")
+        registry.save_model(
+            Doubler(factor),
+            "golden_model",
+            preprocessor_artifact={"feature_names_in": ["x", "n"]},
+            input_example=example,
+            metadata={"fold": 0, "accuracy": 0.5 + factor / 10},
+            tags={"framework": "toy"},
+            description=f"factor {factor}",
+        )
     registry.transition_model_stage("golden_model/2", "Production")
     registry.transition_model_stage("golden_model/3", "Staging")
     registry.set_alias("golden_model", "champion", 2)

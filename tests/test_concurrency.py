@@ -16,8 +16,16 @@ pytestmark = pytest.mark.slow
 
 
 def _run_workers(commands: list[list[str]], timeout: float = 240) -> list[str]:
-    procs = [subprocess.Popen([PYTHON, str(TESTS_DIR / "workers.py"), *cmd], env=subprocess_env(),
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for cmd in commands]
+    procs = [
+        subprocess.Popen(
+            [PYTHON, str(TESTS_DIR / "workers.py"), *cmd],
+            env=subprocess_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for cmd in commands
+    ]
     outputs = []
     try:
         for proc in procs:
@@ -58,8 +66,10 @@ def test_threads_in_one_process_share_registries_safely(tmp_path: Path) -> None:
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=work, args=(shared if i % 2 else CustomModelRegistry(tmp_path / "reg"),))
-               for i in range(8)]
+    threads = [
+        threading.Thread(target=work, args=(shared if i % 2 else CustomModelRegistry(tmp_path / "reg"),))
+        for i in range(8)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -86,9 +96,16 @@ def test_concurrent_promotions_keep_one_production(tmp_path: Path) -> None:
 def test_lock_timeout_is_a_timeout_error(tmp_path: Path) -> None:
     registry = CustomModelRegistry(tmp_path / "reg", lock_timeout=0.2)
     holder = subprocess.Popen(
-        [PYTHON, "-c", "import sys, time; from filelock import FileLock; "
-         "l = FileLock(sys.argv[1]); l.acquire(); print('held', flush=True); time.sleep(30)",
-         str(tmp_path / "reg" / ".lock")], stdout=subprocess.PIPE, text=True)
+        [
+            PYTHON,
+            "-c",
+            "import sys, time; from filelock import FileLock; "
+            "l = FileLock(sys.argv[1]); l.acquire(); print('held', flush=True); time.sleep(30)",
+            str(tmp_path / "reg" / ".lock"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         with pytest.raises(LockTimeoutError) as info:

@@ -26,8 +26,9 @@ KILLS = 25
 
 def _snapshot(root: Path) -> dict[str, bytes]:
     """Every file under the root (except the lock) with its bytes."""
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and p.name != ".lock"}
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file() and p.name != ".lock"
+    }
 
 
 def _assert_every_version_complete(registry: CustomModelRegistry, name: str) -> set[int]:
@@ -47,8 +48,12 @@ def test_sigkill_at_random_instants_never_leaves_a_partial_version(tmp_path: Pat
     rng = random.Random(1234)
     seen: set[int] = set()
     for _ in range(KILLS):
-        child = subprocess.Popen([PYTHON, str(TESTS_DIR / "workers.py"), "churn", str(root), "m", "0"],
-                                 env=subprocess_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        child = subprocess.Popen(
+            [PYTHON, str(TESTS_DIR / "workers.py"), "churn", str(root), "m", "0"],
+            env=subprocess_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         try:
             time.sleep(0.6 + rng.random() * 0.5)  # past interpreter start-up, into the save loop
             os.kill(child.pid, signal.SIGKILL)
@@ -82,8 +87,9 @@ FAILURE_POINTS = {
 
 
 @pytest.mark.parametrize("point", sorted(FAILURE_POINTS))
-def test_failure_at_each_publish_step_leaves_nothing(tmp_path: Path, point: str,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failure_at_each_publish_step_leaves_nothing(
+    tmp_path: Path, point: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     registry = CustomModelRegistry(tmp_path / "reg")
     registry.save_model(Doubler(), "m", preprocessor_artifact={"i": 0}, metadata={"i": 0})
     before = _snapshot(registry.root)
@@ -112,8 +118,9 @@ def test_failure_at_each_publish_step_leaves_nothing(tmp_path: Path, point: str,
 
 
 @pytest.mark.parametrize("step", ["run map", "index"])
-def test_failure_after_publish_keeps_the_version_and_is_healed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                               step: str) -> None:
+def test_failure_after_publish_keeps_the_version_and_is_healed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: str
+) -> None:
     """A failure (or crash) between the rename and the index update: the version is
     complete and the save reports it; the index catches up at the next write or check."""
     registry = CustomModelRegistry(tmp_path / "reg")

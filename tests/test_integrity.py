@@ -21,8 +21,9 @@ def _flip_byte(path: Path, offset: int = -5) -> None:
 
 
 @pytest.mark.parametrize("filename", ["model.bin", "preprocessor.pkl"])
-def test_a_flipped_byte_is_an_integrity_error_naming_the_file(model_registry: CustomModelRegistry,
-                                                              filename: str) -> None:
+def test_a_flipped_byte_is_an_integrity_error_naming_the_file(
+    model_registry: CustomModelRegistry, filename: str
+) -> None:
     model_registry.save_model(Doubler(), "m", preprocessor_artifact={"scale": list(range(100))})
     _flip_byte(model_registry.layout.version_dir("m", 1) / filename)
     with pytest.raises(IntegrityError, match=filename) as info:
@@ -117,7 +118,7 @@ def test_missing_meta_and_unexpected_files_are_reported(model_registry: CustomMo
     model_registry.layout.meta_file("m", 2).write_text("garbage")
     kinds = sorted(p.kind for p in model_registry.check().problems)
     assert "corrupt_meta" in kinds and "unexpected_file" in kinds
-    with pytest.raises(CorruptRegistryError, match="meta.json"):
+    with pytest.raises(CorruptRegistryError, match=r"meta\.json"):
         model_registry.load_model("m/2")
 
 

@@ -32,8 +32,11 @@ X = np.arange(12, dtype=float).reshape(4, 3)
 def test_save_returns_uri_and_load_returns_seed_dict(model_registry: CustomModelRegistry) -> None:
     artifact = {"preprocessor": {"scale": 2}, "feature_names_in": ["a", "b", "c"], "feature_names_out": ["a", "b", "c"]}
     uri = model_registry.save_model(
-        Doubler(3.0), "nba_win_predictor", preprocessor_artifact=artifact,
-        metadata={"fold": 0, "accuracy": 0.85, "model_params": {"depth": 3}}, tags={"framework": "XGBoost"},
+        Doubler(3.0),
+        "nba_win_predictor",
+        preprocessor_artifact=artifact,
+        metadata={"fold": 0, "accuracy": 0.85, "model_params": {"depth": 3}},
+        tags={"framework": "XGBoost"},
     )
     assert uri == "models:/nba_win_predictor/1"
     data = model_registry.load_model(uri)
@@ -57,17 +60,40 @@ def test_every_identifier_form_resolves(model_registry: CustomModelRegistry) -> 
     model_registry.set_alias("m", "champion", 2)
     run_id = model_registry.get_model_version("m/3")["run_id"]
     expected = {
-        "models:/m/1": 1, "models:/m/Production": 2, "models:/m/PRODUCTION": 2, "models:/m/staging": 1,
-        "models:/m/latest": 3, "models:/m@champion": 2, f"runs:/{run_id}/model": 3, "m/3": 3, "m/Production": 2,
-        "m@champion": 2, "m/latest": 3,
+        "models:/m/1": 1,
+        "models:/m/Production": 2,
+        "models:/m/PRODUCTION": 2,
+        "models:/m/staging": 1,
+        "models:/m/latest": 3,
+        "models:/m@champion": 2,
+        f"runs:/{run_id}/model": 3,
+        "m/3": 3,
+        "m/Production": 2,
+        "m@champion": 2,
+        "m/latest": 3,
     }
     for ident, version in expected.items():
         assert model_registry.load_model(ident)["version"] == version, ident
     assert model_registry.get_model_by_stage("m", "production")["version"] == 2
 
 
-@pytest.mark.parametrize("ident", ["", "models:/", "models:/m/0", "models:/m/1/2", "models:m/1", "runs:/xyz/model",
-                                   "m/notastage", "../m/1", "/abs/1", "m@", "m@latest", 42])
+@pytest.mark.parametrize(
+    "ident",
+    [
+        "",
+        "models:/",
+        "models:/m/0",
+        "models:/m/1/2",
+        "models:m/1",
+        "runs:/xyz/model",
+        "m/notastage",
+        "../m/1",
+        "/abs/1",
+        "m@",
+        "m@latest",
+        42,
+    ],
+)
 def test_malformed_identifiers_name_the_accepted_forms(model_registry: CustomModelRegistry, ident: object) -> None:
     with pytest.raises(InvalidIdentifierError, match="accepted forms") as info:
         model_registry.load_model(ident)  # type: ignore[arg-type]
@@ -221,7 +247,9 @@ def test_delete_protects_staged_and_aliased_versions(model_registry: CustomModel
     assert model_registry.get_model("m")["stages"] == {}
 
 
-def test_run_ids_are_unique_and_removed_with_their_version(model_registry: CustomModelRegistry, doubler: Doubler) -> None:
+def test_run_ids_are_unique_and_removed_with_their_version(
+    model_registry: CustomModelRegistry, doubler: Doubler
+) -> None:
     model_registry.save_model(doubler, "m")
     model_registry.save_model(doubler, "m")
     run1 = model_registry.get_model_version("m/1")["run_id"]
@@ -249,14 +277,20 @@ def test_signature_inferred_from_input_example(model_registry: CustomModelRegist
     frame = pd.DataFrame({"x": [1.0, 2.0], "n": [1, 2], "team": ["a", "b"]})
     model_registry.save_model(doubler, "m", input_example=frame)
     data = model_registry.load_model("m/1")
-    assert [(c.name, c.kind) for c in data["signature"].inputs] == [("x", "float"), ("n", "integer"), ("team", "string")]
+    assert [(c.name, c.kind) for c in data["signature"].inputs] == [
+        ("x", "float"),
+        ("n", "integer"),
+        ("team", "string"),
+    ]
     pd.testing.assert_frame_equal(data["input_example"], frame, check_dtype=False)
     explicit = fsregistry.infer_signature(frame[["x"]])
     model_registry.save_model(doubler, "m", signature=explicit, input_example=frame)
     assert model_registry.load_model("m/2")["signature"].column_names == ["x"]
 
 
-def test_bad_metadata_is_refused_before_anything_is_written(model_registry: CustomModelRegistry, doubler: Doubler) -> None:
+def test_bad_metadata_is_refused_before_anything_is_written(
+    model_registry: CustomModelRegistry, doubler: Doubler
+) -> None:
     with pytest.raises(InvalidMetadataError, match=r"metadata\.bad"):
         model_registry.save_model(doubler, "m", metadata={"bad": object()})
     with pytest.raises(InvalidMetadataError, match="not a number"):
@@ -266,8 +300,26 @@ def test_bad_metadata_is_refused_before_anything_is_written(model_registry: Cust
     assert not (model_registry.root / "m").exists()
 
 
-@pytest.mark.parametrize("name", ["", "a/b", "a\\b", "..", "../evil", "/abs", ".hidden", "x" * 129, "a..b", "nul",
-                                  "trailing.", "sp ace", "a@b", None, 7])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "",
+        "a/b",
+        "a\\b",
+        "..",
+        "../evil",
+        "/abs",
+        ".hidden",
+        "x" * 129,
+        "a..b",
+        "nul",
+        "trailing.",
+        "sp ace",
+        "a@b",
+        None,
+        7,
+    ],
+)
 def test_bad_names_are_refused_before_any_io(tmp_path: Path, doubler: Doubler, name: object) -> None:
     registry = CustomModelRegistry(tmp_path / "reg")
     before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
@@ -336,7 +388,9 @@ def test_importing_fsregistry_is_light() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, fsregistry; heavy = [m for m in ('torch','xgboost','lightgbm','catboost','sklearn') "
-            "if m in sys.modules]; print(heavy)")
+    code = (
+        "import sys, fsregistry; heavy = [m for m in ('torch','xgboost','lightgbm','catboost','sklearn') "
+        "if m in sys.modules]; print(heavy)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]"

@@ -90,7 +90,9 @@ def write_chunk(layout: Layout, name: str, chunk: int, entries: dict[int, dict[s
         files.remove_file(layout.chunk_file(name, chunk))
         return
     payload = {"format": FORMAT_VERSION, "name": name, "versions": {str(v): e for v, e in sorted(entries.items())}}
-    files.write_json_atomic(layout.chunk_file(name, chunk), payload)
+    # Not fsync'd: a chunk is a pure cache of meta.json, and a chunk lost or emptied by a
+    # power cut is detected (unreadable, or fewer entries than index.json counts) and rebuilt.
+    files.write_json_atomic(layout.chunk_file(name, chunk), payload, durable=False)
 
 
 def chunks_for(last_version: int) -> range:

@@ -1,0 +1,132 @@
+"""Registry benchmark: save/load against the raw floor, and resolution/listing at scale.
+
+Run: ``python benchmarks/bench_registry.py [--versions 10,1000,10000] [--repeat 15]``.
+Prints a markdown table of medians and ratios, all measured in this one run:
+
+* save and load of a small model and a ~50 MB model through the registry vs the raw
+  baseline (cloudpickle dump + fsync to one file; cloudpickle load of that file);
+* resolving ``Production``, ``@alias`` and ``latest`` and listing all versions with 10,
+  1,000 and 10,000 versions registered (plus 200 other models, to show resolution does
+  not grow with them);
+* saving into a model that already has N versions vs saving into an empty one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import cloudpickle
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from toy_models import Doubler
+
+from fsregistry import CustomModelRegistry
+
+
+class Weights(Doubler):
+    """A model that is mostly one large array (the worst case for hash overhead)."""
+
+    def __init__(self, megabytes: int) -> None:
+        super().__init__()
+        self.weights = np.random.default_rng(0).random(megabytes * 1024 * 1024 // 8)
+
+
+def median_ms(fn: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def raw_save(model: object, path: Path) -> None:
+    with open(path, "wb") as fh:
+        cloudpickle.dump(model, fh, protocol=5)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def raw_load(path: Path) -> object:
+    with open(path, "rb") as fh:
+        return cloudpickle.load(fh)
+
+
+def bench_save_load(work: Path, label: str, model: object, repeat: int) -> list[tuple[str, float, float, str]]:
+    registry = CustomModelRegistry(work / f"reg-{label}")
+    raw_path = work / f"raw-{label}.pkl"
+    raw_s = median_ms(lambda: raw_save(model, raw_path), repeat)
+    reg_s = median_ms(lambda: registry.save_model(model, label), repeat)
+    raw_l = median_ms(lambda: raw_load(raw_path), repeat)
+    reg_l = median_ms(lambda: registry.load_model(f"{label}/1"), repeat)
+    return [
+        (f"save {label}", reg_s, raw_s, "raw: cloudpickle.dump + fsync"),
+        (f"load {label} (SHA-256 verified)", reg_l, raw_l, "raw: cloudpickle.load"),
+    ]
+
+
+def fill(registry: CustomModelRegistry, name: str, count: int) -> None:
+    model = Doubler()
+    for i in range(count):
+        registry.save_model(model, name, metrics={"auc": i / max(count, 1)})
+    registry.transition_model_stage(f"{name}/{max(1, count // 2)}", "Production")
+    registry.set_alias(name, "champion", max(1, count // 3))
+
+
+def bench_scale(work: Path, sizes: list[int], repeat: int) -> list[tuple[str, float, float, str]]:
+    rows = []
+    registry = CustomModelRegistry(work / "reg-scale")
+    for i in range(200):
+        registry.save_model(Doubler(), f"other_{i}")
+    empty_save = median_ms(lambda: registry.save_model(Doubler(), f"fresh_{time.perf_counter_ns()}"), repeat)
+    for n in sizes:
+        name = f"m{n}"
+        fill(registry, name, n)
+        resolve = median_ms(lambda name=name: registry.resolve(f"models:/{name}/Production"), repeat * 5)
+        alias = median_ms(lambda name=name: registry.resolve(f"models:/{name}@champion"), repeat * 5)
+        latest = median_ms(lambda name=name: registry.resolve(f"models:/{name}/latest"), repeat * 5)
+        listing = median_ms(lambda name=name: registry.list_versions(name), max(3, repeat // 3))
+        save_n = median_ms(lambda name=name: registry.save_model(Doubler(), name), repeat)
+        rows += [
+            (f"resolve Production, {n:,} versions", resolve, 5.0, "target: < 5 ms"),
+            (f"resolve @alias, {n:,} versions", alias, 5.0, "target: < 5 ms"),
+            (f"resolve latest, {n:,} versions", latest, 5.0, "target: < 5 ms"),
+            (f"list versions, {n:,} versions", listing, 100.0, "target: < 100 ms"),
+            (f"save into a model with {n:,} versions", save_n, empty_save, "vs save into an empty model; target <= 2x"),
+        ]
+    return rows
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--versions", default="10,1000,10000")
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--big-mb", type=int, default=50)
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.versions.split(",") if s]
+    with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as tmp:
+        work = Path(tmp)
+        rows = bench_save_load(work, "small", Doubler(), args.repeat)
+        rows += bench_save_load(work, "big", Weights(args.big_mb), max(5, args.repeat // 3))
+        rows += bench_scale(work, sizes, args.repeat)
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}\n"
+    )
+    print("| operation | fsregistry (ms) | baseline / target (ms) | ratio | baseline |")
+    print("|---|---:|---:|---:|---|")
+    for label, ours, base, note in rows:
+        print(f"| {label} | {ours:.2f} | {base:.2f} | {ours / base:.2f}x | {note} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,554 @@
+"""Export / import bundles: round trips, provenance, conflicts, and hostile archives."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import subprocess
+import tarfile
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import PYTHON, subprocess_env
+from sklearn.compose import ColumnTransformer
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from fsregistry import (
+    BundleError,
+    CustomModelRegistry,
+    EnvironmentMismatchWarning,
+    ImportConflictError,
+    IntegrityError,
+    ModelExistsError,
+    ModelPredictor,
+)
+from fsregistry.bundle import MANIFEST_NAME, ImportedVersion, read_manifest
+
+Factory = Callable[..., CustomModelRegistry]
+
+
+# -- building models and bundles ----------------------------------------------------------------
+
+
+def games(n: int = 120, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame({
+        "home_team": rng.choice(["BOS", "LAL", "DEN", "MIA"], size=n),
+        "rest_days": rng.integers(0, 4, size=n),
+        "form": rng.normal(size=n),
+    })
+    y = pd.Series((X["form"] + 0.3 * X["rest_days"] + rng.normal(scale=0.5, size=n) > 0.4).astype(int))
+    return X, y
+
+
+def save_version(registry: CustomModelRegistry, name: str = "nba", seed: int = 0, **options: Any) -> str:
+    """Save a ColumnTransformer + LogisticRegression version, as the seed's trainers do."""
+    X, y = games(seed=seed)
+    pre = ColumnTransformer([("num", StandardScaler(), ["rest_days", "form"]),
+                             ("cat", OneHotEncoder(handle_unknown="ignore"), ["home_team"])]).fit(X)
+    model = LogisticRegression(C=1.0 + seed).fit(pre.transform(X), y)
+    return registry.save_model(model, name, preprocessor_artifact={"preprocessor": pre, "model_name": "logreg"},
+                               input_example=X.head(3), metadata={"fold": seed, "accuracy": 0.8 + seed / 100},
+                               tags={"framework": "sklearn"}, **options)
+
+
+def predictions(registry: CustomModelRegistry, uri: str) -> np.ndarray:
+    X, _ = games(n=40, seed=99)
+    return ModelPredictor(registry).load_model(uri).predict(X)
+
+
+def read_members(bundle: Path) -> dict[str, bytes]:
+    with tarfile.open(bundle) as tar:
+        out = {}
+        for member in tar.getmembers():
+            handle = tar.extractfile(member)
+            assert handle is not None
+            out[member.name] = handle.read()
+        return out
+
+
+def regular(name: str, data: bytes) -> tuple[tarfile.TarInfo, bytes]:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    return info, data
+
+
+def write_tar(path: Path, entries: list[tuple[tarfile.TarInfo, bytes]], gz: bool = True) -> Path:
+    with tarfile.open(path, "w:gz" if gz else "w", format=tarfile.PAX_FORMAT) as tar:
+        for info, data in entries:
+            tar.addfile(info, io.BytesIO(data) if info.isreg() else None)
+    return path
+
+
+def reseal(members: dict[str, bytes]) -> None:
+    """Rewrite the manifest so it honestly describes the (edited) members."""
+    manifest = json.loads(members[MANIFEST_NAME])
+    manifest["files"] = {name: {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+                         for name, data in members.items() if name != MANIFEST_NAME}
+    members[MANIFEST_NAME] = json.dumps(manifest).encode()
+
+
+def edit_meta(members: dict[str, bytes], member: str, change: Callable[[dict[str, Any]], None]) -> None:
+    meta = json.loads(members[member])
+    change(meta)
+    members[member] = json.dumps(meta).encode()
+
+
+@pytest.fixture
+def source(model_registry_factory: Factory) -> CustomModelRegistry:
+    registry = model_registry_factory("source")
+    save_version(registry, seed=0)
+    save_version(registry, seed=1)
+    registry.transition_model_stage("nba/2", "Production")
+    registry.set_alias("nba", "champion", 2)
+    registry.set_tag("nba/2", "reviewed", "yes")
+    return registry
+
+
+@pytest.fixture
+def target(model_registry_factory: Factory) -> CustomModelRegistry:
+    return model_registry_factory("target")
+
+
+@pytest.fixture
+def bundle(source: CustomModelRegistry, tmp_path: Path) -> Path:
+    return source.export_model("nba", tmp_path / "nba.tar.gz")
+
+
+def assert_untouched(registry: CustomModelRegistry) -> None:
+    """Nothing published and nothing left in the staging area."""
+    assert registry.list_models() == []
+    assert list(registry.layout.staging.iterdir()) == []
+
+
+# -- export -----------------------------------------------------------------------------------
+
+
+def test_export_writes_one_archive_with_a_manifest_of_hashes(source: CustomModelRegistry, bundle: Path) -> None:
+    members = read_members(bundle)
+    manifest = json.loads(members[MANIFEST_NAME])
+    assert manifest["kind"] == "fsregistry-bundle" and manifest["format"] == 1
+    assert [(v["name"], v["version"]) for v in manifest["versions"]] == [("nba", 1), ("nba", 2)]
+    assert set(members) == {MANIFEST_NAME, *manifest["files"]}
+    for name, record in manifest["files"].items():
+        assert record == {"sha256": hashlib.sha256(members[name]).hexdigest(), "size": len(members[name])}
+    payload = source.get_model_version("nba/2")["files"]
+    assert {n.rsplit("/", 1)[1] for n in manifest["files"] if n.startswith("models/nba/2/")} == {*payload, "meta.json"}
+    assert read_manifest(bundle)["versions"] == manifest["versions"]
+
+
+def test_export_is_gzip_by_default_and_plain_tar_for_dot_tar(source: CustomModelRegistry, tmp_path: Path) -> None:
+    gz = source.export_model("nba/1", tmp_path / "one.bundle")
+    plain = source.export_model("nba/1", tmp_path / "one.tar")
+    assert gz.read_bytes()[:2] == b"\x1f\x8b"
+    assert plain.read_bytes()[:2] != b"\x1f\x8b"
+    assert tarfile.open(plain, "r:").getnames()[0] == MANIFEST_NAME
+
+
+def test_export_accepts_any_identifiers_and_drops_duplicates(source: CustomModelRegistry, tmp_path: Path) -> None:
+    path = source.export_model(["nba/Production", "nba@champion", "nba/1", "models:/nba/2"], tmp_path / "b.tar.gz")
+    assert [(v["name"], v["version"]) for v in read_manifest(path)["versions"]] == [("nba", 2), ("nba", 1)]
+
+
+def test_export_refuses_to_overwrite_unless_asked(source: CustomModelRegistry, bundle: Path) -> None:
+    before = bundle.read_bytes()
+    with pytest.raises(BundleError, match="already exists"):
+        source.export_model("nba/1", bundle)
+    assert bundle.read_bytes() == before
+    source.export_model("nba/1", bundle, overwrite=True)
+    assert [v["version"] for v in read_manifest(bundle)["versions"]] == [1]
+
+
+def test_export_refuses_a_corrupt_version_and_leaves_no_file(source: CustomModelRegistry, tmp_path: Path) -> None:
+    model_bin = source.version_path("nba/1") / "model.bin"
+    data = bytearray(model_bin.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    model_bin.write_bytes(bytes(data))
+    with pytest.raises(IntegrityError):
+        source.export_model("nba/1", tmp_path / "bad.tar.gz")
+    assert list(tmp_path.glob("*bad*")) == []
+
+
+def test_export_of_nothing_is_an_error(source: CustomModelRegistry, tmp_path: Path) -> None:
+    with pytest.raises(BundleError, match="nothing to export"):
+        source.export_model([], tmp_path / "empty.tar.gz")
+
+
+# -- import -----------------------------------------------------------------------------------
+
+
+def test_import_keeps_identity_and_records_provenance(
+    source: CustomModelRegistry, target: CustomModelRegistry, bundle: Path
+) -> None:
+    results = target.import_model(bundle)
+    assert [(r.name, r.version, r.status) for r in results] == [("nba", 1, "imported"), ("nba", 2, "imported")]
+    for version in (1, 2):
+        was, now = source.get_model_version(f"nba/{version}"), target.get_model_version(f"nba/{version}")
+        for key in ("run_id", "created_at", "metadata", "files", "flavor", "description", "environment"):
+            assert now[key] == was[key], key
+        assert now["signature"] == was["signature"]
+        pd.testing.assert_frame_equal(now["input_example"], was["input_example"])
+        source_record = now["source"]
+        assert source_record["imported_from"] == str(bundle.resolve())
+        assert source_record["bundle_sha256"] == hashlib.sha256(bundle.read_bytes()).hexdigest()
+        assert source_record["original_version"] == version
+    assert np.array_equal(predictions(target, "models:/nba/2"), predictions(source, "models:/nba/2"))
+
+
+def test_stage_and_aliases_are_not_carried_over_but_recorded(target: CustomModelRegistry, bundle: Path) -> None:
+    target.import_model(bundle)
+    info = target.get_model_version("nba/2")
+    assert info["stage"] is None and info["aliases"] == []
+    assert info["source"]["original_stage"] == "Production"
+    assert info["source"]["original_aliases"] == ["champion"]
+    assert info["metadata"]["tags"]["reviewed"] == "yes"
+
+
+def test_keep_stages_applies_the_bundles_stage_and_aliases(target: CustomModelRegistry, bundle: Path) -> None:
+    save_version(target, "nba", seed=5)  # nba/1 here is a different run: import the rest as new
+    target.transition_model_stage("nba/1", "Production")
+    target.import_model(bundle, as_new_version=True, keep_stages=True)
+    assert target.get_model_version("models:/nba/Production")["source"]["original_version"] == 2
+    assert target.get_model_version("nba@champion")["source"]["original_version"] == 2
+    assert target.get_model_version("nba/1")["stage"] == "Archived"
+
+
+def test_importing_twice_is_a_no_op(target: CustomModelRegistry, bundle: Path) -> None:
+    target.import_model(bundle)
+    metas = {v: (target.version_path(f"nba/{v}") / "meta.json").read_bytes() for v in (1, 2)}
+    again = target.import_model(bundle)
+    assert [r.status for r in again] == ["present", "present"]
+    assert [v["version"] for v in target.list_versions("nba")] == [2, 1]
+    assert metas == {v: (target.version_path(f"nba/{v}") / "meta.json").read_bytes() for v in (1, 2)}
+
+
+def test_version_numbers_survive_gaps_and_are_not_reused(
+    source: CustomModelRegistry, target: CustomModelRegistry, tmp_path: Path
+) -> None:
+    save_version(source, seed=2)
+    source.delete_model("nba/1")
+    path = source.export_model("nba", tmp_path / "gappy.tar.gz")
+    assert [r.version for r in target.import_model(path)] == [2, 3]
+    assert save_version(target, seed=3) == "models:/nba/4"
+
+
+def test_a_taken_version_number_is_a_conflict_before_anything_is_published(
+    target: CustomModelRegistry, bundle: Path
+) -> None:
+    save_version(target, "nba", seed=7)  # a different nba/1
+    with pytest.raises(ImportConflictError, match="nba/1 already exists"):
+        target.import_model(bundle)
+    assert [v["version"] for v in target.list_versions("nba")] == [1]
+    assert list(target.layout.staging.iterdir()) == []
+
+
+def test_as_new_version_imports_a_conflict_under_the_next_number(
+    source: CustomModelRegistry, target: CustomModelRegistry, bundle: Path
+) -> None:
+    save_version(target, "nba", seed=7)
+    results = target.import_model(bundle, as_new_version=True)
+    assert [(r.original_version, r.version) for r in results] == [(1, 3), (2, 2)]
+    assert target.get_model_version("nba/3")["run_id"] == source.get_model_version("nba/1")["run_id"]
+
+
+def test_a_deleted_number_is_not_reused_by_import(target: CustomModelRegistry, bundle: Path) -> None:
+    target.import_model(bundle)
+    target.delete_model("nba/1")
+    with pytest.raises(ImportConflictError, match="deleted"):
+        target.import_model(bundle)
+    results = target.import_model(bundle, as_new_version=True)
+    assert [(r.original_version, r.version, r.status) for r in results] == [(1, 3, "imported"), (2, 2, "present")]
+
+
+def test_same_run_id_with_other_files_is_a_conflict(
+    source: CustomModelRegistry, target: CustomModelRegistry, bundle: Path, tmp_path: Path
+) -> None:
+    target.import_model(bundle)
+    members = read_members(bundle)
+    members["models/nba/1/model.bin"] += b" "  # same run id, different payload
+    edit_meta(members, "models/nba/1/meta.json", lambda m: m["files"]["model.bin"].update(
+        sha256=hashlib.sha256(members["models/nba/1/model.bin"]).hexdigest(),
+        size=len(members["models/nba/1/model.bin"])))
+    reseal(members)
+    forged = write_tar(tmp_path / "forged.tar.gz", [regular(n, d) for n, d in members.items()])
+    with pytest.raises(ImportConflictError, match="different files"):
+        target.import_model(forged)
+    results = target.import_model(forged, as_new_version=True)
+    new = target.get_model_version(results[0].uri)
+    assert results[0].version == 3 and new["run_id"] != source.get_model_version("nba/1")["run_id"]
+    assert new["source"]["original_run_id"] == source.get_model_version("nba/1")["run_id"]
+
+
+def test_a_name_that_differs_only_by_case_is_refused_up_front(
+    model_registry_factory: Factory, target: CustomModelRegistry, tmp_path: Path
+) -> None:
+    other = model_registry_factory("other")
+    save_version(other, "NBA")
+    save_version(target, "nba")
+    with pytest.raises(ModelExistsError):
+        target.import_model(other.export_model("NBA", tmp_path / "upper.tar.gz"))
+    assert [m["name"] for m in target.list_models()] == ["nba"]
+
+
+def test_import_into_a_fresh_process_predicts_identically(
+    source: CustomModelRegistry, bundle: Path, tmp_path: Path
+) -> None:
+    X, _ = games(n=40, seed=99)
+    X.to_csv(tmp_path / "games.csv", index=False)
+    script = textwrap.dedent("""
+        import sys
+        import numpy as np, pandas as pd
+        from fsregistry import CustomModelRegistry, ModelPredictor
+        registry = CustomModelRegistry(sys.argv[1])
+        [_, second] = registry.import_model(sys.argv[2])
+        predictor = ModelPredictor(registry).load_model(second.uri)
+        np.save(sys.argv[4], predictor.predict(pd.read_csv(sys.argv[3])))
+    """)
+    out = tmp_path / "theirs.npy"
+    done = subprocess.run([PYTHON, "-c", script, str(tmp_path / "elsewhere"), str(bundle),
+                           str(tmp_path / "games.csv"), str(out)],
+                          env=subprocess_env(), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    ours = ModelPredictor(source).load_model("models:/nba/2").predict(pd.read_csv(tmp_path / "games.csv"))
+    assert np.array_equal(np.load(out), ours)
+
+
+def test_other_library_versions_warn_on_import_and_on_load(
+    target: CustomModelRegistry, bundle: Path, tmp_path: Path
+) -> None:
+    members = read_members(bundle)
+    edit_meta(members, "models/nba/2/meta.json",
+              lambda m: m["environment"]["packages"].update({"scikit-learn": "0.0.1", "numpy": "0.0.2"}))
+    reseal(members)
+    crafted = write_tar(tmp_path / "older.tar.gz", [regular(n, d) for n, d in members.items()])
+    with pytest.warns(EnvironmentMismatchWarning, match=r"nba/2.*scikit-learn saved with 0\.0\.1"):
+        target.import_model(crafted)
+    with pytest.warns(EnvironmentMismatchWarning, match="numpy saved with 0.0.2"):
+        target.load_model("nba/2")
+
+
+def test_matching_library_versions_do_not_warn(target: CustomModelRegistry, bundle: Path) -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", EnvironmentMismatchWarning)
+        target.import_model(bundle)
+        target.load_model("nba/2")
+
+
+def test_imported_version_reports_itself(target: CustomModelRegistry, bundle: Path) -> None:
+    first = target.import_model(bundle)[0]
+    assert isinstance(first, ImportedVersion)
+    assert first.to_dict() == {"name": "nba", "version": 1, "original_version": 1, "run_id": first.run_id,
+                               "status": "imported", "uri": "models:/nba/1"}
+
+
+# -- hostile and damaged bundles ----------------------------------------------------------------
+
+Mutation = Callable[[dict[str, bytes], Path], list[tuple[tarfile.TarInfo, bytes]]]
+MODEL = "models/nba/1/model.bin"
+
+
+def _entries(members: dict[str, bytes], replace: dict[str, tuple[tarfile.TarInfo, bytes]] | None = None,
+             extra: list[tuple[tarfile.TarInfo, bytes]] | None = None) -> list[tuple[tarfile.TarInfo, bytes]]:
+    out = [(replace or {}).get(name) or regular(name, data) for name, data in members.items()]
+    return out + (extra or [])
+
+
+def _special(name: str, kind: bytes, linkname: str = "") -> tuple[tarfile.TarInfo, bytes]:
+    info = tarfile.TarInfo(name)
+    info.type = kind
+    info.linkname = linkname
+    return info, b""
+
+
+def _dotdot(m: dict[str, bytes], tmp: Path) -> list[tuple[tarfile.TarInfo, bytes]]:
+    m["models/nba/1/../../../evil.txt"] = b"owned"
+    reseal(m)
+    return _entries(m)
+
+
+def _absolute(m: dict[str, bytes], tmp: Path) -> list[tuple[tarfile.TarInfo, bytes]]:
+    m[str(tmp / "evil.txt")] = b"owned"
+    reseal(m)
+    return _entries(m)
+
+
+def _symlink(m: dict[str, bytes], tmp: Path) -> list[tuple[tarfile.TarInfo, bytes]]:
+    return _entries(m, {MODEL: _special(MODEL, tarfile.SYMTYPE, "/etc/passwd")})
+
+
+def _hardlink(m: dict[str, bytes], tmp: Path) -> list[tuple[tarfile.TarInfo, bytes]]:
+    return _entries(m, {MODEL: _special(MODEL, tarfile.LNKTYPE, MANIFEST_NAME)})
+
+
+def _device(m: dict[str, bytes], tmp: Path) -> list[tuple[tarfile.TarInfo, bytes]]:
+    return _entries(m, {MODEL: _special(MODEL, tarfile.CHRTYPE)})
+
+
+def _fifo(m: dict[str, bytes], tmp: Path) -> list[tuple[tarfile.TarInfo, bytes]]:
+    return _entries(m, {MODEL: _special(MODEL, tarfile.FIFOTYPE)})
+
+
+def _directory(m: dict[str, bytes], tmp: Path) -> list[tuple[tarfile.TarInfo, bytes]]:
+    return _entries(m, extra=[_special("models/nba/1/sub", tarfile.DIRTYPE)])
+
+
+def _flipped_byte(m: dict[str, bytes], tmp: Path) -> list[tuple[tarfile.TarInfo, bytes]]:
+    data = bytearray(m[MODEL])
+    data[-1] ^= 0x01
+    m[MODEL] = bytes(data)
+    return _entries(m)
+
+
+def _shorter_member(m: dict[str, bytes], tmp: Path) -> list[tuple[tarfile.TarInfo, bytes]]:
+    m[MODEL] = m[MODEL][:-10]
+    return _entries(m)
+
+
+def _unknown_member(m: dict[str, bytes], tmp: Path) -> list[tuple[tarfile.TarInfo, bytes]]:
+    return _entries(m, extra=[regular("models/nba/1/extra.py", b"import os")])
+
+
+def _unknown_but_listed(m: dict[str, bytes], tmp: Path) -> list[tuple[tarfile.TarInfo, bytes]]:
+    m["models/nba/1/extra.py"] = b"import os"
+    reseal(m)  # the manifest lists it, but no version's meta.json does
+    return _entries(m)
+
+
+def _missing_member(m: dict[str, bytes], tmp: Path) -> list[tuple[tarfile.TarInfo, bytes]]:
+    del m["models/nba/1/preprocessor.pkl"]
+    return _entries(m)
+
+
+def _duplicate_member(m: dict[str, bytes], tmp: Path) -> list[tuple[tarfile.TarInfo, bytes]]:
+    return _entries(m, extra=[regular(MODEL, m[MODEL])])
+
+
+def _manifest_not_json(m: dict[str, bytes], tmp: Path) -> list[tuple[tarfile.TarInfo, bytes]]:
+    m[MANIFEST_NAME] = b"{not json"
+    return _entries(m)
+
+
+def _no_manifest(m: dict[str, bytes], tmp: Path) -> list[tuple[tarfile.TarInfo, bytes]]:
+    del m[MANIFEST_NAME]
+    return _entries(m)
+
+
+def _newer_format(m: dict[str, bytes], tmp: Path) -> list[tuple[tarfile.TarInfo, bytes]]:
+    manifest = json.loads(m[MANIFEST_NAME])
+    manifest["format"] = 99
+    m[MANIFEST_NAME] = json.dumps(manifest).encode()
+    return _entries(m)
+
+
+def _meta_lists_escaping_file(m: dict[str, bytes], tmp: Path) -> list[tuple[tarfile.TarInfo, bytes]]:
+    edit_meta(m, "models/nba/1/meta.json", lambda meta: meta["files"].update({"../../evil.txt": {
+        "sha256": hashlib.sha256(b"owned").hexdigest(), "size": 5}}))
+    m["models/nba/1/../../evil.txt"] = b"owned"
+    reseal(m)
+    return _entries(m)
+
+
+def _meta_of_another_version(m: dict[str, bytes], tmp: Path) -> list[tuple[tarfile.TarInfo, bytes]]:
+    edit_meta(m, "models/nba/1/meta.json", lambda meta: meta.update(version=7))
+    reseal(m)
+    return _entries(m)
+
+
+def _bad_run_id(m: dict[str, bytes], tmp: Path) -> list[tuple[tarfile.TarInfo, bytes]]:
+    edit_meta(m, "models/nba/1/meta.json", lambda meta: meta.update(run_id="../../etc"))
+    reseal(m)
+    return _entries(m)
+
+
+HOSTILE: dict[str, tuple[Mutation, str]] = {
+    "dotdot name": (_dotdot, "unsafe name"),
+    "absolute name": (_absolute, "unsafe name"),
+    "symlink": (_symlink, "symbolic link"),
+    "hard link": (_hardlink, "hard link"),
+    "device": (_device, "device"),
+    "fifo": (_fifo, "device or fifo"),
+    "directory": (_directory, "directory"),
+    "hash mismatch": (_flipped_byte, "SHA-256"),
+    "member shorter than recorded": (_shorter_member, "manifest says"),
+    "unknown member": (_unknown_member, "unknown member"),
+    "unknown member listed in manifest": (_unknown_but_listed, "does not match its versions"),
+    "missing member": (_missing_member, "missing"),
+    "duplicate member": (_duplicate_member, "appears twice"),
+    "manifest not json": (_manifest_not_json, "not valid JSON"),
+    "no manifest": (_no_manifest, "not an fsregistry bundle"),
+    "newer bundle format": (_newer_format, "upgrade fsregistry"),
+    "meta lists an escaping file": (_meta_lists_escaping_file, "unsafe name"),
+    "meta of another version": (_meta_of_another_version, "describes nba/7"),
+    "bad run id": (_bad_run_id, "run_id"),
+}
+
+
+@pytest.mark.parametrize("case", list(HOSTILE))
+def test_hostile_bundles_are_refused_before_anything_is_written(
+    case: str, target: CustomModelRegistry, bundle: Path, tmp_path: Path
+) -> None:
+    mutate, message = HOSTILE[case]
+    crafted = write_tar(tmp_path / "crafted.tar.gz", mutate(read_members(bundle), tmp_path))
+    with pytest.raises(BundleError, match=message):
+        target.import_model(crafted)
+    assert_untouched(target)
+    assert not (tmp_path / "evil.txt").exists()
+    assert not Path("/etc/passwd.fsregistry").exists()
+
+
+def test_oversized_members_are_refused_by_the_cap(target: CustomModelRegistry, bundle: Path) -> None:
+    with pytest.raises(BundleError, match="cap"):
+        target.import_model(bundle, max_member_size=64)
+    assert_untouched(target)
+
+
+def _cut_point(path: Path, where: str) -> int:
+    """Where to cut an archive: a fraction of it, or half-way through its last file."""
+    if where != "last file":
+        return int(path.stat().st_size * float(where))
+    if path.name.endswith(".gz"):
+        return path.stat().st_size - 12  # loses the end of the deflate stream and the CRC
+    with tarfile.open(path, "r:") as tar:
+        last = tar.getmembers()[-1]
+    return last.offset_data + last.size // 2
+
+
+@pytest.mark.parametrize("gz", [True, False], ids=["gzip", "plain"])
+@pytest.mark.parametrize("where", ["0.3", "0.6", "last file"])
+def test_truncated_archives_are_refused(
+    gz: bool, where: str, source: CustomModelRegistry, target: CustomModelRegistry, tmp_path: Path
+) -> None:
+    whole = source.export_model("nba", tmp_path / ("b.tar.gz" if gz else "b.tar"))
+    cut = tmp_path / ("cut.tar.gz" if gz else "cut.tar")
+    cut.write_bytes(whole.read_bytes()[: _cut_point(whole, where)])
+    with pytest.raises(BundleError):
+        target.import_model(cut)
+    assert_untouched(target)
+
+
+def test_a_file_that_is_not_an_archive_is_refused(target: CustomModelRegistry, tmp_path: Path) -> None:
+    junk = tmp_path / "junk.tar.gz"
+    junk.write_bytes(b"this is not a tar archive" * 100)
+    with pytest.raises(BundleError, match="not a readable bundle"):
+        target.import_model(junk)
+    assert_untouched(target)
+
+
+def test_one_bad_version_blocks_the_whole_bundle(target: CustomModelRegistry, bundle: Path, tmp_path: Path) -> None:
+    members = read_members(bundle)
+    data = bytearray(members["models/nba/2/model.bin"])
+    data[0] ^= 0xFF
+    members["models/nba/2/model.bin"] = bytes(data)  # version 1 is fine, version 2 is not
+    crafted = write_tar(tmp_path / "half.tar.gz", _entries(members))
+    with pytest.raises(BundleError, match="SHA-256"):
+        target.import_model(crafted)
+    assert_untouched(target)

@@ -1,0 +1,343 @@
+"""predict_batch: chunked inputs (frames, iterables, CSV, Parquet), streamed outputs,
+and bounded memory on files of millions of rows."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import cloudpickle
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from memory_registry import MemoryRegistry
+from predictor_data import FEATURES, fit_artifact, games, linear, logistic, xgb_classifier
+
+from fsregistry.errors import PredictorError, SchemaError
+from fsregistry.predictor import ModelPredictor
+
+TESTS = Path(__file__).resolve().parent
+
+
+@cache
+def trained() -> tuple[pd.DataFrame, dict[str, Any], Any]:
+    train = games(1500)
+    artifact, transformed = fit_artifact(train)
+    return train, artifact, xgb_classifier(transformed, train["home_win"])
+
+
+def predictor_for(model: Any, artifact: Any, example: Any = None) -> ModelPredictor:
+    reg = MemoryRegistry()
+    uri = reg.save_model(model, "nba", preprocessor_artifact=artifact, input_example=example)
+    return ModelPredictor(reg).load_model(uri)
+
+
+@pytest.fixture
+def predictor() -> ModelPredictor:
+    train, artifact, model = trained()
+    return predictor_for(model, artifact, train[FEATURES].head(3))
+
+
+@pytest.fixture
+def data() -> pd.DataFrame:
+    return games(2_345, seed=5)
+
+
+# -- same results as predict ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("batch_size", [1, 7, 1000, 10_000])
+def test_dataframe_in_batches_equals_predict(predictor: ModelPredictor, data: pd.DataFrame, batch_size: int) -> None:
+    small = data.head(50) if batch_size == 1 else data
+    np.testing.assert_array_equal(predictor.predict_batch(small, batch_size=batch_size), predictor.predict(small))
+
+
+def test_seed_call_form(predictor: ModelPredictor, data: pd.DataFrame) -> None:
+    out = predictor.predict_batch(data, batch_size=1000, return_probabilities=True)
+    assert isinstance(out, np.ndarray) and out.shape == (len(data),)
+
+
+def test_generator_of_dataframes(predictor: ModelPredictor, data: pd.DataFrame) -> None:
+    def frames() -> Iterator[pd.DataFrame]:
+        for start in range(0, len(data), 600):
+            yield data.iloc[start : start + 600]
+
+    np.testing.assert_array_equal(predictor.predict_batch(frames(), batch_size=250), predictor.predict(data))
+
+
+def test_list_of_dataframes_and_of_rows(predictor: ModelPredictor, data: pd.DataFrame) -> None:
+    parts = [data.iloc[:1000], data.iloc[1000:]]
+    np.testing.assert_array_equal(predictor.predict_batch(parts), predictor.predict(data))
+    rows = data[FEATURES].head(20).to_dict(orient="records")
+    np.testing.assert_allclose(predictor.predict_batch(rows, batch_size=3), predictor.predict(rows))
+
+
+def test_numpy_array_in_batches(predictor: ModelPredictor, data: pd.DataFrame) -> None:
+    arr = data[FEATURES].to_numpy(dtype=object)
+    np.testing.assert_allclose(predictor.predict_batch(arr, batch_size=400), predictor.predict(data))
+
+
+@pytest.mark.parametrize("as_str", [True, False])
+def test_parquet_and_csv_paths(predictor: ModelPredictor, data: pd.DataFrame, tmp_path: Path, as_str: bool) -> None:
+    data.to_parquet(tmp_path / "in.parquet", row_group_size=500)
+    data.to_csv(tmp_path / "in.csv", index=False)
+    expected = predictor.predict(data)
+    for name in ("in.parquet", "in.csv"):
+        path: Any = str(tmp_path / name) if as_str else tmp_path / name
+        np.testing.assert_allclose(predictor.predict_batch(path, batch_size=300), expected, rtol=1e-6)
+
+
+def test_labels_in_batches(predictor: ModelPredictor, data: pd.DataFrame) -> None:
+    labels = predictor.predict_batch(data, batch_size=100, return_probabilities=False)
+    np.testing.assert_array_equal(labels, predictor.predict(data, return_probabilities=False))
+
+
+def test_chunks_never_exceed_batch_size(data: pd.DataFrame) -> None:
+    numeric = ["home_elo", "away_elo"]
+    model = linear(data[numeric].to_numpy(), data["home_win_pct"])
+    predictor = predictor_for(model, {"preprocessor": SizeRecorder(), "feature_names_in": numeric})
+    predictor.predict_batch(iter([data, data.head(10), data]), batch_size=700)
+    recorder = predictor.preprocessor  # the registry's copy, the one that ran
+    assert max(recorder.sizes) == 700 and sum(recorder.sizes) == 2 * len(data) + 10
+
+
+class SizeRecorder:
+    """A preprocessor that records how many rows each call got."""
+
+    def __init__(self) -> None:
+        self.sizes: list[int] = []
+
+    def transform(self, X: pd.DataFrame) -> np.ndarray:
+        self.sizes.append(len(X))
+        return X.to_numpy(dtype=float)
+
+
+def test_csv_text_columns_are_read_as_text(tmp_path: Path) -> None:
+    """A team code like '07' stays a string; pandas alone would parse it as the number 7."""
+    train = pd.DataFrame({"team": pd.array(["07", "10", "07", "22"] * 25, dtype="str"), "x": np.arange(100.0)})
+    from sklearn.compose import ColumnTransformer
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    pre = ColumnTransformer([("cat", OneHotEncoder(handle_unknown="ignore"), ["team"]), ("num", StandardScaler(), ["x"])])
+    model = logistic(pre.fit_transform(train), np.arange(100) % 2)
+    predictor = predictor_for(model, {"preprocessor": pre}, train.head(2))
+    train.to_csv(tmp_path / "teams.csv", index=False)
+    np.testing.assert_allclose(predictor.predict_batch(tmp_path / "teams.csv", batch_size=30), predictor.predict(train))
+
+
+# -- writing ----------------------------------------------------------------------------
+
+
+def test_csv_output_with_passthrough_ids(predictor: ModelPredictor, data: pd.DataFrame, tmp_path: Path) -> None:
+    out = predictor.predict_batch(data, batch_size=500, output_path=tmp_path / "pred.csv", id_columns=["game_id"])
+    assert out == tmp_path / "pred.csv"
+    written = pd.read_csv(out)
+    assert list(written.columns) == ["game_id", "probability"]
+    np.testing.assert_array_equal(written["game_id"], data["game_id"])
+    np.testing.assert_allclose(written["probability"], predictor.predict(data), rtol=1e-6)
+
+
+def test_parquet_to_parquet(predictor: ModelPredictor, data: pd.DataFrame, tmp_path: Path) -> None:
+    data.to_parquet(tmp_path / "in.parquet", row_group_size=1000)
+    out = predictor.predict_batch(str(tmp_path / "in.parquet"), batch_size=400,
+                                  output_path=str(tmp_path / "pred.parquet"), id_columns="game_id")
+    written = pd.read_parquet(out)
+    np.testing.assert_array_equal(written["game_id"], data["game_id"])
+    np.testing.assert_array_equal(written["probability"], predictor.predict(data))
+    assert pq.ParquetFile(out).metadata.num_row_groups == 6
+
+
+def test_multiclass_writes_one_column_per_class(data: pd.DataFrame, tmp_path: Path) -> None:
+    train, artifact, _ = trained()
+    y = train["rest_days"].map({0: "rested", 1: "rested", 2: "normal", 3: "tired", 4: "tired"})
+    model = logistic(artifact["preprocessor"].transform(train[FEATURES]), y)
+    predictor = predictor_for(model, artifact)
+    out = predictor.predict_batch(data, output_path=tmp_path / "p.parquet", id_columns=["game_id"])
+    written = pd.read_parquet(out)
+    assert list(written.columns) == ["game_id", "probability_normal", "probability_rested", "probability_tired"]
+    np.testing.assert_allclose(written.iloc[:, 1:].to_numpy(), predictor.predict(data))
+
+
+def test_labels_and_values_are_written_as_prediction(predictor: ModelPredictor, data: pd.DataFrame,
+                                                     tmp_path: Path) -> None:
+    out = predictor.predict_batch(data, output_path=tmp_path / "l.csv", return_probabilities=False)
+    assert list(pd.read_csv(out).columns) == ["prediction"]
+
+
+def test_a_failure_mid_stream_leaves_no_output(predictor: ModelPredictor, data: pd.DataFrame, tmp_path: Path) -> None:
+    target = tmp_path / "pred.csv"
+    target.write_text("previous results\n")
+    bad = data.assign(rest_days=data["rest_days"] + 0.5)
+    with pytest.raises(SchemaError, match="rest_days"):
+        predictor.predict_batch(iter([data, bad]), output_path=target, id_columns=["game_id"])
+    assert target.read_text() == "previous results\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pred.csv"]
+
+
+def test_empty_iterable_writes_nothing(predictor: ModelPredictor, tmp_path: Path) -> None:
+    with pytest.raises(PredictorError, match="no rows"):
+        predictor.predict_batch(iter([]), output_path=tmp_path / "p.csv")
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(PredictorError, match="no rows"):
+        predictor.predict_batch(iter([]))
+
+
+# -- refusals ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [0, -1, 1.5, True, "10"])
+def test_batch_size_must_be_a_positive_integer(predictor: ModelPredictor, data: pd.DataFrame, size: Any) -> None:
+    with pytest.raises(PredictorError, match="batch_size"):
+        predictor.predict_batch(data, batch_size=size)
+
+
+def test_id_columns_need_an_output_path(predictor: ModelPredictor, data: pd.DataFrame) -> None:
+    with pytest.raises(PredictorError, match="output_path"):
+        predictor.predict_batch(data, id_columns=["game_id"])
+
+
+def test_missing_id_column(predictor: ModelPredictor, data: pd.DataFrame, tmp_path: Path) -> None:
+    with pytest.raises(SchemaError, match="nope"):
+        predictor.predict_batch(data, output_path=tmp_path / "p.csv", id_columns=["nope"])
+    with pytest.raises(SchemaError, match="array"):
+        predictor.predict_batch(data[FEATURES].to_numpy(dtype=object), output_path=tmp_path / "p.csv",
+                                id_columns=["game_id"])
+
+
+def test_id_column_clashing_with_the_prediction_column(predictor: ModelPredictor, data: pd.DataFrame,
+                                                       tmp_path: Path) -> None:
+    with pytest.raises(PredictorError, match="clash"):
+        predictor.predict_batch(data.assign(probability=1), output_path=tmp_path / "p.csv", id_columns=["probability"])
+
+
+def test_unknown_formats_and_missing_files(predictor: ModelPredictor, data: pd.DataFrame, tmp_path: Path) -> None:
+    (tmp_path / "in.txt").write_text("a,b\n")
+    with pytest.raises(PredictorError, match=r"\.csv or \.parquet"):
+        predictor.predict_batch(tmp_path / "in.txt")
+    with pytest.raises(PredictorError, match="does not exist"):
+        predictor.predict_batch(tmp_path / "missing.csv")
+    with pytest.raises(PredictorError, match=r"\.csv or \.parquet"):
+        predictor.predict_batch(data, output_path=tmp_path / "out.json")
+    with pytest.raises(PredictorError, match="does not exist"):
+        predictor.predict_batch(data, output_path=tmp_path / "no" / "out.csv")
+
+
+def test_iterable_of_something_else(predictor: ModelPredictor) -> None:
+    with pytest.raises(PredictorError, match="must yield DataFrames"):
+        predictor.predict_batch(iter([1, 2, 3]))
+    with pytest.raises(PredictorError):
+        predictor.predict_batch(42)
+
+
+# -- progress ---------------------------------------------------------------------------
+
+
+def test_progress_bar(predictor: ModelPredictor, data: pd.DataFrame, capsys: pytest.CaptureFixture[str]) -> None:
+    predictor.predict_batch(data, batch_size=500, progress=True)
+    assert "2345/2345" in capsys.readouterr().err
+
+
+def test_progress_without_tqdm_is_a_clear_error(predictor: ModelPredictor, data: pd.DataFrame,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+    with pytest.raises(PredictorError, match=r"fsregistry\[progress\]"):
+        predictor.predict_batch(data, progress=True)
+
+
+# -- millions of rows, bounded memory ---------------------------------------------------
+
+N_ROWS = 3_000_000
+CHUNK = 250_000
+#: generous bound on RSS growth during predict_batch; the same rows held in memory as a
+#: DataFrame take ~200 MB, and reading the CSV in one go peaks far above that
+MAX_GROWTH_MB = 150
+
+CHILD = """
+import json, resource, sys, psutil, cloudpickle
+from memory_registry import MemoryRegistry
+from fsregistry.predictor import ModelPredictor
+model, artifact, example = cloudpickle.load(open(sys.argv[1], "rb"))
+reg = MemoryRegistry()
+reg.save_model(model, "nba", preprocessor_artifact=artifact, input_example=example)
+predictor = ModelPredictor(reg).load_model("nba/1")
+predictor.predict(example)
+baseline = psutil.Process().memory_info().rss
+predictor.predict_batch(sys.argv[2], batch_size=20_000, output_path=sys.argv[3], id_columns=["game_id"])
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(json.dumps({"baseline": baseline, "peak": peak}))
+"""
+
+
+def chunks_of_games() -> Iterator[pd.DataFrame]:
+    for seed in range(N_ROWS // CHUNK):
+        yield games(CHUNK, seed=seed).round({"home_elo": 3, "away_elo": 3, "home_win_pct": 4})
+
+
+def write_parquet(path: Path) -> None:
+    writer = None
+    for frame in chunks_of_games():
+        import pyarrow as pa
+
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        writer = writer or pq.ParquetWriter(path, table.schema)
+        writer.write_table(table, row_group_size=100_000)
+    assert writer is not None
+    writer.close()
+
+
+def write_csv(path: Path) -> None:
+    with open(path, "w", newline="") as fh:
+        for i, frame in enumerate(chunks_of_games()):
+            frame.to_csv(fh, header=i == 0, index=False)
+
+
+def run_child(tmp_path: Path, source: Path, output: Path) -> dict[str, int]:
+    train, artifact, model = trained()
+    blob = tmp_path / "model.pkl"
+    blob.write_bytes(cloudpickle.dumps((model, artifact, train[FEATURES].head(5))))
+    result = subprocess.run([sys.executable, "-c", CHILD, str(blob), str(source), str(output)],
+                            cwd=TESTS, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def sample_rows(source: Path, starts: list[int], n: int) -> list[pd.DataFrame]:
+    if source.suffix == ".parquet":
+        table = pq.ParquetFile(source)
+        return [table.read_row_group(s // 100_000).to_pandas().iloc[s % 100_000 : s % 100_000 + n] for s in starts]
+    return [pd.read_csv(source, skiprows=range(1, s + 1), nrows=n, dtype={"home_team": str}) for s in starts]
+
+
+def check_big_file(tmp_path: Path, source: Path, output: Path) -> None:
+    usage = run_child(tmp_path, source, output)
+    growth_mb = (usage["peak"] - usage["baseline"]) / 2**20
+    assert growth_mb < MAX_GROWTH_MB, f"predict_batch grew RSS by {growth_mb:.0f} MB"
+    written = pd.read_parquet(output) if output.suffix == ".parquet" else pd.read_csv(output)
+    assert len(written) == N_ROWS and written["game_id"].is_unique
+    _, _, _ = trained()
+    predictor = predictor_for(trained()[2], trained()[1], trained()[0][FEATURES].head(3))
+    starts = [0, 1_234_567, N_ROWS - 1_000]
+    for start, rows in zip(starts, sample_rows(source, starts, 1_000)):
+        got = written.iloc[start : start + 1_000]
+        np.testing.assert_array_equal(got["game_id"].to_numpy(), rows["game_id"].to_numpy())
+        np.testing.assert_allclose(got["probability"].to_numpy(), predictor.predict(rows), rtol=1e-6)
+
+
+@pytest.mark.slow
+def test_three_million_rows_from_parquet_in_bounded_memory(tmp_path: Path) -> None:
+    source = tmp_path / "games.parquet"
+    write_parquet(source)
+    check_big_file(tmp_path, source, tmp_path / "predictions.parquet")
+
+
+@pytest.mark.slow
+def test_three_million_rows_from_csv_in_bounded_memory(tmp_path: Path) -> None:
+    source = tmp_path / "games.csv"
+    write_csv(source)
+    check_big_file(tmp_path, source, tmp_path / "predictions.csv")

@@ -1,0 +1,214 @@
+"""Schema enforcement rules (fsregistry.schema), one behaviour per test."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fsregistry.errors import PredictorError, RegistryError, SchemaError
+from fsregistry.schema import InputSchema, as_table, enforce, inspect, schema_from
+from fsregistry.signature import infer_signature
+
+TRAIN = pd.DataFrame(
+    {
+        "f64": np.array([1.5, 2.5], dtype=np.float64),
+        "f32": np.array([1.5, 2.5], dtype=np.float32),
+        "i64": np.array([1, 2], dtype=np.int64),
+        "flag": [True, False],
+        "team": pd.array(["BOS", "LAL"], dtype="str"),
+    }
+)
+SCHEMA = schema_from(infer_signature(TRAIN), None)
+
+
+def frame(**overrides: object) -> pd.DataFrame:
+    data = {name: TRAIN[name] for name in TRAIN.columns}
+    data.update(overrides)
+    return pd.DataFrame(data)
+
+
+def enforced(df: pd.DataFrame) -> pd.DataFrame:
+    assert SCHEMA is not None
+    return enforce(df, SCHEMA)[0]
+
+
+def test_matching_frame_passes_unchanged() -> None:
+    out = enforced(TRAIN)
+    pd.testing.assert_frame_equal(out, TRAIN)
+
+
+def test_columns_are_reordered_to_training_order_and_extras_dropped() -> None:
+    shuffled = TRAIN[["team", "i64", "flag", "f32", "f64"]].assign(extra=[0, 1])
+    out = enforced(shuffled)
+    assert list(out.columns) == list(TRAIN.columns)
+    pd.testing.assert_frame_equal(out, TRAIN)
+
+
+def test_missing_columns_are_all_listed() -> None:
+    with pytest.raises(SchemaError) as info:
+        enforced(TRAIN.drop(columns=["f64", "team"]))
+    assert "'f64'" in str(info.value) and "'team'" in str(info.value)
+
+
+def test_duplicate_column_names_are_an_error() -> None:
+    dup = pd.concat([TRAIN, TRAIN[["i64"]]], axis=1)
+    with pytest.raises(SchemaError, match="duplicate column names.*i64"):
+        enforced(dup)
+
+
+def test_schema_error_is_a_value_error_and_registry_error() -> None:
+    with pytest.raises(ValueError):
+        enforced(TRAIN.drop(columns=["f64"]))
+    assert issubclass(SchemaError, RegistryError)
+
+
+@pytest.mark.parametrize(
+    ("column", "values", "dtype_after"),
+    [
+        ("f64", np.array([1, 2], dtype=np.int64), "float64"),  # int -> float
+        ("f64", np.array([1.5, 2.5], dtype=np.float32), "float64"),  # float32 -> float64
+        ("f64", [True, False], "float64"),  # bool -> float
+        ("i64", np.array([1, 2], dtype=np.int32), "int64"),  # int32 -> int64
+        ("i64", [True, False], "int64"),  # bool -> int
+        ("i64", pd.array([1, 2], dtype="Int64"), "int64"),  # nullable int without NA
+        ("f64", pd.array([1.5, None], dtype="Float64"), "float64"),  # nullable float, NA -> NaN
+        ("f64", pd.Series([1, None], dtype=object), "float64"),  # object numbers, None -> NaN
+        ("f32", np.array([1, 2], dtype=np.int8), "float32"),  # widen into the training float32
+    ],
+)
+def test_safe_widenings_are_applied(column: str, values: object, dtype_after: str) -> None:
+    out = enforced(frame(**{column: values}))
+    assert str(out[column].dtype) == dtype_after
+
+
+def test_wider_dtype_of_same_kind_is_used_unchanged() -> None:
+    out = enforced(frame(f32=np.array([1.5, 2.5], dtype=np.float64)))
+    assert out["f32"].dtype == np.float64
+
+
+@pytest.mark.parametrize(
+    ("column", "values", "reason"),
+    [
+        ("i64", np.array([1.0, 2.0]), "float to integer"),
+        ("i64", np.array([1.0, np.nan]), "missing values"),
+        ("i64", pd.array([1, None], dtype="Int64"), "missing values"),
+        ("i64", ["1", "2"], "not integers"),
+        ("f64", ["1.5", "2.5"], "convert safely to float"),
+        ("f64", pd.Series([1.5, "x"], dtype=object), "convert safely to float"),
+        ("f64", pd.to_datetime(["2020-01-01", "2020-01-02"]), "convert safely to float"),
+        ("flag", np.array([1, 0]), "only booleans"),
+        ("flag", pd.array([True, None], dtype="boolean"), "missing values"),
+        ("team", np.array([1, 2]), "text labels"),
+        ("team", pd.Series(["BOS", 3], dtype=object), "text labels"),
+    ],
+)
+def test_unsafe_conversions_name_the_column_and_both_types(column: str, values: object, reason: str) -> None:
+    df = frame(**{column: values})
+    with pytest.raises(SchemaError) as info:
+        enforced(df)
+    message = str(info.value)
+    assert repr(column) in message and reason in message
+    assert str(df[column].dtype) in message
+    expected = next(c for c in SCHEMA.columns if c.name == column)  # type: ignore[union-attr]
+    assert expected.dtype in message
+
+
+def test_text_column_accepts_object_strings_and_categories() -> None:
+    for values in (pd.Series(["BOS", None], dtype=object), pd.Categorical(["BOS", "LAL"])):
+        out = enforced(frame(team=values))
+        assert len(out) == 2
+
+
+def test_all_missing_values_are_allowed_in_float_and_text_columns() -> None:
+    out = enforced(frame(f64=[None, None], team=pd.Series([None, None], dtype=object)))
+    assert out["f64"].isna().all()
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    df = frame(i64=np.array([1.5, 2.0]), team=np.array([1, 2])).drop(columns=["f64"])
+    assert SCHEMA is not None
+    findings = inspect(df, SCHEMA)
+    assert findings.missing == ["f64"]
+    assert [p.column for p in findings.dtype_errors] == ["i64", "team"]
+    assert len(findings.messages()) == 3
+
+
+def test_the_callers_frame_is_never_modified() -> None:
+    df = frame(f64=np.array([1, 2], dtype=np.int64))[["team", "f64", "f32", "i64", "flag"]]
+    before = df.copy()
+    enforced(df)
+    pd.testing.assert_frame_equal(df, before)
+
+
+def test_names_only_schema_checks_columns_but_not_dtypes() -> None:
+    schema = schema_from(None, ["a", "b"])
+    assert schema is not None and schema.source == "feature_names"
+    out = enforce(pd.DataFrame({"b": ["x"], "a": [1], "c": [0]}), schema)[0]
+    assert list(out.columns) == ["a", "b"]
+    with pytest.raises(SchemaError, match="'b'"):
+        enforce(pd.DataFrame({"a": [1]}), schema)
+
+
+def test_no_signature_and_no_names_means_no_schema() -> None:
+    assert schema_from(None, None) is None
+    assert schema_from(None, []) is None
+
+
+def test_signature_wins_over_feature_names() -> None:
+    schema = schema_from(infer_signature(TRAIN[["i64"]]), ["other"])
+    assert schema is not None and schema.names == ["i64"]
+
+
+class TestAsTable:
+    def test_array_gets_training_names_when_width_matches(self) -> None:
+        schema = schema_from(None, ["a", "b"])
+        table = as_table(np.ones((3, 2)), schema)
+        assert isinstance(table, pd.DataFrame) and list(table.columns) == ["a", "b"]
+
+    def test_array_of_wrong_width_is_a_schema_error(self) -> None:
+        with pytest.raises(SchemaError, match="3 columns but the model expects 2"):
+            as_table(np.ones((1, 3)), schema_from(None, ["a", "b"]))
+
+    @pytest.mark.parametrize("shape", [(3,), (2, 2, 2), ()])
+    def test_arrays_that_are_not_2d_are_a_predictor_error(self, shape: tuple[int, ...]) -> None:
+        with pytest.raises(PredictorError, match="2-D"):
+            as_table(np.ones(shape), None)
+
+    @pytest.mark.parametrize("empty", [pd.DataFrame({"a": []}), np.ones((0, 2)), {"a": []}])
+    def test_empty_input_is_a_predictor_error(self, empty: object) -> None:
+        with pytest.raises(PredictorError, match="no rows"):
+            as_table(empty, None)
+
+    def test_dict_of_scalars_is_one_row(self) -> None:
+        table = as_table({"a": 1, "b": "x"}, None)
+        assert isinstance(table, pd.DataFrame) and table.shape == (1, 2)
+
+    def test_list_of_row_dicts(self) -> None:
+        table = as_table([{"a": 1}, {"a": 2}], None)
+        assert isinstance(table, pd.DataFrame) and table["a"].tolist() == [1, 2]
+
+    def test_series_is_one_row(self) -> None:
+        table = as_table(pd.Series({"a": 1.0, "b": 2.0}), None)
+        assert isinstance(table, pd.DataFrame) and list(table.columns) == ["a", "b"] and len(table) == 1
+
+    def test_ragged_dict_is_a_predictor_error(self) -> None:
+        with pytest.raises(PredictorError):
+            as_table({"a": [1, 2], "b": [1]}, None)
+
+    def test_array_without_schema_is_left_alone(self) -> None:
+        arr = np.ones((2, 2))
+        assert as_table(arr, None) is not None
+        assert isinstance(as_table(arr, None), np.ndarray)
+
+
+def test_ndarray_signature_keeps_its_input_type() -> None:
+    schema = schema_from(infer_signature(np.ones((2, 3))), None)
+    assert isinstance(schema, InputSchema) and schema.input_type == "ndarray" and schema.names == ["0", "1", "2"]
+
+
+def test_findings_report_has_the_documented_keys() -> None:
+    assert SCHEMA is not None
+    report = inspect(frame(f64=np.array([1, 2])), SCHEMA).to_dict()
+    assert set(report) >= {"valid", "n_rows", "missing_features", "extra_features", "dtype_errors", "coercions", "errors"}
+    assert report["coercions"] == [{"column": "f64", "from": "int64", "to": "float64"}]

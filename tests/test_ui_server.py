@@ -1,0 +1,190 @@
+"""The model browser's HTTP server (routing, read-only, 404s, live changes) and its static
+export, without a browser; tests/test_ui_browser.py drives both in Chromium."""
+
+from __future__ import annotations
+
+import http.client
+import re
+from pathlib import Path
+
+import pytest
+from ui_demo import HOSTILE_TAG, build_demo_registry, running
+
+from fsregistry import CustomModelRegistry, InvalidNameError, RegistryError
+from fsregistry.ui import SITE_MARKER, UIServer, export_site, make_server
+from fsregistry.ui.server import Route, host_name, is_loopback, route
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> CustomModelRegistry:
+    return build_demo_registry(tmp_path_factory.mktemp("ui-server") / "registry")
+
+
+def fetch(server: UIServer, path: str, method: str = "GET", host: str | None = None) -> tuple[int, dict[str, str], str]:
+    """One request straight to the server (http.client: no proxy is ever consulted)."""
+    address, port = server.server_address[:2]
+    conn = http.client.HTTPConnection(str(address), port, timeout=10)
+    try:
+        headers = {"Host": host} if host else {}
+        conn.request(method, path, headers=headers)
+        response = conn.getresponse()
+        return response.status, dict(response.getheaders()), response.read().decode()
+    finally:
+        conn.close()
+
+
+# -- routing -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("path", "expected"), [
+    ("/", Route("models")),
+    ("/index.html?q=x", Route("models")),
+    ("/models/churn", Route("model", "churn")),
+    ("/models/churn/", Route("model", "churn")),
+    ("/models/churn/index.html", Route("model", "churn")),
+    ("/models/churn/history", Route("history", "churn")),
+    ("/models/churn/versions/3", Route("version", "churn", 3)),
+    ("/models/churn/versions/3.html", Route("version", "churn", 3)),
+])
+def test_route_accepts_the_pages_of_the_site(path: str, expected: Route) -> None:
+    assert route(path) == expected
+
+
+@pytest.mark.parametrize("path", [
+    "/etc/passwd", "/models", "/models/../x", "/models/%2e%2e/versions/1", "/models/a%2Fb", "/models/.lock",
+    "/models/churn/versions/0", "/models/churn/versions/01", "/models/churn/versions/-1",
+    "/models/churn/versions/1/meta.json", "/models/churn/1", "/models/churn/model.bin", "//models/churn",
+    "/models/con", "/models/churn/versions/" + "9" * 40,
+])
+def test_route_refuses_anything_else(path: str) -> None:
+    assert route(path) is None
+
+
+def test_loopback_checks() -> None:
+    assert is_loopback("127.0.0.1") and is_loopback("127.1.2.3") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("") and not is_loopback("192.168.1.4")
+    assert not is_loopback("evil.example")
+    assert host_name("127.0.0.1:8000") == "127.0.0.1" and host_name("[::1]:80") == "::1"
+    assert not is_loopback(host_name("evil.example@127.0.0.1"))
+
+
+def test_a_non_loopback_address_is_refused_unless_allowed(demo: CustomModelRegistry) -> None:
+    for host in ("0.0.0.0", "", "192.0.2.1"):
+        with pytest.raises(InvalidNameError, match="allow_remote"):
+            make_server(demo, host, 0)
+
+
+# -- the live server -----------------------------------------------------------------------------
+
+
+def test_serves_every_kind_of_page(demo: CustomModelRegistry, capsys: pytest.CaptureFixture[str]) -> None:
+    with running(demo) as server:
+        assert server.url.startswith("http://127.0.0.1:") and not server.url.endswith(":0/")
+        for path, needle in [("/", "price-forecast"), ("/models/churn/", "Metrics across versions"),
+                             ("/models/churn/history", "stage history"), ("/models/churn/versions/2", "@champion")]:
+            status, headers, body = fetch(server, path)
+            assert status == 200, path
+            assert needle in body, path
+            assert headers["Content-Type"] == "text/html; charset=utf-8"
+            assert "default-src 'none'" in headers["Content-Security-Policy"]
+            assert headers["Cache-Control"] == "no-store"
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in fetch(server, "/models/churn/versions/3")[2]
+        assert HOSTILE_TAG not in fetch(server, "/models/churn/versions/3")[2]
+    assert server.url in capsys.readouterr().out  # the URL is printed
+
+
+def test_anything_outside_the_registry_is_404(demo: CustomModelRegistry) -> None:
+    with running(demo) as server:
+        for path in ("/nope", "/models/../../etc/passwd", "/models/ghost/", "/models/churn/versions/99",
+                     "/models/churn/versions/1/model.bin", "/models/churn/history/x", "/.fsregistry.json"):
+            status, _, body = fetch(server, path)
+            assert status == 404, path
+            assert "404" in body
+
+
+def test_read_only_methods_and_head(demo: CustomModelRegistry) -> None:
+    with running(demo) as server:
+        for method in ("POST", "PUT", "DELETE", "PATCH"):
+            status, headers, _ = fetch(server, "/", method)
+            assert status == 405 and headers["Allow"] == "GET, HEAD"
+        status, headers, body = fetch(server, "/models/churn/", "HEAD")
+        assert status == 200 and body == "" and int(headers["Content-Length"]) > 1000
+
+
+def test_a_foreign_host_header_is_refused(demo: CustomModelRegistry) -> None:
+    with running(demo) as server:
+        assert fetch(server, "/", host="attacker.example")[0] == 400
+        assert fetch(server, "/", host="localhost:1234")[0] == 200
+
+
+def test_changes_by_others_show_without_a_restart(tmp_path: Path) -> None:
+    registry = CustomModelRegistry(tmp_path / "r")
+    registry.save_model({"w": 1}, "live", metrics={"loss": 0.5})
+    with running(registry) as server:
+        assert 'data-stage="Production"' not in fetch(server, "/models/live/")[2]
+        other = CustomModelRegistry(tmp_path / "r")  # another writer, as another process would be
+        other.save_model({"w": 2}, "live", metrics={"loss": 0.4})
+        other.transition_model_stage("live/2", "Production")
+        other.save_model({"w": 3}, "fresh")
+        body = fetch(server, "/models/live/")[2]
+        assert 'data-version="2" data-stage="Production"' in body and body.count("<circle") == 2
+        assert "fresh" in fetch(server, "/")[2]
+        other.delete_model("fresh")
+        assert fetch(server, "/models/fresh/")[0] == 404
+
+
+def test_a_corrupt_version_is_a_clear_error_not_a_crash(tmp_path: Path) -> None:
+    registry = CustomModelRegistry(tmp_path / "r")
+    registry.save_model({"w": 1}, "m")
+    (registry.version_path("m/1") / "meta.json").write_text("{not json")
+    with running(registry) as server:
+        status, _, body = fetch(server, "/models/m/versions/1")
+        assert status == 500 and "meta.json" in body
+        assert fetch(server, "/")[0] in (200, 500)  # the listing is read from the index
+
+
+# -- static export -------------------------------------------------------------------------------
+
+
+def test_export_writes_every_page_with_relative_links(demo: CustomModelRegistry, tmp_path: Path) -> None:
+    site = export_site(demo, tmp_path / "site")
+    assert site == (tmp_path / "site").absolute()
+    written = sorted(p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file())
+    assert written == sorted([
+        SITE_MARKER, "index.html",
+        "models/churn/index.html", "models/churn/history.html",
+        *(f"models/churn/versions/{v}.html" for v in (1, 2, 3)),
+        "models/price-forecast/index.html", "models/price-forecast/history.html",
+        *(f"models/price-forecast/versions/{v}.html" for v in (1, 2)),
+    ])
+    for page in site.rglob("*.html"):
+        html = page.read_text()
+        for link in re.findall(r'href="([^"]*)"', html):
+            if link == "data:,":
+                continue
+            assert not link.startswith(("/", "http")), (page, link)
+            assert (page.parent / link).resolve().is_file(), (page, link)  # every link lands on a page
+    assert [p.name for p in tmp_path.iterdir()] == ["site"]  # no staging folder left behind
+
+
+def test_export_replaces_an_earlier_export_but_never_a_foreign_folder(demo: CustomModelRegistry,
+                                                                      tmp_path: Path) -> None:
+    site = export_site(demo, tmp_path / "site")
+    (site / "stale.html").write_text("old")
+    export_site(demo, site)
+    assert not (site / "stale.html").exists() and (site / "index.html").is_file()
+
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "thesis.tex").write_text("precious")
+    with pytest.raises(RegistryError, match="not empty"):
+        export_site(demo, foreign)
+    assert [p.name for p in foreign.iterdir()] == ["thesis.tex"]
+
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(RegistryError, match="not a folder"):
+        export_site(demo, tmp_path / "file")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert (export_site(demo, empty) / "index.html").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "file", "mine", "site"]
