@@ -27,6 +27,7 @@ def derive_refs(name: str, entries: dict[int, dict[str, Any]], floor: int = 0) -
     """Refs implied by version summaries.  Where several versions claim one exclusive
     stage or one alias (a crash between two ``meta.json`` writes), the latest claim wins."""
     refs = idx.Refs(name=name, last_version=max([floor, *entries]), latest=max(entries) if entries else None)
+    refs.updated_at = max((_last_change(e) for e in entries.values()), default=None)
     refs.count = len(entries)
     stage_claims: dict[str, tuple[str, int]] = {}
     alias_claims: dict[str, tuple[str, int]] = {}
@@ -173,6 +174,10 @@ class Catalog:
             remaining = [v for v in self.layout.version_numbers(name) if v not in gone]
             refs.latest = max(remaining) if remaining else None
         idx.write_refs(self.layout, refs)
+
+
+def _last_change(entry: dict[str, Any]) -> str:
+    return max([str(entry.get("created_at", "")), str(entry.get("stage_changed_at", ""))])
 
 
 def _apply(refs: idx.Refs, meta: dict[str, Any], *, is_new: bool) -> None:

@@ -117,3 +117,11 @@ class ProtectedVersionError(RegistryError, ValueError):
 
 class InvalidMetadataError(RegistryError, ValueError):
     """Metadata, tags or an input example that cannot be stored as JSON."""
+
+
+class OutputExistsError(RegistryError, FileExistsError):
+    """A destination (export folder, bundle file) exists and would be overwritten."""
+
+
+class UnsafeHostError(RegistryError, ValueError):
+    """A server was asked to listen beyond the loopback interface without saying so explicitly."""

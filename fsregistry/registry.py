@@ -513,6 +513,7 @@ class CustomModelRegistry(BaseModelRegistry):
             "description": record.get("description") or "",
             "tags": model_tags,
             "created_at": record.get("created_at"),
+            "updated_at": refs.updated_at or record.get("created_at"),
             "versions": refs.count,
             "latest_version": refs.latest,
             "stages": dict(refs.stages),

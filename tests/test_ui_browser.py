@@ -16,7 +16,6 @@ from selenium import webdriver
 from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 from ui_demo import (
     CHURN_ACCURACY,
@@ -33,6 +32,8 @@ from fsregistry import CustomModelRegistry
 from fsregistry.ui import export_site
 
 pytestmark = pytest.mark.browser
+
+WebDriver = webdriver.Chrome
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -82,7 +83,7 @@ def assert_no_script_ran(driver: WebDriver) -> None:
 def screenshot(driver: WebDriver, path: Path) -> None:
     """A full-page screenshot (the window is stretched to the page's height)."""
     height = int(driver.execute_script("return document.documentElement.scrollHeight"))
-    driver.set_window_size(1400, min(max(height, 600), 6000))
+    driver.set_window_size(1400, min(max(height + 200, 600), 6000))  # + the window's own frame
     assert driver.save_screenshot(str(path)), path
     assert path.stat().st_size > 10_000, path
     driver.set_window_size(1400, 1000)

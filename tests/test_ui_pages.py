@@ -22,7 +22,7 @@ from ui_demo import (
 )
 
 from fsregistry import CustomModelRegistry, ModelNotFoundError
-from fsregistry.ui import assets, pages, render
+from fsregistry.ui import assets, data, details, pages, render
 from fsregistry.ui.charts import metric_chart
 from fsregistry.ui.links import Links
 from fsregistry.ui.markup import Safe, element, esc, join, size, table, when
@@ -72,7 +72,7 @@ def test_model_page_of_a_missing_model_is_not_found(demo: CustomModelRegistry) -
 
 
 def test_metric_series_skips_values_that_cannot_be_charted() -> None:
-    rows = [pages.VersionRow(version=v, stage=None, aliases=[], tags={}, created_at="", flavor=None,
+    rows = [data.VersionRow(version=v, stage=None, aliases=[], tags={}, created_at="", flavor=None,
                              model_class=None, size=0, metrics={"m": value}, description="")
             for v, value in [(1, 0.5), (2, True), (3, float("nan")), (4, "high"), (5, 2)]]
     assert pages.metric_series(rows, "m").points == [(1, 0.5), (5, 2.0)]
@@ -128,13 +128,13 @@ def test_file_rows_never_follow_a_recorded_name_out_of_the_version_folder(tmp_pa
             return tmp_path / "m" / "1"
 
     info = {"name": "m", "version": 1, "files": {"../../secret": {"sha256": "0" * 64, "size": 1}}}
-    rows = pages.file_rows(Fake(), info, verify=True)  # type: ignore[arg-type]
+    rows = details.file_rows(Fake(), info, verify=True)  # type: ignore[arg-type]
     assert [(r.name, r.status) for r in rows] == [("../../secret", "refused")]
 
 
 def test_environment_rows_flag_exactly_the_differences_a_load_warns_about() -> None:
     saved = {"python": "2.7.0", "platform": "elsewhere", "packages": {"numpy": "0.0.1", "pandas": None}}
-    rows = {r.item: r for r in pages.environment_rows(saved)}
+    rows = {r.item: r for r in details.environment_rows(saved)}
     assert rows["Python"].mismatch and rows["Platform"].mismatch
     assert rows["numpy"].mismatch and rows["numpy"].saved == "0.0.1" and rows["numpy"].now == np.__version__
     assert not rows["pandas"].mismatch  # recorded as absent at save time: not compared
@@ -156,11 +156,11 @@ def test_history_page_merges_every_versions_transitions_newest_first(demo: Custo
 
 
 def test_example_table_reads_frames_and_arrays() -> None:
-    columns, rows, total = pages.example_table(pd.DataFrame({"a": [1, 2], "b": ["x", None]}))
+    columns, rows, total = details.example_table(pd.DataFrame({"a": [1, 2], "b": ["x", None]}))
     assert (columns, rows, total) == (["a", "b"], [["1", "x"], ["2", ""]], 2)
-    columns, rows, total = pages.example_table(np.arange(6).reshape(3, 2))
+    columns, rows, total = details.example_table(np.arange(6).reshape(3, 2))
     assert (columns, rows[0], total) == (["0", "1"], ["0", "1"], 3)
-    assert pages.example_table(None) == ([], [], 0)
+    assert details.example_table(None) == ([], [], 0)
 
 
 # -- escaping ------------------------------------------------------------------------------------
@@ -263,14 +263,14 @@ def test_small_formatters() -> None:
 
 
 def test_chart_has_one_point_per_version_and_marks_production() -> None:
-    series = pages.MetricSeries("<m>", [(1, 0.5), (2, 0.7), (5, 0.6)], production=2)
+    series = data.MetricSeries("<m>", [(1, 0.5), (2, 0.7), (5, 0.6)], production=2)
     svg = metric_chart(series)
     assert svg.count("<circle") == 3
     assert 'data-version="2"' in svg and svg.count("point production") == 1
     assert "<m>" not in svg and "&lt;m&gt;" in svg
-    flat = metric_chart(pages.MetricSeries("flat", [(1, 1.0)]))
+    flat = metric_chart(data.MetricSeries("flat", [(1, 1.0)]))
     assert flat.count("<circle") == 1 and "nan" not in flat
-    assert metric_chart(pages.MetricSeries("none", [])) == ""
+    assert metric_chart(data.MetricSeries("none", [])) == ""
 
 
 def test_page_data_is_json_friendly(demo: CustomModelRegistry) -> None:

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from ui_demo import HOSTILE_TAG, build_demo_registry, running
 
-from fsregistry import CustomModelRegistry, InvalidNameError, RegistryError
+from fsregistry import CustomModelRegistry
+from fsregistry.errors import OutputExistsError, UnsafeHostError
 from fsregistry.ui import SITE_MARKER, UIServer, export_site, make_server
 from fsregistry.ui.server import Route, host_name, is_loopback, route
 
@@ -70,7 +71,7 @@ def test_loopback_checks() -> None:
 
 def test_a_non_loopback_address_is_refused_unless_allowed(demo: CustomModelRegistry) -> None:
     for host in ("0.0.0.0", "", "192.0.2.1"):
-        with pytest.raises(InvalidNameError, match="allow_remote"):
+        with pytest.raises(UnsafeHostError, match="allow_remote"):
             make_server(demo, host, 0)
 
 
@@ -177,12 +178,12 @@ def test_export_replaces_an_earlier_export_but_never_a_foreign_folder(demo: Cust
     foreign = tmp_path / "mine"
     foreign.mkdir()
     (foreign / "thesis.tex").write_text("precious")
-    with pytest.raises(RegistryError, match="not empty"):
+    with pytest.raises(OutputExistsError, match="not empty"):
         export_site(demo, foreign)
     assert [p.name for p in foreign.iterdir()] == ["thesis.tex"]
 
     (tmp_path / "file").write_text("x")
-    with pytest.raises(RegistryError, match="not a folder"):
+    with pytest.raises(OutputExistsError, match="not a folder"):
         export_site(demo, tmp_path / "file")
     empty = tmp_path / "empty"
     empty.mkdir()

@@ -65,8 +65,12 @@ def running(registry: CustomModelRegistry) -> Iterator[UIServer]:
     """``serve`` on a free loopback port in a thread; shut down and joined on exit."""
     started: list[UIServer] = []
     ready = threading.Event()
-    thread = threading.Thread(target=serve, args=(registry,), kwargs={
-        "port": 0, "ready": lambda s: (started.append(s), ready.set())}, daemon=True)
+
+    def on_ready(server: UIServer) -> None:
+        started.append(server)
+        ready.set()
+
+    thread = threading.Thread(target=serve, args=(registry,), kwargs={"port": 0, "ready": on_ready}, daemon=True)
     thread.start()
     try:
         assert ready.wait(10), "the server did not start"

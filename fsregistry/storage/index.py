@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import files
-from .layout import FORMAT_VERSION, Layout, chunk_of
+from .layout import FORMAT_VERSION, Layout, chunk_of, utcnow
 
 
 @dataclass
@@ -33,6 +33,8 @@ class Refs:
     count: int = 0
     stages: dict[str, int] = field(default_factory=dict)
     aliases: dict[str, int] = field(default_factory=dict)
+    #: when the index last changed (a save, stage, alias, tag or delete)
+    updated_at: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -43,6 +45,7 @@ class Refs:
             "count": self.count,
             "stages": self.stages,
             "aliases": self.aliases,
+            "updated_at": self.updated_at,
         }
 
     @classmethod
@@ -54,6 +57,7 @@ class Refs:
             count=int(data.get("count") or 0),
             stages={str(k): int(v) for k, v in (data.get("stages") or {}).items()},
             aliases={str(k): int(v) for k, v in (data.get("aliases") or {}).items()},
+            updated_at=data.get("updated_at"),
         )
 
 
@@ -71,6 +75,7 @@ def read_refs(layout: Layout, name: str) -> Refs | None:
 
 
 def write_refs(layout: Layout, refs: Refs) -> None:
+    refs.updated_at = utcnow()
     files.write_json_atomic(layout.index_file(refs.name), refs.to_json())
 
 

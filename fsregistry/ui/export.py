@@ -1,0 +1,111 @@
+"""The model browser as a static site: plain HTML files that open from ``file://``.
+
+Every page is self-contained (inline stylesheet, script and SVG) and links to the others
+by relative paths, so the folder can be zipped, copied off an air-gapped box and opened in
+any browser.  Layout::
+
+    index.html                          the models list
+    models/NAME/index.html              one model
+    models/NAME/history.html            its stage history
+    models/NAME/versions/N.html         one version
+
+The site is written into a fresh folder next to the target and moved into place at the
+end, so an interrupted export never leaves a half-written site where a complete one was.
+An existing target is replaced only if it is empty or an earlier export (it holds
+:data:`SITE_MARKER`); any other folder is left untouched and the export is refused.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+
+from ..errors import OutputExistsError
+from . import links as paths
+from . import pages, render
+from .data import RegistryReader
+from .links import Links
+
+#: file that marks a folder as an fsregistry export, which a later export may replace
+SITE_MARKER = ".fsregistry-site.json"
+
+
+def export_site(registry: RegistryReader, directory: str | os.PathLike[str], *,
+                verify_files: bool = True) -> Path:
+    """Write the browser's pages for every model and version into ``directory``; return
+    its absolute path.  ``verify_files`` re-hashes the stored files so each version page
+    records whether they were intact at export time."""
+    target = Path(directory).absolute()
+    _check_target(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staged = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".incomplete", dir=target.parent))
+    try:
+        staged.chmod(0o755)  # mkdtemp's 0o700 would make a shared site unreadable to others
+        _write_site(registry, staged, verify_files=verify_files)
+        _swap_into_place(staged, target)
+    finally:
+        shutil.rmtree(staged, ignore_errors=True)
+    return target
+
+
+def _check_target(target: Path) -> None:
+    if not target.exists():
+        return
+    if not target.is_dir():
+        raise OutputExistsError(f"cannot export the site to {target}: it exists and is not a folder", path=str(target))
+    if any(target.iterdir()) and not (target / SITE_MARKER).is_file():
+        raise OutputExistsError(
+            f"cannot export the site to {target}: the folder is not empty and is not an earlier export; "
+            "choose a new or empty folder", path=str(target))
+
+
+def _write_site(registry: RegistryReader, out: Path, *, verify_files: bool) -> None:
+    """Render every page into ``out``.  A model or version deleted while exporting is left out."""
+    now = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+    footer = f"exported {now}"
+    root = str(registry.root)
+    listing = pages.models_page(registry)
+    _write(out / "index.html", render.models_page(listing, Links.exported(0), footer=footer))
+    for row in listing.models:
+        try:
+            model = pages.model_page(registry, row.name)
+            history = pages.history_page(registry, row.name)
+        except LookupError:
+            continue
+        up = Links.exported(2)
+        _write(out / paths.model_path(row.name, True), render.model_page(model, up, root=root, footer=footer))
+        _write(out / paths.history_path(row.name, True), render.history_page(history, up, root=root, footer=footer))
+        for version in model.versions:
+            try:
+                page = pages.version_page(registry, row.name, version.version, verify_files=verify_files)
+            except LookupError:
+                continue
+            html = render.version_page(page, Links.exported(3), root=root, footer=footer)
+            _write(out / paths.version_path(row.name, version.version, True), html)
+    marker = {"kind": "fsregistry-site", "format": 1, "registry": root, "exported_at": now}
+    _write(out / SITE_MARKER, json.dumps(marker, indent=2))
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def _swap_into_place(staged: Path, target: Path) -> None:
+    """Move the finished site to ``target``, replacing an empty folder or an earlier export."""
+    if not target.exists():
+        os.rename(staged, target)
+        return
+    old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:12]}")
+    os.rename(target, old)
+    try:
+        os.rename(staged, target)
+    except OSError:
+        os.rename(old, target)  # put the earlier site back
+        raise
+    shutil.rmtree(old, ignore_errors=True)

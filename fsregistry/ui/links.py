@@ -1,0 +1,54 @@
+"""Where each page lives, for the live server and for the static export.
+
+One :class:`Links` value is handed to every renderer, so a page never spells a URL
+itself: the server's pages link with absolute paths (``/models/NAME/versions/3``), the
+exported pages with paths relative to the page being written
+(``../../models/NAME/versions/3.html``), which is what lets an exported folder be zipped,
+moved, and opened from ``file://``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import quote
+
+
+@dataclass(frozen=True)
+class Links:
+    """URL builder.  ``prefix`` leads from the current page to the site root; ``static``
+    selects file names (``.html``) instead of server paths."""
+
+    prefix: str = "/"
+    static: bool = False
+
+    @classmethod
+    def exported(cls, depth: int) -> Links:
+        """Links for a static page ``depth`` folders below the site root."""
+        return cls(prefix="../" * depth, static=True)
+
+    def home(self) -> str:
+        return f"{self.prefix}index.html" if self.static else self.prefix
+
+    def model(self, name: str) -> str:
+        return f"{self.prefix}{model_path(name, self.static)}"
+
+    def history(self, name: str) -> str:
+        return f"{self.prefix}{history_path(name, self.static)}"
+
+    def version(self, name: str, version: int) -> str:
+        return f"{self.prefix}{version_path(name, version, self.static)}"
+
+
+def model_path(name: str, static: bool) -> str:
+    """Path of a model's page below the site root."""
+    return f"models/{quote(name, safe='')}/" + ("index.html" if static else "")
+
+
+def history_path(name: str, static: bool) -> str:
+    """Path of a model's stage-history page below the site root."""
+    return f"models/{quote(name, safe='')}/history" + (".html" if static else "")
+
+
+def version_path(name: str, version: int, static: bool) -> str:
+    """Path of one version's page below the site root."""
+    return f"models/{quote(name, safe='')}/versions/{int(version)}" + (".html" if static else "")
