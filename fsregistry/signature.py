@@ -59,8 +59,17 @@ class Signature:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Signature:
-        inputs = tuple(ColumnSpec(**c) for c in data.get("inputs", []))
-        return cls(inputs=inputs, input_type=data.get("input_type", "dataframe"), output=dict(data.get("output") or {}))
+        """Rebuild from :meth:`to_dict` output; keys added by newer versions are ignored, and
+        a malformed dict is an :class:`InvalidMetadataError` rather than a ``TypeError``."""
+        try:
+            inputs = tuple(
+                ColumnSpec(name=str(c["name"]), dtype=str(c["dtype"]), kind=str(c["kind"]))
+                for c in data.get("inputs", [])
+            )
+            output = dict(data.get("output") or {})
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
+            raise InvalidMetadataError(f"malformed signature {data!r}: {exc}") from exc
+        return cls(inputs=inputs, input_type=str(data.get("input_type", "dataframe")), output=output)
 
 
 def dtype_kind(dtype: Any) -> str:
@@ -105,18 +114,41 @@ def _object_kind(series: pd.Series) -> str:
     return "object"
 
 
+#: target kinds that can be class labels; floats, datetimes... are values
+_CLASS_KINDS = ("integer", "bool", "string", "category", "object")
+
+
+def _target(y: Any) -> pd.Series:
+    """``y`` as one Series, keeping pandas dtypes (categorical, nullable, string)."""
+    if isinstance(y, pd.DataFrame) and y.shape[1] == 1:
+        return y.iloc[:, 0]
+    if isinstance(y, pd.Series):
+        return y
+    if isinstance(y, (pd.Categorical, pd.api.extensions.ExtensionArray, pd.Index)):
+        return pd.Series(y)
+    return pd.Series(np.asarray(y).ravel())
+
+
 def _output(y: Any) -> dict[str, Any]:
     if y is None:
         return {}
-    values = pd.Series(np.asarray(y).ravel()) if not isinstance(y, pd.Series) else y
+    values = _target(y)
     kind = dtype_kind(values.dtype)
-    if kind == "float":
-        return {"kind": "values", "dtype": str(values.dtype)}
-    uniques = pd.unique(values.dropna())
-    if len(uniques) > _MAX_CLASSES:
-        return {"kind": "values", "dtype": str(values.dtype)}
-    classes = sorted(_plain(v) for v in uniques)
-    return {"kind": "classes", "dtype": str(values.dtype), "classes": classes}
+    values_only = {"kind": "values", "dtype": str(values.dtype)}
+    if kind not in _CLASS_KINDS:
+        return values_only
+    uniques = [_plain(v) for v in pd.unique(values.dropna())]
+    if len(uniques) > _MAX_CLASSES or not all(isinstance(v, (str, int, float)) for v in uniques):
+        return values_only
+    return {"kind": "classes", "dtype": str(values.dtype), "classes": _sorted(uniques)}
+
+
+def _sorted(labels: list[Any]) -> list[Any]:
+    """Labels in their natural order; mixed types (``1`` and ``"a"``) grouped by type name."""
+    try:
+        return sorted(labels)
+    except TypeError:
+        return sorted(labels, key=lambda v: (type(v).__name__, v))
 
 
 def _plain(value: Any) -> Any:

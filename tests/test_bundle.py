@@ -16,9 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import PYTHON, subprocess_env
-from sklearn.compose import ColumnTransformer
-from sklearn.linear_model import LogisticRegression
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from games import games, save_version
 
 from fsregistry import (
     BundleError,
@@ -35,28 +33,6 @@ Factory = Callable[..., CustomModelRegistry]
 
 
 # -- building models and bundles ----------------------------------------------------------------
-
-
-def games(n: int = 120, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
-    rng = np.random.default_rng(seed)
-    X = pd.DataFrame({
-        "home_team": rng.choice(["BOS", "LAL", "DEN", "MIA"], size=n),
-        "rest_days": rng.integers(0, 4, size=n),
-        "form": rng.normal(size=n),
-    })
-    y = pd.Series((X["form"] + 0.3 * X["rest_days"] + rng.normal(scale=0.5, size=n) > 0.4).astype(int))
-    return X, y
-
-
-def save_version(registry: CustomModelRegistry, name: str = "nba", seed: int = 0, **options: Any) -> str:
-    """Save a ColumnTransformer + LogisticRegression version, as the seed's trainers do."""
-    X, y = games(seed=seed)
-    pre = ColumnTransformer([("num", StandardScaler(), ["rest_days", "form"]),
-                             ("cat", OneHotEncoder(handle_unknown="ignore"), ["home_team"])]).fit(X)
-    model = LogisticRegression(C=1.0 + seed).fit(pre.transform(X), y)
-    return registry.save_model(model, name, preprocessor_artifact={"preprocessor": pre, "model_name": "logreg"},
-                               input_example=X.head(3), metadata={"fold": seed, "accuracy": 0.8 + seed / 100},
-                               tags={"framework": "sklearn"}, **options)
 
 
 def predictions(registry: CustomModelRegistry, uri: str) -> np.ndarray:
@@ -149,7 +125,8 @@ def test_export_is_gzip_by_default_and_plain_tar_for_dot_tar(source: CustomModel
     plain = source.export_model("nba/1", tmp_path / "one.tar")
     assert gz.read_bytes()[:2] == b"\x1f\x8b"
     assert plain.read_bytes()[:2] != b"\x1f\x8b"
-    assert tarfile.open(plain, "r:").getnames()[0] == MANIFEST_NAME
+    with tarfile.open(plain, "r:") as tar:
+        assert tar.getnames()[0] == MANIFEST_NAME
 
 
 def test_export_accepts_any_identifiers_and_drops_duplicates(source: CustomModelRegistry, tmp_path: Path) -> None:

@@ -385,6 +385,9 @@ def test_torch_option_mistakes_are_clear(tmp_path: Path) -> None:
     with pytest.raises(FlavorError, match="zero-argument callable"):
         pytorch.FLAVOR.save(mlp(), tmp_path / "m", model_factory="torch_models:make_mlp")
 
+    with pytest.raises(FlavorError, match="torch_format='torchscript'"):
+        pytorch.FLAVOR.save(torch.jit.script(mlp()), tmp_path / "m", torch_format="module")
+
     class Local(torch.nn.Module):
         def forward(self, x: Any) -> Any:
             return x

@@ -262,15 +262,30 @@ CHILD = """
 import json, resource, sys, psutil, cloudpickle
 from memory_registry import MemoryRegistry
 from fsregistry.predictor import ModelPredictor
+
+def reset_peak():
+    try:  # Linux: start a fresh peak-RSS (VmHWM) count, so import-time peaks do not hide growth
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+    except OSError:
+        pass
+
+def peak():
+    try:
+        with open("/proc/self/status") as fh:
+            return next(int(l.split()[1]) * 1024 for l in fh if l.startswith("VmHWM"))
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
 model, artifact, example = cloudpickle.load(open(sys.argv[1], "rb"))
 reg = MemoryRegistry()
 reg.save_model(model, "nba", preprocessor_artifact=artifact, input_example=example)
 predictor = ModelPredictor(reg).load_model("nba/1")
 predictor.predict(example)
+reset_peak()
 baseline = psutil.Process().memory_info().rss
 predictor.predict_batch(sys.argv[2], batch_size=20_000, output_path=sys.argv[3], id_columns=["game_id"])
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-print(json.dumps({"baseline": baseline, "peak": peak}))
+print(json.dumps({"baseline": baseline, "peak": peak()}))
 """
 
 
@@ -307,10 +322,24 @@ def run_child(tmp_path: Path, source: Path, output: Path) -> dict[str, int]:
     return dict(json.loads(result.stdout.strip().splitlines()[-1]))
 
 
+def parquet_rows(source: Path, start: int, n: int) -> pd.DataFrame:
+    """Rows ``start .. start+n`` of a Parquet file, reading only the row groups that hold them."""
+    handle = pq.ParquetFile(source)
+    offset, groups, first = 0, [], None
+    for index in range(handle.metadata.num_row_groups):
+        size = handle.metadata.row_group(index).num_rows
+        if offset + size > start and offset < start + n:
+            groups.append(index)
+            first = offset if first is None else first
+        offset += size
+    assert first is not None
+    frame = handle.read_row_groups(groups).to_pandas()
+    return frame.iloc[start - first : start - first + n].reset_index(drop=True)
+
+
 def sample_rows(source: Path, starts: list[int], n: int) -> list[pd.DataFrame]:
     if source.suffix == ".parquet":
-        table = pq.ParquetFile(source)
-        return [table.read_row_group(s // 100_000).to_pandas().iloc[s % 100_000 : s % 100_000 + n] for s in starts]
+        return [parquet_rows(source, s, n) for s in starts]
     return [pd.read_csv(source, skiprows=range(1, s + 1), nrows=n, dtype={"home_team": str}) for s in starts]
 
 
@@ -320,8 +349,8 @@ def check_big_file(tmp_path: Path, source: Path, output: Path) -> None:
     assert growth_mb < MAX_GROWTH_MB, f"predict_batch grew RSS by {growth_mb:.0f} MB"
     written = pd.read_parquet(output) if output.suffix == ".parquet" else pd.read_csv(output)
     assert len(written) == N_ROWS and written["game_id"].is_unique
-    _, _, _ = trained()
-    predictor = predictor_for(trained()[2], trained()[1], trained()[0][FEATURES].head(3))
+    train, artifact, model = trained()
+    predictor = predictor_for(model, artifact, train[FEATURES].head(3))
     starts = [0, 1_234_567, N_ROWS - 1_000]
     for start, rows in zip(starts, sample_rows(source, starts, 1_000)):
         got = written.iloc[start : start + 1_000]

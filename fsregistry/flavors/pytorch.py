@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import copy
 import importlib
+import pickle
+import sys
 import types
 from collections import OrderedDict
 from collections.abc import Callable
@@ -39,6 +41,7 @@ from .base import LoadOptions, SavedModel, class_path
 #: ``torch_format`` value -> format string recorded in ``meta.json``
 FORMATS = {"torchscript": "torchscript", "state_dict": "torch-state-dict", "module": "torch-module"}
 _OPTIONS = ("torch_format", "model_factory")
+_STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | {"builtins", "__main__"}
 
 
 class TorchFlavor:
@@ -177,7 +180,10 @@ def _lookup(module: str, qualname: str) -> Any:
 
 def _load_state_dict(torch: Any, path: Path, saved: SavedModel, options: LoadOptions, device: str) -> Any:
     factory = options.model_factory or _recorded_factory(torch, saved.options.get("factory"))
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:  # anything but tensors and plain containers
+        raise FlavorError(f"model.bin is not a plain state_dict; the weights-only loader refused it: {exc}") from exc
     model = factory()
     if not isinstance(model, torch.nn.Module):
         raise FlavorError(f"model_factory returned {type(model).__name__}, not a torch.nn.Module")
@@ -189,15 +195,20 @@ def _load_state_dict(torch: Any, path: Path, saved: SavedModel, options: LoadOpt
 
 
 def _recorded_factory(torch: Any, recorded: str | None) -> Callable[[], Any]:
-    """The factory named in ``meta.json``: only a module class or a plain Python function.
+    """The factory named in ``meta.json``: a ``torch.nn.Module`` class or a plain Python
+    function, from outside the standard library.
 
-    Builtins and other callables are refused, so an edited ``meta.json`` cannot make a load
-    call, say, ``os.abort``.
+    Builtins, the standard library and other callables are refused, so an edited
+    ``meta.json`` cannot make a load call, say, ``os.abort`` or ``pdb.set_trace``.  With
+    files you do not trust, pass ``model_factory=`` explicitly: nothing recorded is then
+    imported.
     """
     if not recorded:
         raise FlavorError("this state_dict checkpoint has no importable model_factory recorded; "
                           "pass model_factory= to load_model (a callable returning the empty module)")
     module, _, qualname = recorded.partition(":")
+    if module.split(".")[0] in _STDLIB:
+        raise FlavorError(f"the recorded model_factory {recorded} is in the standard library; refusing to call it")
     try:
         found = _lookup(module, qualname)
     except (ImportError, AttributeError) as exc:
@@ -213,6 +224,8 @@ def _recorded_factory(torch: Any, recorded: str | None) -> Callable[[], Any]:
 # -- whole module (pickle) ------------------------------------------------------------
 
 def _save_module(torch: Any, model: Any, path: Path) -> str:
+    if isinstance(model, torch.jit.ScriptModule):
+        raise FlavorError("a ScriptModule is saved with torch_format='torchscript' (the default for it), not 'module'")
     for sub in model.modules():
         cls = type(sub)
         if cls.__module__ == "__main__" or "<locals>" in cls.__qualname__:
