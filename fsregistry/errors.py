@@ -125,3 +125,7 @@ class OutputExistsError(RegistryError, FileExistsError):
 
 class UnsafeHostError(RegistryError, ValueError):
     """A server was asked to listen beyond the loopback interface without saying so explicitly."""
+
+
+class InvalidArgumentError(RegistryError, ValueError):
+    """An option of an operation is out of range or malformed (e.g. a retention rule)."""

@@ -265,7 +265,7 @@ class CustomModelRegistry(BaseModelRegistry):
         refs = self.catalog.writer_refs(name)
         floor = max(refs.last_version, self.catalog.max_deleted(name))
         version = floor + 1
-        if wanted_version is not None and self._never_used(name, wanted_version):
+        if wanted_version is not None and self.version_number_taken(name, wanted_version) is None:
             version = wanted_version
         while files.exists(self.layout.version_dir(name, version)):
             version += 1
@@ -296,10 +296,14 @@ class CustomModelRegistry(BaseModelRegistry):
             )
         return version
 
-    def _never_used(self, name: str, version: int) -> bool:
-        """True when ``version`` was never published (nor deleted) for ``name``."""
-        deleted_floor = self.catalog.max_deleted(name)
-        return version > deleted_floor and not files.exists(self.layout.version_dir(name, version))
+    def version_number_taken(self, name: str, version: int) -> str | None:
+        """Why ``version`` cannot be given to a new version of ``name``, or ``None`` when it
+        was never used (importers keep a version's number when it is free)."""
+        if files.exists(self.layout.version_dir(name, version)):
+            return "already exists in this registry as a different version (another run id)"
+        if version <= self.catalog.max_deleted(name):
+            return "was used in this registry before and deleted (version numbers are never reused)"
+        return None
 
     def _ensure_model(self, name: str) -> None:
         """Create the model's folder and record on first save (refusing case-only clashes)."""
@@ -596,7 +600,7 @@ class CustomModelRegistry(BaseModelRegistry):
         """Point ``alias`` at ``version`` (a number or any identifier of that model)."""
         with self._errors(f"set_alias({model_name!r}, {alias!r})"):
             name, alias = validate_model_name(model_name), validate_alias(alias)
-            ident = f"{name}/{version}" if isinstance(version, int) or str(version).isdigit() else str(version)
+            ident = _version_identifier(name, version)
             with self._lock.hold():
                 target_name, target = self.resolve(ident)
                 if target_name != name:
@@ -696,8 +700,8 @@ class CustomModelRegistry(BaseModelRegistry):
             for version, meta in metas.items():
                 if meta.get("stage") in EXCLUSIVE_STAGES or meta.get("aliases"):
                     raise ProtectedVersionError(
-                        f"{name}/{version} holds stage {meta.get('stage')} or aliases "
-                        f"{sorted(meta.get('aliases') or {})}; move them first or pass force=True",
+                        f"{name}/{version} is protected ({_protection(meta)}); move the stage or alias "
+                        "first, or pass force=True",
                         name=name,
                         version=version,
                     )
@@ -757,6 +761,21 @@ class CustomModelRegistry(BaseModelRegistry):
 
 
 # -- helpers -------------------------------------------------------------------------------------
+
+
+def _protection(meta: dict[str, Any]) -> str:
+    held = [f"stage {meta['stage']}"] if meta.get("stage") in EXCLUSIVE_STAGES else []
+    held += [f"alias {alias!r}" for alias in sorted(meta.get("aliases") or {})]
+    return ", ".join(held)
+
+
+def _version_identifier(name: str, version: int | str) -> str:
+    """``3``, ``"3"``, ``"latest"`` or ``"Production"`` of model ``name`` as an identifier;
+    anything already shaped like an identifier is kept as it is."""
+    text = str(version)
+    if isinstance(version, int) or not any(ch in text for ch in "/@:"):
+        return f"{name}/{text}"
+    return text
 
 
 def _seal(path: Path) -> dict[str, Any]:

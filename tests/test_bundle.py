@@ -446,6 +446,22 @@ def _bad_run_id(m: dict[str, bytes], tmp: Path) -> list[tuple[tarfile.TarInfo, b
     return _entries(m)
 
 
+def _edit_meta_1(change: Callable[[dict[str, Any]], None]) -> Mutation:
+    def mutate(m: dict[str, bytes], tmp: Path) -> list[tuple[tarfile.TarInfo, bytes]]:
+        edit_meta(m, "models/nba/1/meta.json", change)
+        reseal(m)
+        return _entries(m)
+
+    return mutate
+
+
+def _huge_version(m: dict[str, bytes], tmp: Path) -> list[tuple[tarfile.TarInfo, bytes]]:
+    manifest = json.loads(m[MANIFEST_NAME])
+    manifest["versions"][0]["version"] = 10**12
+    m[MANIFEST_NAME] = json.dumps(manifest).encode()
+    return _entries(m)
+
+
 HOSTILE: dict[str, tuple[Mutation, str]] = {
     "dotdot name": (_dotdot, "unsafe name"),
     "absolute name": (_absolute, "unsafe name"),
@@ -466,6 +482,12 @@ HOSTILE: dict[str, tuple[Mutation, str]] = {
     "meta lists an escaping file": (_meta_lists_escaping_file, "unsafe name"),
     "meta of another version": (_meta_of_another_version, "describes nba/7"),
     "bad run id": (_bad_run_id, "run_id"),
+    "bad created_at": (_edit_meta_1(lambda meta: meta.update(created_at="yesterday")), "created_at"),
+    "unknown stage": (_edit_meta_1(lambda meta: meta.update(stage="Live")), "unknown stage"),
+    "bad alias": (_edit_meta_1(lambda meta: meta.update(aliases={"../x": "2026-01-01"})), "invalid alias"),
+    "preprocessor not listed": (_edit_meta_1(lambda meta: meta["files"].pop("preprocessor.pkl")),
+                                "does not list preprocessor.pkl"),
+    "huge version number": (_huge_version, "valid version number"),
 }
 
 
@@ -529,3 +551,63 @@ def test_one_bad_version_blocks_the_whole_bundle(target: CustomModelRegistry, bu
     with pytest.raises(BundleError, match="SHA-256"):
         target.import_model(crafted)
     assert_untouched(target)
+
+
+# -- failures part-way, and concurrent importers ------------------------------------------------
+
+
+def test_a_failed_export_leaves_no_file_behind(
+    source: CustomModelRegistry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fsregistry import bundle as bundle_module
+
+    def fail(*args: Any, **kwargs: Any) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(bundle_module, "_add_verified", fail)
+    with pytest.raises(OSError, match="disk full"):
+        source.export_model("nba", tmp_path / "out.tar.gz")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["source"]
+
+
+def test_a_publish_that_fails_part_way_cleans_up_and_can_be_completed(
+    target: CustomModelRegistry, bundle: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = target.publish_staged
+    calls: list[int] = []
+
+    def second_fails(name: str, staged: Path, meta: dict[str, Any], *, version: int | None = None) -> int:
+        calls.append(version or 0)
+        if len(calls) == 2:
+            raise OSError("power cut")
+        return real(name, staged, meta, version=version)
+
+    monkeypatch.setattr(target, "publish_staged", second_fails)
+    with pytest.raises(OSError, match="power cut"):
+        target.import_model(bundle)
+    assert [v["version"] for v in target.list_versions("nba")] == [1]
+    assert list(target.layout.staging.iterdir()) == []
+    monkeypatch.undo()
+    assert [r.status for r in target.import_model(bundle)] == ["present", "imported"]
+
+
+def test_two_processes_importing_one_bundle_publish_each_version_once(bundle: Path, tmp_path: Path) -> None:
+    root = tmp_path / "shared"
+    CustomModelRegistry(root)
+    script = textwrap.dedent("""
+        import sys
+        from fsregistry import CustomModelRegistry
+        results = CustomModelRegistry(sys.argv[1]).import_model(sys.argv[2])
+        print(",".join(r.status for r in results))
+    """)
+    procs = [subprocess.Popen([PYTHON, "-c", script, str(root), str(bundle)], env=subprocess_env(),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        outputs.extend(out.strip().split(","))
+    assert sorted(outputs) == ["imported", "imported", "present", "present"]
+    registry = CustomModelRegistry(root)
+    assert [v["version"] for v in registry.list_versions("nba")] == [2, 1]
+    assert list(registry.layout.staging.iterdir()) == []

@@ -61,6 +61,8 @@ def test_sigkill_at_random_instants_never_leaves_a_partial_version(tmp_path: Pat
             child.wait()
         assert child.returncode == -signal.SIGKILL
         versions = _assert_every_version_complete(registry, "m")
+        if not (root / "m" / "model.json").exists():
+            continue  # killed before its first save created the model
         listed = {v["version"] for v in registry.list_versions("m")}
         assert listed <= versions | seen  # the index never names a version that is not complete
         problems = {p.kind for p in registry.check().problems}

@@ -9,7 +9,6 @@ import os
 import pickle
 import subprocess
 import sys
-import warnings
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -69,9 +68,7 @@ def test_round_trip_in_a_fresh_process(name: str, tmp_path: Path) -> None:
     case = CASES[name]
     model, save_kwargs = case.build()
     registry = CustomModelRegistry(tmp_path / "registry")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit.* are deprecated upstream
-        uri = registry.save_model(model, "model", **save_kwargs)
+    uri = registry.save_model(model, "model", **save_kwargs)
     expected = reference_outputs(case, model)
 
     result = load_in_fresh_process(tmp_path / "registry", uri, case, tmp_path)
@@ -297,10 +294,8 @@ def test_torch_model_on_a_gpu_is_saved_from_a_cpu_copy(fmt: str, tmp_path: Path,
     monkeypatch.setattr(pytorch, "_off_cpu", lambda m: True)
     monkeypatch.setattr(pytorch, "_source_device", lambda m: "cuda:0")
     kwargs: dict[str, Any] = {"model_factory": torch_models.make_mlp} if fmt == "state_dict" else {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        saved = pytorch.FLAVOR.save(model, tmp_path / "model.bin", torch_format=fmt, **kwargs)
-        loaded = pytorch.FLAVOR.load(tmp_path / "model.bin", saved, LoadOptions())
+    saved = pytorch.FLAVOR.save(model, tmp_path / "model.bin", torch_format=fmt, **kwargs)
+    loaded = pytorch.FLAVOR.load(tmp_path / "model.bin", saved, LoadOptions())
     assert saved.options["saved_from_device"] == "cuda:0"
     assert all(a is b for a, b in zip(model.parameters(), params, strict=True)), "the caller's module was changed"
     assert model.training and {p.device.type for p in params} == {"cpu"}
@@ -313,10 +308,8 @@ def test_torch_loads_onto_the_requested_device(fmt: str, tmp_path: Path) -> None
     import torch_models
 
     kwargs: dict[str, Any] = {"model_factory": torch_models.make_mlp} if fmt == "state_dict" else {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        saved = pytorch.FLAVOR.save(mlp(), tmp_path / "model.bin", torch_format=fmt, **kwargs)
-        loaded = pytorch.FLAVOR.load(tmp_path / "model.bin", saved, LoadOptions(device="meta"))
+    saved = pytorch.FLAVOR.save(mlp(), tmp_path / "model.bin", torch_format=fmt, **kwargs)
+    loaded = pytorch.FLAVOR.load(tmp_path / "model.bin", saved, LoadOptions(device="meta"))
     assert {p.device.type for p in loaded.parameters()} == {"meta"}
     assert not loaded.training
 
@@ -325,10 +318,8 @@ def test_torch_default_formats(tmp_path: Path) -> None:
     import torch
     import torch_models
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        scripted = torch.jit.script(mlp())
-        assert pytorch.FLAVOR.save(scripted, tmp_path / "a").format == "torchscript"
+    scripted = torch.jit.script(mlp())
+    assert pytorch.FLAVOR.save(scripted, tmp_path / "a").format == "torchscript"
     assert pytorch.FLAVOR.save(mlp(), tmp_path / "b", model_factory=torch_models.make_mlp).format == "torch-state-dict"
     assert pytorch.FLAVOR.save(mlp(), tmp_path / "c").format == "torch-module"
 

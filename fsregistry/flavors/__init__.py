@@ -41,8 +41,9 @@ def _all() -> tuple[Flavor, ...]:
 def register_flavor(flavor: Flavor) -> None:
     """Add a user flavor, tried before the built-in ones (replacing one of the same name)."""
     if not isinstance(flavor, Flavor):
-        raise TypeError(f"{flavor!r} does not implement the Flavor protocol "
-                        "(name, extra, packages, detect, save, load)")
+        raise FlavorError(
+            f"{flavor!r} does not implement the Flavor protocol (name, extra, packages, detect, save, load)"
+        )
     unregister_flavor(flavor.name)
     _custom.insert(0, flavor)
 

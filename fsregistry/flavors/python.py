@@ -10,7 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from .. import pickling
+from . import _common
 from .base import LoadOptions, SavedModel, class_path
+
+FORMAT = "cloudpickle"
 
 
 class PythonFlavor:
@@ -24,11 +27,18 @@ class PythonFlavor:
         return True
 
     def save(self, model: Any, path: Path, **kwargs: Any) -> SavedModel:
+        """cloudpickle the object (protocol 5)."""
+        _common.reject_unknown(kwargs, self.name)
         pickling.dump(model, path)
-        return SavedModel(format="cloudpickle", uses_pickle=True, model_class=class_path(model))
+        return SavedModel(FORMAT, uses_pickle=True, model_class=class_path(model))
 
     def load(self, path: Path, saved: SavedModel, options: LoadOptions) -> Any:
-        return pickling.load(path)
+        """Unpickle (the registry applied its pickle policy before calling this); a class
+        from a package that is not installed is a :class:`MissingDependencyError`."""
+        try:
+            return pickling.load(path)
+        except ModuleNotFoundError as exc:
+            raise _common.missing_module_error(exc, f"loading this {self.name} model") from exc
 
 
 FLAVOR = PythonFlavor()

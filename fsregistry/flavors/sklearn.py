@@ -12,14 +12,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .. import pickling
 from . import _common
-from .base import LoadOptions, SavedModel, class_path
+from .base import LoadOptions, SavedModel
+from .python import PythonFlavor
 
-FORMAT = "cloudpickle"
 
-
-class SklearnFlavor:
+class SklearnFlavor(PythonFlavor):
     """cloudpickle for every ``sklearn.base.BaseEstimator``."""
 
     name = "sklearn"
@@ -30,19 +28,9 @@ class SklearnFlavor:
         """Any subclass of ``sklearn.base.BaseEstimator`` (pipelines, transformers, models)."""
         return any(p.startswith("sklearn.") and p.rsplit(".", 1)[-1] == "BaseEstimator" for p in type_paths)
 
-    def save(self, model: Any, path: Path, **kwargs: Any) -> SavedModel:
-        """cloudpickle the estimator."""
-        _common.reject_unknown(kwargs, self.name)
-        pickling.dump(model, path)
-        return SavedModel(FORMAT, uses_pickle=True, model_class=class_path(model))
-
     def load(self, path: Path, saved: SavedModel, options: LoadOptions) -> Any:
-        """Unpickle (the registry applied its pickle policy before calling this)."""
         _common.require("sklearn", "loading this scikit-learn model")
-        try:
-            return pickling.load(path)
-        except ModuleNotFoundError as exc:  # e.g. a pipeline step from a missing framework
-            raise _common.missing_module_error(exc, "loading this scikit-learn model") from exc
+        return super().load(path, saved, options)
 
 
 FLAVOR = SklearnFlavor()

@@ -1,0 +1,372 @@
+"""``fsregistry``: the command-line interface (also ``python -m fsregistry``).
+
+A thin shell over the library: every command parses its arguments, makes one library
+call, and prints the answer, as a table for people or, with ``--json``, as JSON for
+scripts.  The registry root comes from ``--root`` or ``$FSREGISTRY_ROOT``.
+
+Exit codes: 0 success; 1 ``check`` found problems (that remain after ``--repair``);
+2 an error (bad usage, or the library refused), reported as one line on stderr, never a
+traceback (set ``FSREGISTRY_TRACEBACK=1`` to see one when debugging); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from . import cli_format as fmt
+from .config import ENV_ROOT
+from .errors import RegistryError
+from .registry import CustomModelRegistry
+
+PROG = "fsregistry"
+EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+@dataclass
+class Outcome:
+    """What a command produced: ``data`` for ``--json``, ``text`` for people, an exit code."""
+
+    data: Any
+    text: str
+    code: int = EXIT_OK
+
+
+class CliError(Exception):
+    """A usage problem found after parsing (e.g. no registry root); printed, exit code 2."""
+
+
+# == commands: one library call each ===========================================================
+
+
+def cmd_models(registry: CustomModelRegistry, args: argparse.Namespace) -> Outcome:
+    models = registry.list_models(tags=_tags(args.tag))
+    rows = [(m["name"], m["versions"], m["latest_version"], m["stages"].get("Production"),
+             m["stages"].get("Staging"), fmt.pairs(m["aliases"]), fmt.pairs(m["tags"])) for m in models]
+    text = fmt.table(["name", "versions", "latest", "production", "staging", "aliases", "tags"], rows)
+    return Outcome(models, text if models else f"no models in {registry.root}")
+
+
+def cmd_versions(registry: CustomModelRegistry, args: argparse.Namespace) -> Outcome:
+    versions = registry.list_versions(args.name, tags=_tags(args.tag))
+    rows = [(v["version"], v["stage"] or "None", fmt.listing(v["aliases"]), fmt.when(v["created_at"]),
+             fmt.human_size(v["size"]), fmt.pairs(v["metrics"], numbers=True), fmt.pairs(v["tags"]))
+            for v in versions]
+    text = fmt.table(["version", "stage", "aliases", "created", "size", "metrics", "tags"], rows)
+    return Outcome(versions, text if versions else f"model {args.name!r} has no versions")
+
+
+def cmd_show(registry: CustomModelRegistry, args: argparse.Namespace) -> Outcome:
+    info = registry.get_model_version(args.identifier)
+    return Outcome(info, fmt.describe_version(info))
+
+
+def cmd_stage(registry: CustomModelRegistry, args: argparse.Namespace) -> Outcome:
+    info = registry.transition_model_stage(args.identifier, args.stage, archive_existing=not args.keep_existing)
+    return Outcome(info, f"{info['name']}/{info['version']} is now in stage {info['stage'] or 'None'}")
+
+
+def cmd_alias(registry: CustomModelRegistry, args: argparse.Namespace) -> Outcome:
+    if args.action == "set":
+        # a bare "3", "latest" or "Production" means that version of NAME
+        target = args.version if any(c in args.version for c in "/@:") else f"{args.name}/{args.version}"
+        registry.set_alias(args.name, args.alias, target)
+        version = registry.get_model_version(f"{args.name}@{args.alias}")["version"]
+        return Outcome({"name": args.name, "alias": args.alias, "version": version},
+                       f"{args.name}@{args.alias} -> {args.name}/{version}")
+    registry.delete_alias(args.name, args.alias)
+    return Outcome({"name": args.name, "alias": args.alias, "deleted": True}, f"deleted alias {args.name}@{args.alias}")
+
+
+def cmd_tag(registry: CustomModelRegistry, args: argparse.Namespace) -> Outcome:
+    if args.action == "set":
+        registry.set_tag(args.identifier, args.key, args.value)
+        return Outcome({"target": args.identifier, "key": args.key, "value": args.value},
+                       f"{args.identifier}: {args.key}={args.value}")
+    registry.delete_tag(args.identifier, args.key)
+    return Outcome({"target": args.identifier, "key": args.key, "deleted": True},
+                   f"{args.identifier}: deleted tag {args.key}")
+
+
+def cmd_delete(registry: CustomModelRegistry, args: argparse.Namespace) -> Outcome:
+    registry.delete_model(args.identifier, force=args.force)
+    return Outcome({"deleted": args.identifier}, f"deleted {args.identifier}")
+
+
+def cmd_predict(registry: CustomModelRegistry, args: argparse.Namespace) -> Outcome:
+    from .predictor import ModelPredictor
+
+    predictor = ModelPredictor(registry).load_model(args.identifier)
+    written = predictor.predict_batch(args.input, batch_size=args.batch_size,
+                                      return_probabilities=False if args.labels else None,
+                                      output_path=args.output, id_columns=args.id_column or None,
+                                      progress=args.progress)
+    data = {"model": args.identifier, "input": args.input, "output": str(written)}
+    return Outcome(data, f"wrote predictions of {args.identifier} for {args.input} to {written}")
+
+
+def cmd_export(registry: CustomModelRegistry, args: argparse.Namespace) -> Outcome:
+    path = registry.export_model(args.identifiers, args.path, overwrite=args.force)
+    data = {"bundle": str(path), "identifiers": args.identifiers, "size": os.path.getsize(path)}
+    return Outcome(data, f"exported {', '.join(args.identifiers)} to {path} ({fmt.human_size(data['size'])})")
+
+
+def cmd_import(registry: CustomModelRegistry, args: argparse.Namespace) -> Outcome:
+    results = registry.import_model(args.path, as_new_version=args.as_new_version, keep_stages=args.keep_stages)
+    rows = [(r.name, r.original_version, r.version, r.status, r.uri) for r in results]
+    return Outcome([r.to_dict() for r in results],
+                   fmt.table(["name", "bundle version", "version here", "status", "uri"], rows))
+
+
+def cmd_check(registry: CustomModelRegistry, args: argparse.Namespace) -> Outcome:
+    report = registry.check(repair=args.repair)
+    code = EXIT_OK if report.ok else EXIT_PROBLEMS
+    if not report.problems:
+        return Outcome(report.to_dict(), f"ok: no problems in {registry.root}", code)
+    rows = [(p.kind, _where(p), p.detail, "yes" if p.fixed else "no") for p in report.problems]
+    text = fmt.table(["problem", "where", "detail", "fixed"], rows)
+    summary = f"{len(report.problems)} problem(s) found"
+    if not args.repair:
+        summary += "; run `fsregistry check --repair` to fix what can be fixed"
+    return Outcome(report.to_dict(), f"{text}\n{summary}", code)
+
+
+def cmd_prune(registry: CustomModelRegistry, args: argparse.Namespace) -> Outcome:
+    pruned = registry.prune(args.name, keep_last=args.keep_last, older_than=args.older_than, dry_run=args.dry_run)
+    verb = "would delete" if args.dry_run else "deleted"
+    if not pruned:
+        return Outcome(pruned, f"nothing to prune in {args.name!r}")
+    reclaimed = fmt.human_size(sum(int(v.get("size") or 0) for v in pruned))
+    rows = [(v["version"], v["stage"] or "None", fmt.when(v["created_at"]), fmt.human_size(v["size"])) for v in pruned]
+    text = fmt.table(["version", "stage", "created", "size"], rows)
+    return Outcome(pruned, f"{text}\n{verb} {len(pruned)} version(s) of {args.name!r}, {reclaimed}")
+
+
+def cmd_ui(registry: CustomModelRegistry, args: argparse.Namespace) -> Outcome:
+    ui = importlib.import_module("fsregistry.ui")
+    if args.export:
+        site = ui.export_site(registry, args.export)
+        return Outcome({"site": str(site)}, f"exported the registry's pages to {site}")
+    remote = {"allow_remote": True} if args.allow_remote else {}
+    ui.serve(registry, host=args.host, port=args.port, **remote)  # blocks until interrupted
+    return Outcome({"served": True}, "")
+
+
+def _tags(pairs: Sequence[str] | None) -> dict[str, str] | None:
+    out: dict[str, str] = {}
+    for pair in pairs or ():
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise CliError(f"--tag expects KEY=VALUE, got {pair!r}")
+        out[key] = value
+    return out or None
+
+
+def _where(problem: Any) -> str:
+    if problem.name and problem.version is not None:
+        return f"{problem.name}/{problem.version}"
+    return str(problem.name or problem.path or "-")
+
+
+# == the parser ================================================================================
+
+Command = Callable[[CustomModelRegistry, argparse.Namespace], Outcome]
+#: commands allowed to create a registry root that does not exist yet (the first import)
+CREATES_ROOT = frozenset({"import"})
+
+
+def _common() -> argparse.ArgumentParser:
+    """Options accepted before or after the command name."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--root", default=argparse.SUPPRESS, metavar="DIR",
+                        help=f"registry root (default: ${ENV_ROOT})")
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                        help="print JSON instead of tables")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full ``fsregistry`` argument parser."""
+    from . import __version__
+
+    common = _common()
+    parser = argparse.ArgumentParser(prog=PROG, parents=[common],
+                                     description="A file-system model registry: list, promote, predict, "
+                                                 "export/import, check and prune models.")
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(name: str, func: Command, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, parents=[common], help=help_text, description=help_text)
+        p.set_defaults(func=func)
+        return p
+
+    p = command("models", cmd_models, "list models")
+    p.add_argument("--tag", action="append", metavar="KEY=VALUE", help="only models with this tag (repeatable)")
+    p = command("versions", cmd_versions, "list the versions of a model, newest first")
+    p.add_argument("name")
+    p.add_argument("--tag", action="append", metavar="KEY=VALUE", help="only versions with this tag (repeatable)")
+    p = command("show", cmd_show, "show one version: metadata, signature, environment")
+    p.add_argument("identifier", help="NAME/VERSION, NAME/STAGE, NAME@ALIAS, models:/..., runs:/ID/model")
+    p = command("stage", cmd_stage, "move a version to a stage (None, Staging, Production, Archived)")
+    p.add_argument("identifier")
+    p.add_argument("stage")
+    p.add_argument("--keep-existing", action="store_true",
+                   help="move the version that held the stage back to None instead of Archived")
+    _add_alias(command("alias", cmd_alias, "set or delete an alias"), common)
+    _add_tag(command("tag", cmd_tag, "set or delete a tag on a model or a version"), common)
+    p = command("delete", cmd_delete, "delete a version (NAME/VERSION) or a whole model (NAME)")
+    p.add_argument("identifier")
+    p.add_argument("--force", action="store_true", help="also delete staged or aliased versions")
+    _add_predict(command("predict", cmd_predict, "predict a CSV or Parquet file into an output file"))
+    p = command("export", cmd_export, "write versions (or whole models) to one bundle file")
+    p.add_argument("identifiers", nargs="+", metavar="IDENT", help="versions, or model names for every version")
+    p.add_argument("path", metavar="BUNDLE", help="output file (.tar.gz, or .tar for no compression)")
+    p.add_argument("--force", action="store_true", help="replace an existing file")
+    p = command("import", cmd_import, "verify and import a bundle (creates the root if needed)")
+    p.add_argument("path", metavar="BUNDLE")
+    p.add_argument("--as-new-version", action="store_true",
+                   help="import a conflicting version under the next free number instead of failing")
+    p.add_argument("--keep-stages", action="store_true", help="also apply the bundle's stages and aliases")
+    p = command("check", cmd_check, "verify every file and index; exit code 1 if problems remain")
+    p.add_argument("--repair", action="store_true", help="fix what can be fixed")
+    _add_prune(command("prune", cmd_prune, "delete old versions (never staged, aliased or latest ones)"))
+    _add_ui(command("ui", cmd_ui, "browse the registry in a web browser, or export it as static pages"))
+    return parser
+
+
+def _add_alias(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    s = actions.add_parser("set", parents=[common], help="point ALIAS at VERSION")
+    s.add_argument("name")
+    s.add_argument("alias")
+    s.add_argument("version", help="a version number, latest, a stage, or any identifier of that model")
+    d = actions.add_parser("delete", parents=[common], help="remove ALIAS")
+    d.add_argument("name")
+    d.add_argument("alias")
+
+
+def _add_tag(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    s = actions.add_parser("set", parents=[common], help="set KEY=VALUE on NAME or a version")
+    s.add_argument("identifier", help="NAME (the model) or a version identifier")
+    s.add_argument("key")
+    s.add_argument("value")
+    d = actions.add_parser("delete", parents=[common], help="remove KEY")
+    d.add_argument("identifier")
+    d.add_argument("key")
+
+
+def _add_predict(p: argparse.ArgumentParser) -> None:
+    p.add_argument("identifier")
+    p.add_argument("input", help="CSV or Parquet file")
+    p.add_argument("output", help="output file; CSV or Parquet by suffix")
+    p.add_argument("--id-column", action="append", metavar="COLUMN",
+                   help="input column copied to the output (repeatable), e.g. game_id")
+    p.add_argument("--batch-size", type=_positive_int, default=10_000, metavar="N", help="rows per batch")
+    p.add_argument("--progress", action="store_true", help="show a progress bar (needs tqdm)")
+    p.add_argument("--labels", action="store_true", help="write class labels instead of probabilities")
+
+
+def _add_prune(p: argparse.ArgumentParser) -> None:
+    p.add_argument("name")
+    p.add_argument("--keep-last", type=_non_negative_int, metavar="N", help="keep the N newest versions")
+    p.add_argument("--older-than", metavar="AGE", help="only versions created more than AGE ago (30d, 12h, 2w)")
+    p.add_argument("--dry-run", action="store_true", help="list what would be deleted; delete nothing")
+
+
+def _add_ui(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    p.add_argument("--port", type=_non_negative_int, default=8000, help="port (default: 8000)")
+    p.add_argument("--allow-remote", action="store_true", help="allow a --host other than loopback")
+    p.add_argument("--export", metavar="DIR", help="write static pages to DIR instead of serving")
+
+
+def _positive_int(text: str) -> int:
+    value = _non_negative_int(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must not be negative")
+    return value
+
+
+# == running ===================================================================================
+
+
+def open_registry(args: argparse.Namespace) -> CustomModelRegistry:
+    """The registry ``--root``/``$FSREGISTRY_ROOT`` names; only ``import`` may create one."""
+    root = getattr(args, "root", None) or os.environ.get(ENV_ROOT)
+    if not root:
+        raise CliError(f"no registry root: pass --root DIR or set {ENV_ROOT}")
+    return CustomModelRegistry(root, create=args.command in CREATES_ROOT)
+
+
+def run(args: argparse.Namespace, stdout: TextIO) -> int:
+    """Run a parsed command and print its outcome."""
+    outcome: Outcome = args.func(open_registry(args), args)
+    if getattr(args, "json", False):
+        print(fmt.to_json(outcome.data), file=stdout)
+    elif outcome.text:
+        print(outcome.text, file=stdout)
+    return outcome.code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``fsregistry`` script; returns the exit code (see the module doc)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, usage errors: argparse has printed them
+        return exc.code if isinstance(exc.code, int) else EXIT_ERROR
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        try:
+            return run(args, sys.stdout)
+        except KeyboardInterrupt:
+            print(f"{PROG}: interrupted", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        except BrokenPipeError:  # `fsregistry versions m | head`: the reader left; say nothing
+            _silence_stdout()
+            return EXIT_ERROR
+        except (RegistryError, OSError, CliError) as exc:
+            return _fail(exc)
+        except Exception as exc:  # a bug or a framework error: still one line, never a traceback
+            return _fail(exc, prefix=f"unexpected {type(exc).__name__}: ")
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # not a real file (tests capture it): nothing to flush
+        pass
+
+
+def _fail(exc: BaseException, prefix: str = "") -> int:
+    if os.environ.get("FSREGISTRY_TRACEBACK"):
+        raise exc
+    message = " ".join((str(exc) or type(exc).__name__).split())  # one line, whatever the message
+    print(f"{PROG}: error: {prefix}{message}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: TextIO | None = None, line: str | None = None) -> None:
+    """Warnings (e.g. EnvironmentMismatchWarning) as one line on stderr, without source lines."""
+    print(f"{PROG}: warning: {category.__name__}: {message}", file=file or sys.stderr)

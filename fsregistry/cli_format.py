@@ -1,0 +1,164 @@
+"""Text the command-line interface prints: tables, sizes, times, JSON.
+
+Kept apart from :mod:`fsregistry.cli` so that the commands read as "one library call,
+then format the answer", and so the formatting can be tested without a registry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+_UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
+
+
+def human_size(num_bytes: Any) -> str:
+    """``1536`` -> ``"1.5 KiB"``; anything that is not a number -> ``"-"``."""
+    if not isinstance(num_bytes, (int, float)) or isinstance(num_bytes, bool):
+        return "-"
+    size = float(num_bytes)
+    for unit in _UNITS:
+        if abs(size) < 1024 or unit == _UNITS[-1]:
+            return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} {_UNITS[-1]}"  # pragma: no cover - the loop always returns
+
+
+def when(iso: Any) -> str:
+    """An ISO-8601 timestamp as ``YYYY-MM-DD HH:MM`` UTC (unparsable text is shown as is)."""
+    if not iso:
+        return "-"
+    try:
+        stamp = dt.datetime.fromisoformat(str(iso))
+    except ValueError:
+        return str(iso)
+    if stamp.tzinfo is not None:
+        stamp = stamp.astimezone(dt.timezone.utc)
+    return stamp.strftime("%Y-%m-%d %H:%M")
+
+
+def number(value: Any) -> str:
+    """Metrics: short floats (``0.8523``), everything else as ``str``."""
+    if isinstance(value, float) and math.isfinite(value):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def pairs(mapping: Mapping[str, Any] | None, *, numbers: bool = False) -> str:
+    """``{"a": 1, "b": 2}`` -> ``"a=1 b=2"`` (``-`` when empty)."""
+    if not mapping:
+        return "-"
+    shown = (number(v) if numbers else str(v) for v in mapping.values())
+    return " ".join(f"{k}={v}" for k, v in zip(mapping, shown, strict=True))
+
+
+def listing(values: Iterable[Any] | None) -> str:
+    items = [str(v) for v in values or ()]
+    return ",".join(items) if items else "-"
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """A plain left-aligned text table with a header row."""
+    body = [[("-" if cell is None or cell == "" else str(cell)) for cell in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in body)) if body else len(h) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.upper().ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in body]
+    return "\n".join(lines)
+
+
+def key_values(items: Iterable[tuple[str, Any]], indent: int = 2) -> str:
+    """Aligned ``key  value`` lines."""
+    rows = [(k, "-" if v is None or v == "" else str(v)) for k, v in items]
+    if not rows:
+        return " " * indent + "-"
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{' ' * indent}{k.ljust(width)}  {v}" for k, v in rows)
+
+
+# -- JSON ------------------------------------------------------------------------------------
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "to_dict") and callable(value.to_dict):
+        if isinstance(value, pd.DataFrame):
+            return json.loads(value.to_json(orient="records", date_format="iso"))
+        return value.to_dict()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (Path, dt.datetime, dt.date)):
+        return str(value)
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    return repr(value)
+
+
+def to_json(data: Any) -> str:
+    """Pretty JSON for scripts; library objects (signatures, frames, paths) become plain data."""
+    return json.dumps(data, indent=2, sort_keys=True, default=_json_default, ensure_ascii=False)
+
+
+# -- one version in full ---------------------------------------------------------------------
+
+
+def describe_version(info: Mapping[str, Any]) -> str:
+    """``fsregistry show``: a version's state, metadata, signature and environment."""
+    meta = info.get("metadata") or {}
+    sections = [
+        f"{info['name']}/{info['version']}  ({info['uri']})",
+        key_values([
+            ("stage", info.get("stage") or "None"),
+            ("aliases", listing(info.get("aliases"))),
+            ("created", when(info.get("created_at"))),
+            ("run id", info.get("run_id")),
+            ("flavor", f"{info.get('flavor')} ({info.get('model_class')}, {info.get('model_format')})"),
+            ("size", f"{human_size(info.get('size'))}  " + _files(info.get("files") or {})),
+            ("preprocessor", "yes" if info.get("has_preprocessor") else "no"),
+            ("description", info.get("description")),
+            ("source", _source(info.get("source"))),
+        ]),
+        "metrics\n" + key_values([(k, number(v)) for k, v in (meta.get("metrics") or {}).items()]),
+        "params\n" + key_values(sorted((meta.get("params") or {}).items())),
+        "tags\n" + key_values(sorted((meta.get("tags") or {}).items())),
+        "signature\n" + _signature(info.get("signature")),
+        "environment\n" + _environment(info.get("environment") or {}),
+    ]
+    return "\n\n".join(sections)
+
+
+def _files(files: Mapping[str, Any]) -> str:
+    return "(" + ", ".join(f"{name} {human_size(rec.get('size'))}" for name, rec in files.items()) + ")"
+
+
+def _source(source: Any) -> str:
+    if not isinstance(source, Mapping):
+        return "-"
+    origin = source.get("original_version")
+    return (f"imported from {source.get('imported_from')} at {when(source.get('imported_at'))}"
+            f" (was version {origin}, stage {source.get('original_stage') or 'None'})")
+
+
+def _signature(signature: Any) -> str:
+    if signature is None:
+        return "  - (no signature: pass input_example= or signature= when saving)"
+    rows = [(c.name, c.dtype, c.kind) for c in signature.inputs]
+    columns = "\n".join("  " + line for line in table(["column", "dtype", "kind"], rows).splitlines())
+    output = signature.output or {}
+    out = f"  output: {output.get('kind') or 'unknown'}"
+    if output.get("classes") is not None:
+        out += f" {output['classes']}"
+    return f"  input: {signature.input_type}, {len(rows)} columns\n{columns}\n{out}"
+
+
+def _environment(env: Mapping[str, Any]) -> str:
+    items = [("python", f"{env.get('python', '-')} ({env.get('implementation', '-')}, {env.get('platform', '-')})")]
+    items += sorted((k, v if v is not None else "not installed") for k, v in (env.get("packages") or {}).items())
+    return key_values(items)
