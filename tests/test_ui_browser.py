@@ -17,6 +17,7 @@ from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.ui import WebDriverWait
 from ui_demo import (
     CHURN_ACCURACY,
     HOSTILE_IMG,
@@ -191,8 +192,8 @@ def check_version_page(driver: WebDriver) -> None:
     assert status.get_attribute("data-status") == "verified" and "verified" in status.text
     assert rows(driver, "table.environment tr.mismatch") == []
     button = driver.find_element(By.CSS_SELECTOR, 'button[data-copy="models:/churn@challenger"]')
-    button.click()  # the inline script runs under the page's CSP
-    assert button.text == "Copied"
+    button.click()  # the inline script runs under the page's CSP; the clipboard answers asynchronously
+    WebDriverWait(driver, 10, poll_frequency=0.02).until(lambda _: button.text == "Copied")
     assert_no_script_ran(driver)
 
 
