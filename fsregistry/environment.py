@@ -36,16 +36,20 @@ def package_version(dist: str) -> str | None:
         return None
 
 
+@functools.lru_cache(maxsize=1)
+def _interpreter() -> tuple[tuple[str, str], ...]:
+    return (
+        ("python", platform.python_version()),
+        ("implementation", sys.implementation.name),
+        ("platform", platform.platform()),
+        ("machine", platform.machine()),
+    )
+
+
 def capture(packages: Iterable[str] = ()) -> dict[str, Any]:
     """Python version, platform and installed versions of the base and given packages."""
     names = dict.fromkeys((*BASE_PACKAGES, *packages))
-    return {
-        "python": platform.python_version(),
-        "implementation": sys.implementation.name,
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "packages": {name: package_version(name) for name in names},
-    }
+    return {**dict(_interpreter()), "packages": {name: package_version(name) for name in names}}
 
 
 def differences(saved: dict[str, Any], packages: Iterable[str] | None = None) -> dict[str, tuple[Any, Any]]:

@@ -31,7 +31,7 @@ def sha256_file(path: Path) -> str:
     """Hex SHA-256 of a file, read in large blocks."""
     digest = hashlib.sha256()
     with open(path, "rb", buffering=0) as fh:
-        buf = bytearray(_BLOCK)
+        buf = bytearray(min(_BLOCK, max(os.fstat(fh.fileno()).st_size, 1)))
         view = memoryview(buf)
         while n := fh.readinto(buf):
             digest.update(view[:n])

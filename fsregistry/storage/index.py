@@ -6,7 +6,7 @@ Two kinds of file, both replaced atomically under the write lock and read withou
   which version holds each exclusive stage, and where each alias points.  Small, so
   resolving ``Production``, ``latest`` or ``@alias`` costs one small read whatever the
   number of versions.
-* ``index-<K>.json`` - summaries of versions ``K*1000+1 .. (K+1)*1000``.  A save rewrites
+* ``index-<K>.json`` - summaries of versions ``K*256+1 .. (K+1)*256``.  A save rewrites
   one chunk, so saving into a model with 10,000 versions costs about what saving into an
   empty one does; listing reads every chunk.
 

@@ -11,7 +11,7 @@
         model.json              the model's own record (description, tags, highest deleted
                                 version): the truth for model-level data
         index.json              refs cache: latest, stages, aliases, version count
-        index-<K>.json          versions cache, 1,000 versions per chunk
+        index-<K>.json          versions cache, 256 versions per chunk
         <VERSION>/              model.bin, preprocessor.pkl, meta.json; published by rename
 """
 
@@ -31,7 +31,7 @@ STAGING = ".staging"
 RUNS = ".runs"
 MODEL_FILE = "model.json"
 INDEX_FILE = "index.json"
-CHUNK_SIZE = 1000
+CHUNK_SIZE = 256
 MODEL_BIN = "model.bin"
 PREPROCESSOR_PKL = "preprocessor.pkl"
 META_JSON = "meta.json"
