@@ -225,7 +225,7 @@ def inspect(frame: pd.DataFrame, schema: InputSchema) -> Findings:
     findings.extra = [n for n in dict.fromkeys(labels) if n not in wanted]
     if findings.duplicates:
         return findings
-    by_label = dict(zip(labels, frame.columns))
+    by_label = dict(zip(labels, frame.columns, strict=True))
     for spec in schema.columns:
         if spec.name in present:
             _judge(findings, spec, frame[by_label[spec.name]])
@@ -271,10 +271,22 @@ def _problem(spec: ColumnSpec, column: pd.Series, kind: str, reason: str) -> Dty
     return DtypeProblem(spec.name, f"{spec.dtype} ({spec.kind})", f"{column.dtype} ({kind})", reason)
 
 
-def _coerce(spec: ColumnSpec, column: pd.Series, to_dtype: str) -> Coercion | None:
+def _coerce(spec: ColumnSpec, column: pd.Series, to_dtype: str) -> Coercion | DtypeProblem | None:
     if str(column.dtype) == to_dtype:
         return None
+    if column.dtype == object and not _casts(column, to_dtype):
+        return _problem(spec, column, actual_kind(column), f"values do not fit {to_dtype}")
     return Coercion(spec.name, str(column.dtype), to_dtype)
+
+
+def _casts(column: pd.Series, to_dtype: str) -> bool:
+    """Whether an object column really converts (its values were only sampled by kind:
+    a Python int beyond int64 passes as "integer" and fails here)."""
+    try:
+        column.astype(pd.api.types.pandas_dtype(to_dtype))
+    except (ValueError, TypeError, OverflowError):
+        return False
+    return True
 
 
 def _to_float(spec: ColumnSpec, column: pd.Series, kind: str) -> Coercion | DtypeProblem | None:
@@ -323,7 +335,7 @@ def _same_kind_only(spec: ColumnSpec, column: pd.Series, kind: str) -> Coercion 
     return _problem(spec, column, kind, f"expected {spec.kind} values")
 
 
-def _widen(spec: ColumnSpec, column: pd.Series) -> Coercion | None:
+def _widen(spec: ColumnSpec, column: pd.Series) -> Coercion | DtypeProblem | None:
     if _is_numpy(column) and not _widens(column.dtype, spec.dtype):
         return None  # same kind, already at least as wide: used unchanged
     return _coerce(spec, column, _target(spec.dtype, "float64"))
@@ -385,10 +397,11 @@ def enforce(frame: pd.DataFrame, schema: InputSchema) -> tuple[pd.DataFrame, Fin
 
 def _apply(frame: pd.DataFrame, schema: InputSchema, findings: Findings) -> pd.DataFrame:
     names = schema.names
-    if [str(c) for c in frame.columns] != names:
+    if list(frame.columns) != names:
         by_label = {str(c): c for c in frame.columns}
         frame = frame.loc[:, [by_label[n] for n in names]]
-        frame.columns = pd.Index(names)
+        if list(frame.columns) != names:  # non-string labels such as 0, 1: use the training names
+            frame.columns = pd.Index(names)
     if findings.coercions:
         frame = frame.astype({c.column: c.to_dtype for c in findings.coercions})
     return frame

@@ -196,8 +196,9 @@ class MemoryRegistry(BaseModelRegistry):
         return [v for v in versions if _matches(v["metadata"]["tags"], wanted)]
 
     def _summary(self, entry: _Model) -> dict[str, Any]:
-        return {"name": entry.name, "versions": sorted(entry.versions), "latest_version": max(entry.versions, default=None),
-                "aliases": dict(entry.aliases), "tags": dict(entry.tags)}
+        return {"name": entry.name, "versions": sorted(entry.versions),
+                "latest_version": max(entry.versions, default=None), "aliases": dict(entry.aliases),
+                "tags": dict(entry.tags)}
 
     def delete_model(self, model_identifier: str) -> None:
         if "/" not in model_identifier.removeprefix("models:/"):
@@ -277,7 +278,9 @@ class MemoryRegistry(BaseModelRegistry):
             return self._by_alias(name, alias)
         name, sep, ref = bare.partition("/")
         if not sep or not ref or "/" in ref:
-            raise InvalidIdentifierError(f"invalid model identifier {identifier!r}; expected NAME/VERSION or NAME/STAGE")
+            raise InvalidIdentifierError(
+                f"invalid model identifier {identifier!r}; expected NAME/VERSION or NAME/STAGE", name=name
+            )
         return self._by_ref(self._model(name), ref)
 
     def _by_run(self, identifier: str) -> _Version:

@@ -18,7 +18,8 @@ from predictor_data import FEATURES, NUMERIC, fit_artifact, games, linear, logis
 
 from fsregistry.base import BaseModelRegistry
 from fsregistry.errors import ModelNotFoundError, PredictorError, RegistryError, SchemaError
-from fsregistry.predictor import ModelPredictor, build_loaded, coerce_signature, unpack_artifact
+from fsregistry.loaded import build_loaded, coerce_signature, unpack_artifact
+from fsregistry.predictor import ModelPredictor
 from fsregistry.signature import Signature, infer_signature
 
 TESTS = Path(__file__).resolve().parent
