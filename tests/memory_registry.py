@@ -2,7 +2,7 @@
 
 It exists to prove that ``ModelPredictor`` depends on the abstract interface only.  It
 implements every abstract method honestly (identifiers, stages, aliases, tags, deletes,
-the same return dicts as ``docs/CONTRACT.md``), and stores models as cloudpickle bytes so
+the same return dicts as ``fsregistry.base`` documents), and stores models as cloudpickle bytes so
 that every load returns a fresh copy, as a real registry would.
 """
 
