@@ -69,7 +69,11 @@ class BaseModelRegistry(ABC):
 
     @abstractmethod
     def load_model(self, model_identifier: str) -> dict[str, Any]:
-        """Load the version ``model_identifier`` names (any accepted identifier form)."""
+        """Load the version ``model_identifier`` names (any accepted identifier form).
+
+        Implementations may take keyword-only options (``CustomModelRegistry`` takes
+        ``device=``, ``verify=``, ``model_factory=``, ``with_preprocessor=``); clients such as
+        ``ModelPredictor`` pass them through only when their caller gave them."""
 
     @abstractmethod
     def list_models(self, model_name: str | None = None, tags: dict[str, Any] | None = None) -> list[dict[str, Any]]:

@@ -67,12 +67,14 @@ class ModelPredictor:
 
     # -- loading ------------------------------------------------------------------------
 
-    def load_model(self, model_identifier: str) -> ModelPredictor:
+    def load_model(self, model_identifier: str, **options: Any) -> ModelPredictor:
         """Load the version ``model_identifier`` names (any form the registry resolves).
 
-        The previously loaded model stays in place if this load fails.  Returns ``self``.
+        ``options`` go to the registry's ``load_model`` (e.g. ``device="cuda:0"`` to put a
+        PyTorch model on a GPU with ``CustomModelRegistry``).  The previously loaded model
+        stays in place if this load fails.  Returns ``self``.
         """
-        record = self.registry.load_model(model_identifier)
+        record = self.registry.load_model(model_identifier, **options)
         with self._reporting("load_model"):
             self._loaded = build_loaded(record)
         self.logger.info("loaded %s (%s)", record.get("uri") or model_identifier, type(self._loaded.model).__name__)

@@ -146,7 +146,9 @@ class MemoryRegistry(BaseModelRegistry):
             return dict(signature)
         return infer_signature(input_example).to_dict() if input_example is not None else None
 
-    def load_model(self, model_identifier: str) -> dict[str, Any]:
+    def load_model(self, model_identifier: str, **options: Any) -> dict[str, Any]:
+        if options:
+            raise TypeError(f"MemoryRegistry.load_model takes no options, got {sorted(options)}")
         version = self._resolve(model_identifier)
         model, artifact = cloudpickle.loads(version.blob)
         record = self._describe(version)

@@ -17,7 +17,7 @@ import pytest
 from flavor_cases import CASES, numeric, torch_inputs
 
 from fsregistry import CustomModelRegistry, FlavorError, PickleRefusedError
-from fsregistry.flavors import LoadOptions, SavedModel, pytorch
+from fsregistry.flavors import LoadOptions, pytorch
 from fsregistry.pickling import ENV_ALLOW_PICKLE
 
 # TorchScript works but is deprecated upstream (torch >= 2.9 says so on every call).
@@ -129,7 +129,7 @@ def test_torchscript_is_not_pickle(tmp_path: Path) -> None:
 
     model = torch_models.trained_mlp()
     saved = pytorch.FLAVOR.save(model, tmp_path / "model.bin", torch_format="torchscript")
-    assert saved == SavedModel("torchscript", False, saved.model_class, saved.options)
+    assert (saved.format, saved.uses_pickle) == ("torchscript", False)
     loaded = pytorch.FLAVOR.load(tmp_path / "model.bin", saved, LoadOptions())
     with torch.no_grad():
         assert torch.equal(loaded(torch.as_tensor(torch_inputs())), model.eval()(torch.as_tensor(torch_inputs())))

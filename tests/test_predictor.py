@@ -16,6 +16,7 @@ import torch
 from memory_registry import MemoryRegistry
 from predictor_data import FEATURES, NUMERIC, fit_artifact, games, linear, logistic, xgb_classifier
 
+from fsregistry import CustomModelRegistry
 from fsregistry.base import BaseModelRegistry
 from fsregistry.errors import ModelNotFoundError, PredictorError, RegistryError, SchemaError
 from fsregistry.loaded import build_loaded, coerce_signature, unpack_artifact
@@ -490,6 +491,24 @@ class TestTorch:
     def test_unknown_output_kind_is_refused_at_load(self) -> None:
         with pytest.raises(PredictorError, match="not one of"):
             save(MemoryRegistry(), Linear(4, 1, "scores"))
+
+    def test_load_options_reach_the_registry(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        registry = CustomModelRegistry(tmp_path / "reg")
+        registry.save_model(Linear(4, 1, "logits"), "net", torch_format="module")
+        seen: dict[str, Any] = {}
+        original = registry.load_model
+
+        def spy(identifier: str, **options: Any) -> dict[str, Any]:
+            seen.update(options)
+            return original(identifier, **options)
+
+        monkeypatch.setattr(registry, "load_model", spy)
+        predictor = ModelPredictor(registry).load_model("models:/net/1", device="cpu")
+        assert seen == {"device": "cpu"}
+        assert next(predictor.model.parameters()).device.type == "cpu"
+        assert predictor.predict(self.X).shape == (50,)
+        with pytest.raises(TypeError, match="no options"):
+            ModelPredictor(MemoryRegistry()).load_model("net/1", device="cpu")
 
     def test_torch_behind_a_column_transformer(self, new_games: pd.DataFrame) -> None:
         train, artifact, _ = trained()
