@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-import queue
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from types import TracebackType
 from typing import Any, TypeVar
 
 from .errors import IntegrityError
@@ -45,14 +43,10 @@ def describe_file(path: Path) -> dict[str, Any]:
     return {"sha256": sha256_file(path), "size": os.stat(path).st_size}
 
 
-def seal_file(path: Path, known: dict[str, Any] | None = None) -> dict[str, Any]:
-    """fsync a freshly written file and describe it.  ``known`` is the digest of a
-    :class:`HashingWriter` that wrote it (used when the size still matches); otherwise the
-    file is hashed - for large files while a worker thread waits on the fsync."""
+def seal_file(path: Path) -> dict[str, Any]:
+    """fsync a freshly written file and describe it; for large files the fsync (which
+    waits on the disk) runs in a worker thread while this one hashes (which waits on the CPU)."""
     size = os.stat(path).st_size
-    if known is not None and known.get("size") == size:
-        files.fsync_file(path)
-        return dict(known)
     if size < _PARALLEL_THRESHOLD:
         files.fsync_file(path)
         return describe_file(path)
@@ -73,73 +67,6 @@ def seal_file(path: Path, known: dict[str, Any] | None = None) -> dict[str, Any]
     if errors:
         raise errors[0]
     return {"sha256": digest, "size": size}
-
-
-class HashingWriter:
-    """A write-only binary file that computes its SHA-256 while it is being written.
-
-    Serialisers (``pickle.dump``, ``torch.save``...) write into it as into a file; each
-    chunk goes to the file at once and, through a bounded queue, to a worker thread that
-    hashes it (``hashlib`` releases the GIL), so hashing overlaps serialisation instead of
-    following it.  Writes must be sequential: the object has no ``seek``.  Chunks that are
-    not immutable ``bytes`` are copied first, since a serialiser may reuse its buffer.
-    """
-
-    _COALESCE = 1024 * 1024
-
-    def __init__(self, path: Path) -> None:
-        self._file = open(path, "wb")  # noqa: SIM115 - closed in close()
-        self._digest = hashlib.sha256()
-        self._size = 0
-        self._pending = bytearray()
-        self._chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=32)
-        self._worker = threading.Thread(target=self._hash_chunks, name="fsregistry-hash", daemon=True)
-        self._worker.start()
-        self.digest: dict[str, Any] | None = None
-
-    def _hash_chunks(self) -> None:
-        while (chunk := self._chunks.get()) is not None:
-            self._digest.update(chunk)
-
-    def write(self, data: Any) -> int:
-        view = memoryview(data).cast("B")
-        self._file.write(view)
-        self._size += len(view)
-        if len(view) >= self._COALESCE:
-            self._send_pending()
-            self._chunks.put(data if isinstance(data, bytes) else view.tobytes())
-        else:
-            self._pending += view
-            if len(self._pending) >= self._COALESCE:
-                self._send_pending()
-        return len(view)
-
-    def _send_pending(self) -> None:
-        if self._pending:
-            self._chunks.put(bytes(self._pending))
-            self._pending.clear()
-
-    def flush(self) -> None:
-        self._file.flush()
-
-    def writable(self) -> bool:
-        return True
-
-    def close(self) -> dict[str, Any]:
-        """Finish: flush the file, wait for the hash; returns ``{"sha256", "size"}``."""
-        if self.digest is None:
-            self._send_pending()
-            self._chunks.put(None)
-            self._worker.join()
-            self._file.close()
-            self.digest = {"sha256": self._digest.hexdigest(), "size": self._size}
-        return self.digest
-
-    def __enter__(self) -> HashingWriter:
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        self.close()
 
 
 def _mismatch(path: Path, why: str, name: str | None, version: int | None) -> IntegrityError:

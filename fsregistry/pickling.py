@@ -37,17 +37,12 @@ def refuse_if(refused: bool, what: str, path: Path | str, name: str | None = Non
         )
 
 
-def dump(obj: Any, path: Path) -> dict[str, Any]:
-    """cloudpickle ``obj`` to ``path`` (protocol 5, so large buffers are written fast);
-    returns the file's ``{"sha256", "size"}``, hashed while it was written."""
+def dump(obj: Any, path: Path) -> None:
+    """cloudpickle ``obj`` to ``path`` (protocol 5, so large buffers are written fast)."""
     import cloudpickle
 
-    from .hashing import HashingWriter
-
-    with HashingWriter(path) as fh:
+    with open(path, "wb") as fh:
         cloudpickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    assert fh.digest is not None
-    return fh.digest
 
 
 def load(path: Path) -> Any:

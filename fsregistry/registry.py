@@ -216,11 +216,11 @@ class CustomModelRegistry(BaseModelRegistry):
             "class": saved.model_class,
             "options": saved.options,
         }
-        meta["files"] = {MODEL_BIN: hashing.seal_file(staged / MODEL_BIN, saved.digest)}
+        meta["files"] = {MODEL_BIN: _seal(staged / MODEL_BIN)}
         meta["preprocessor"] = None
         if preprocessor_artifact is not None:
             try:
-                digest = pickling.dump(preprocessor_artifact, staged / PREPROCESSOR_PKL)
+                pickling.dump(preprocessor_artifact, staged / PREPROCESSOR_PKL)
             except Exception as exc:
                 raise InvalidMetadataError(
                     f"the preprocessor artifact cannot be pickled: {exc}", name=meta["name"]
@@ -231,7 +231,7 @@ class CustomModelRegistry(BaseModelRegistry):
                 "uses_pickle": True,
                 "class": class_path(preprocessor_artifact),
             }
-            meta["files"][PREPROCESSOR_PKL] = hashing.seal_file(staged / PREPROCESSOR_PKL, digest)
+            meta["files"][PREPROCESSOR_PKL] = _seal(staged / PREPROCESSOR_PKL)
         meta["environment"] = environment.capture(flavor.packages)
 
     def publish_staged(self, name: str, staged: Path, meta: dict[str, Any], *, version: int | None = None) -> int:
@@ -776,6 +776,11 @@ def _version_identifier(name: str, version: int | str) -> str:
     if isinstance(version, int) or not any(ch in text for ch in "/@:"):
         return f"{name}/{text}"
     return text
+
+
+def _seal(path: Path) -> dict[str, Any]:
+    """fsync a freshly written payload file and return its size and SHA-256."""
+    return hashing.seal_file(path)
 
 
 def _signature_dict(signature: Any, input_example: Any) -> dict[str, Any] | None:

@@ -25,16 +25,12 @@ class SavedModel:
     ``uses_pickle`` says whether loading it runs the pickle machinery (and so must be
     refused when the registry refuses pickle).  ``model_class`` is the type path of the
     saved object; ``options`` is flavor-private JSON data needed to load it again.
-    ``digest`` is ``{"sha256", "size"}`` of ``model.bin`` when the flavor wrote it through a
-    :class:`fsregistry.hashing.HashingWriter` (the registry then need not re-read the file);
-    it is not stored in the ``model`` record.
     """
 
     format: str
     uses_pickle: bool
     model_class: str
     options: dict[str, Any] = field(default_factory=dict)
-    digest: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -143,9 +143,8 @@ def _wrapper_state(model: Any) -> dict[str, Any] | str:
 def _save_pickled(model: Any, path: Path, reason: str) -> SavedModel:
     warnings.warn(f"{type(model).__name__} stored with cloudpickle, not LightGBM's text format: {reason}; "
                   "a registry that refuses pickle will not load it", UserWarning, stacklevel=4)
-    digest = pickling.dump(model, path)
-    return SavedModel(PICKLE_FORMAT, uses_pickle=True, model_class=class_path(model), options={"reason": reason},
-                      digest=digest)
+    pickling.dump(model, path)
+    return SavedModel(PICKLE_FORMAT, uses_pickle=True, model_class=class_path(model), options={"reason": reason})
 
 
 def _load_pickled(path: Path) -> Any:

@@ -29,8 +29,8 @@ class PythonFlavor:
     def save(self, model: Any, path: Path, **kwargs: Any) -> SavedModel:
         """cloudpickle the object (protocol 5)."""
         _common.reject_unknown(kwargs, self.name)
-        digest = pickling.dump(model, path)
-        return SavedModel(FORMAT, uses_pickle=True, model_class=class_path(model), digest=digest)
+        pickling.dump(model, path)
+        return SavedModel(FORMAT, uses_pickle=True, model_class=class_path(model))
 
     def load(self, path: Path, saved: SavedModel, options: LoadOptions) -> Any:
         """Unpickle (the registry applied its pickle policy before calling this); a class

@@ -35,7 +35,6 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import FlavorError
-from ..hashing import HashingWriter
 from . import _common
 from .base import LoadOptions, SavedModel, class_path
 
@@ -63,15 +62,13 @@ class TorchFlavor:
         factory = kwargs.get("model_factory")
         fmt = _choose_format(torch, model, kwargs.get("torch_format"), factory)
         options: dict[str, Any] = {"torch_format": fmt, "saved_from_device": _source_device(model)}
-        with HashingWriter(path) as sink:  # hashed while torch serialises
-            if fmt == "torchscript":
-                saved_class = _save_script(torch, model, sink, options)
-            elif fmt == "state_dict":
-                saved_class = _save_state_dict(torch, model, sink, factory, options)
-            else:
-                saved_class = _save_module(torch, model, sink)
-        return SavedModel(FORMATS[fmt], uses_pickle=fmt == "module", model_class=saved_class, options=options,
-                          digest=sink.digest)
+        if fmt == "torchscript":
+            saved_class = _save_script(torch, model, path, options)
+        elif fmt == "state_dict":
+            saved_class = _save_state_dict(torch, model, path, factory, options)
+        else:
+            saved_class = _save_module(torch, model, path)
+        return SavedModel(FORMATS[fmt], uses_pickle=fmt == "module", model_class=saved_class, options=options)
 
     def load(self, path: Path, saved: SavedModel, options: LoadOptions) -> Any:
         """Load onto ``options.device`` (default CPU) and switch to eval mode."""
@@ -128,7 +125,7 @@ def _on_cpu(model: Any) -> Any:
 
 # -- torchscript ------------------------------------------------------------------
 
-def _save_script(torch: Any, model: Any, sink: HashingWriter, options: dict[str, Any]) -> str:
+def _save_script(torch: Any, model: Any, path: Path, options: dict[str, Any]) -> str:
     model = _on_cpu(model)
     if not isinstance(model, torch.jit.ScriptModule):
         options["scripted_from"] = class_path(model)
@@ -137,14 +134,14 @@ def _save_script(torch: Any, model: Any, sink: HashingWriter, options: dict[str,
         except Exception as exc:  # TorchScript raises several unrelated types
             raise FlavorError(f"cannot script {class_path(model)} for torch_format='torchscript' ({exc}); "
                               "use torch_format='state_dict' with a model_factory, or 'module'") from exc
-    torch.jit.save(model, sink)
+    torch.jit.save(model, str(path))
     return class_path(model)
 
 
 # -- state_dict -------------------------------------------------------------------
 
-def _save_state_dict(torch: Any, model: Any, sink: HashingWriter, factory: Any, options: dict[str, Any]) -> str:
-    torch.save(_cpu_state_dict(model), sink)
+def _save_state_dict(torch: Any, model: Any, path: Path, factory: Any, options: dict[str, Any]) -> str:
+    torch.save(_cpu_state_dict(model), path)
     options["factory"] = import_path(factory) if factory is not None else None
     return class_path(model)
 
@@ -226,7 +223,7 @@ def _recorded_factory(torch: Any, recorded: str | None) -> Callable[[], Any]:
 
 # -- whole module (pickle) ------------------------------------------------------------
 
-def _save_module(torch: Any, model: Any, sink: HashingWriter) -> str:
+def _save_module(torch: Any, model: Any, path: Path) -> str:
     if isinstance(model, torch.jit.ScriptModule):
         raise FlavorError("a ScriptModule is saved with torch_format='torchscript' (the default for it), not 'module'")
     for sub in model.modules():
@@ -236,7 +233,7 @@ def _save_module(torch: Any, model: Any, sink: HashingWriter) -> str:
                 f"torch_format='module' pickles classes by import path, and {cls.__module__}.{cls.__qualname__} "
                 "cannot be imported in another process; move it to a module, or use torch_format='state_dict' "
                 "with a model_factory, or 'torchscript'")
-    torch.save(_on_cpu(model), sink)
+    torch.save(_on_cpu(model), path)
     return class_path(model)
 
 
