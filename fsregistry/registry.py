@@ -494,11 +494,10 @@ class CustomModelRegistry(BaseModelRegistry):
         self._require_model(name)
         wanted = validate_tags(tags)
         entries = self.catalog.versions(name)
-        return [
-            records.version_view(name, e)
-            for v, e in sorted(entries.items(), reverse=True)
-            if _has_tags(e.get("tags") or {}, wanted)
-        ]
+        newest_first = [entries[v] for v in sorted(entries, reverse=True)]
+        if wanted:
+            newest_first = [e for e in newest_first if _has_tags(e.get("tags") or {}, wanted)]
+        return [records.version_view(name, e) for e in newest_first]
 
     def _model_summary(self, name: str, wanted: dict[str, str]) -> dict[str, Any] | None:
         refs = self.catalog.refs(name)
