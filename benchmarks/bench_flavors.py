@@ -73,6 +73,7 @@ def data() -> tuple[np.ndarray, np.ndarray]:
 
 # -- models and their raw baselines ----------------------------------------------------
 
+
 def xgboost_bench() -> Bench:
     import xgboost as xgb
 
@@ -84,8 +85,14 @@ def xgboost_bench() -> Bench:
         loaded.load_model(path)
         return loaded
 
-    return Bench("xgboost", "XGBClassifier, UBJSON", model,
-                 lambda p: model.save_model(p.with_suffix(".ubj")), lambda p: load(p.with_suffix(".ubj")), {})
+    return Bench(
+        "xgboost",
+        "XGBClassifier, UBJSON",
+        model,
+        lambda p: model.save_model(p.with_suffix(".ubj")),
+        lambda p: load(p.with_suffix(".ubj")),
+        {},
+    )
 
 
 def lightgbm_bench() -> Bench:
@@ -93,22 +100,30 @@ def lightgbm_bench() -> Bench:
 
     X, y = data()
     model = lgb.LGBMClassifier(n_estimators=N_TREES, num_leaves=31, verbose=-1, n_jobs=2).fit(X, y)
-    return Bench("lightgbm", "LGBMClassifier, text model", model,
-                 lambda p: model.booster_.save_model(p), lambda p: lgb.Booster(model_file=p), {})
+    return Bench(
+        "lightgbm",
+        "LGBMClassifier, text model",
+        model,
+        lambda p: model.booster_.save_model(p),
+        lambda p: lgb.Booster(model_file=p),
+        {},
+    )
 
 
 def catboost_bench() -> Bench:
     import catboost as cb
 
     X, y = data()
-    model = cb.CatBoostClassifier(iterations=N_TREES, depth=6, verbose=0, allow_writing_files=False,
-                                  thread_count=2).fit(X, y)
+    model = cb.CatBoostClassifier(
+        iterations=N_TREES, depth=6, verbose=0, allow_writing_files=False, thread_count=2
+    ).fit(X, y)
 
     def load(path: Path) -> Any:
         return cb.CatBoostClassifier().load_model(str(path), format="cbm")
 
-    return Bench("catboost", "CatBoostClassifier, cbm", model,
-                 lambda p: model.save_model(str(p), format="cbm"), load, {})
+    return Bench(
+        "catboost", "CatBoostClassifier, cbm", model, lambda p: model.save_model(str(p), format="cbm"), load, {}
+    )
 
 
 def sklearn_bench() -> Bench:
@@ -136,8 +151,14 @@ def make_mlp() -> Any:
     import torch
 
     return torch.nn.Sequential(
-        torch.nn.Linear(1024, 2048), torch.nn.ReLU(), torch.nn.Linear(2048, 2048), torch.nn.ReLU(),
-        torch.nn.Linear(2048, 1024), torch.nn.ReLU(), torch.nn.Linear(1024, 1024), torch.nn.ReLU(),
+        torch.nn.Linear(1024, 2048),
+        torch.nn.ReLU(),
+        torch.nn.Linear(2048, 2048),
+        torch.nn.ReLU(),
+        torch.nn.Linear(2048, 1024),
+        torch.nn.ReLU(),
+        torch.nn.Linear(1024, 1024),
+        torch.nn.ReLU(),
         torch.nn.Linear(1024, 10),
     )
 
@@ -156,13 +177,31 @@ def torch_benches() -> list[Bench]:
         return fresh.eval()
 
     return [
-        Bench("torch", "MLP 10.5M params, state_dict", model, lambda p: torch.save(model.state_dict(), p),
-              load_state, {"torch_format": "state_dict", "model_factory": make_mlp},
-              {"model_factory": make_mlp}),  # defined in __main__ here, so not recorded
-        Bench("torch", "MLP 10.5M params, whole module", model, lambda p: torch.save(model, p),
-              lambda p: torch.load(p, map_location="cpu", weights_only=False), {"torch_format": "module"}),
-        Bench("torch", "MLP 10.5M params, TorchScript", scripted, lambda p: torch.jit.save(scripted, str(p)),
-              lambda p: torch.jit.load(str(p), map_location="cpu"), {}),
+        Bench(
+            "torch",
+            "MLP 10.5M params, state_dict",
+            model,
+            lambda p: torch.save(model.state_dict(), p),
+            load_state,
+            {"torch_format": "state_dict", "model_factory": make_mlp},
+            {"model_factory": make_mlp},
+        ),  # defined in __main__ here, so not recorded
+        Bench(
+            "torch",
+            "MLP 10.5M params, whole module",
+            model,
+            lambda p: torch.save(model, p),
+            lambda p: torch.load(p, map_location="cpu", weights_only=False),
+            {"torch_format": "module"},
+        ),
+        Bench(
+            "torch",
+            "MLP 10.5M params, TorchScript",
+            scripted,
+            lambda p: torch.jit.save(scripted, str(p)),
+            lambda p: torch.jit.load(str(p), map_location="cpu"),
+            {},
+        ),
     ]
 
 
@@ -176,6 +215,7 @@ BUILDERS: dict[str, Callable[[], list[Bench]]] = {
 
 
 # -- timing ----------------------------------------------------------------------------
+
 
 def interleaved_ms(runs: dict[str, Callable[[int], Any]], repeat: int) -> dict[str, float]:
     """Median wall time of each ``run(i)``, after one untimed warm-up each.
@@ -217,27 +257,38 @@ def measure(bench: Bench, workdir: Path, repeat: int) -> dict[str, Any]:
     options = LoadOptions(model_factory=load_kwargs.get("model_factory"))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit.save/load
-        saves = interleaved_ms({
-            "raw_save": raw_save,
-            "flavor_save": flavor_save,
-            "reg_save": lambda i: registry.save_model(bench.model, name, **bench.save_kwargs),
-        }, repeat)
+        saves = interleaved_ms(
+            {
+                "raw_save": raw_save,
+                "flavor_save": flavor_save,
+                "reg_save": lambda i: registry.save_model(bench.model, name, **bench.save_kwargs),
+            },
+            repeat,
+        )
         saved = flavor_save(0)
-        loads = interleaved_ms({
-            "raw_load": lambda i: bench.raw_load(raw_dir / "model-1.bin"),
-            "flavor_load": lambda i: flavor.load(flavor_dir / "model-1.bin", saved, options),
-            "reg_load": lambda i: registry.load_model(f"models:/{name}/1", **load_kwargs),
-            "reg_load_unverified": lambda i: registry.load_model(f"models:/{name}/1", verify=False, **load_kwargs),
-        }, repeat)
+        loads = interleaved_ms(
+            {
+                "raw_load": lambda i: bench.raw_load(raw_dir / "model-1.bin"),
+                "flavor_load": lambda i: flavor.load(flavor_dir / "model-1.bin", saved, options),
+                "reg_load": lambda i: registry.load_model(f"models:/{name}/1", **load_kwargs),
+                "reg_load_unverified": lambda i: registry.load_model(f"models:/{name}/1", verify=False, **load_kwargs),
+            },
+            repeat,
+        )
     size = next(raw_dir.glob("model-1.*")).stat().st_size
     return {"flavor": bench.flavor, "model": bench.label, "size_mb": size / 1e6, **saves, **loads}
 
 
 def machine() -> str:
-    versions = ", ".join(f"{p} {package_version(p)}" for p in
-                         ("numpy", "scikit-learn", "xgboost", "lightgbm", "catboost", "torch") if package_version(p))
-    return (f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}; {versions}")
+    versions = ", ".join(
+        f"{p} {package_version(p)}"
+        for p in ("numpy", "scikit-learn", "xgboost", "lightgbm", "catboost", "torch")
+        if package_version(p)
+    )
+    return (
+        f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}; {versions}"
+    )
 
 
 def table(rows: list[dict[str, Any]]) -> str:

@@ -62,8 +62,9 @@ def build_registry(root: Path) -> CustomModelRegistry:
     example = train[FEATURES].head(5)
     xgb = xgb_classifier(transformed, train["home_win"], n_estimators=100, max_depth=6, n_jobs=os.cpu_count())
     registry.save_model(xgb, "nba", preprocessor_artifact=artifact, input_example=example)
-    registry.save_model(logistic(transformed, train["home_win"]), "nba", preprocessor_artifact=artifact,
-                        input_example=example)
+    registry.save_model(
+        logistic(transformed, train["home_win"]), "nba", preprocessor_artifact=artifact, input_example=example
+    )
     return registry
 
 
@@ -81,8 +82,15 @@ def bench_predict(registry: CustomModelRegistry, rows: int, repeat: int) -> list
         raw = raw_path(predictor)
         np.testing.assert_array_equal(predictor.predict(frame), raw(frame))
         raw_s, ours_s = best_of([lambda: raw(frame), lambda: predictor.predict(frame)], repeat)  # noqa: B023
-        out.append([f"predict, {rows:,} rows, {label}", f"{ours_s * 1000:.1f} ms", f"{raw_s * 1000:.1f} ms",
-                    f"{ours_s / raw_s:.3f}x", "<= 1.1x"])
+        out.append(
+            [
+                f"predict, {rows:,} rows, {label}",
+                f"{ours_s * 1000:.1f} ms",
+                f"{raw_s * 1000:.1f} ms",
+                f"{ours_s / raw_s:.3f}x",
+                "<= 1.1x",
+            ]
+        )
     return out
 
 
@@ -90,16 +98,18 @@ def write_parquet(path: Path, rows: int) -> None:
     """``rows`` games written chunk by chunk (the file never sits in this process's memory)."""
     writer = None
     for seed in range(0, rows, CHUNK_ROWS):
-        table = pa.Table.from_pandas(games(min(CHUNK_ROWS, rows - seed), seed=seed // CHUNK_ROWS + 100),
-                                     preserve_index=False)
+        table = pa.Table.from_pandas(
+            games(min(CHUNK_ROWS, rows - seed), seed=seed // CHUNK_ROWS + 100), preserve_index=False
+        )
         writer = writer or pq.ParquetWriter(path, table.schema)
         writer.write_table(table, row_group_size=ROW_GROUP)
     assert writer is not None
     writer.close()
 
 
-def bench_batch(registry: CustomModelRegistry, source: Path, rows: int, batch_size: int,
-                repeat: int) -> list[list[str]]:
+def bench_batch(
+    registry: CustomModelRegistry, source: Path, rows: int, batch_size: int, repeat: int
+) -> list[list[str]]:
     predictor = ModelPredictor(registry).load_model("nba/1")
     raw = raw_path(predictor)
     in_memory = pd.read_parquet(source)
@@ -108,18 +118,32 @@ def bench_batch(registry: CustomModelRegistry, source: Path, rows: int, batch_si
         for start in range(0, len(in_memory), batch_size):
             raw(in_memory.iloc[start : start + batch_size])
 
-    raw_s, file_s, out_s = best_of([
-        raw_loop,
-        lambda: predictor.predict_batch(source, batch_size=batch_size),
-        lambda: predictor.predict_batch(source, batch_size=batch_size, id_columns=["game_id"],
-                                        output_path=source.with_name("out.parquet")),
-    ], repeat)
+    raw_s, file_s, out_s = best_of(
+        [
+            raw_loop,
+            lambda: predictor.predict_batch(source, batch_size=batch_size),
+            lambda: predictor.predict_batch(
+                source, batch_size=batch_size, id_columns=["game_id"], output_path=source.with_name("out.parquet")
+            ),
+        ],
+        repeat,
+    )
     target = ">= 80%"
     return [
-        [f"predict_batch, Parquet {rows:,} rows -> array", f"{rows / file_s:,.0f} rows/s",
-         f"{rows / raw_s:,.0f} rows/s", f"{raw_s / file_s:.0%}", target],
-        [f"predict_batch, Parquet {rows:,} rows -> Parquet + game_id", f"{rows / out_s:,.0f} rows/s",
-         f"{rows / raw_s:,.0f} rows/s", f"{raw_s / out_s:.0%}", target],
+        [
+            f"predict_batch, Parquet {rows:,} rows -> array",
+            f"{rows / file_s:,.0f} rows/s",
+            f"{rows / raw_s:,.0f} rows/s",
+            f"{raw_s / file_s:.0%}",
+            target,
+        ],
+        [
+            f"predict_batch, Parquet {rows:,} rows -> Parquet + game_id",
+            f"{rows / out_s:,.0f} rows/s",
+            f"{rows / raw_s:,.0f} rows/s",
+            f"{raw_s / out_s:.0%}",
+            target,
+        ],
     ]
 
 
@@ -152,16 +176,26 @@ print(json.dumps({"before": before, "peak": peak()}))
 def peak_growth_mb(registry: CustomModelRegistry, source: Path, batch_size: int) -> float:
     """RSS growth of one ``predict_batch`` over ``source``, in a fresh process."""
     result = subprocess.run(
-        [sys.executable, "-c", MEMORY_CHILD, str(registry.root), str(source), str(batch_size),
-         str(source.with_name("mem-out.parquet"))],
-        capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-c",
+            MEMORY_CHILD,
+            str(registry.root),
+            str(source),
+            str(batch_size),
+            str(source.with_name("mem-out.parquet")),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     usage = json.loads(result.stdout.strip().splitlines()[-1])
     return float(usage["peak"] - usage["before"]) / 2**20
 
 
-def bench_memory(registry: CustomModelRegistry, work: Path, sizes: list[int],
-                 batch_sizes: list[int]) -> list[list[str]]:
+def bench_memory(
+    registry: CustomModelRegistry, work: Path, sizes: list[int], batch_sizes: list[int]
+) -> list[list[str]]:
     rows = []
     for size in sizes:
         source = work / f"mem-{size}.parquet"
@@ -211,7 +245,12 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.quick:
         args.predict_rows, args.batch_rows, args.memory_rows, args.batch_size, args.repeat = (
-            5_000, 60_000, "30000,60000", 10_000, 2)
+            5_000,
+            60_000,
+            "30000,60000",
+            10_000,
+            2,
+        )
         args.memory_batch_sizes = "1000,10000"
     memory_sizes = [int(s) for s in args.memory_rows.split(",")]
     memory_batches = [int(s) for s in args.memory_batch_sizes.split(",")]
@@ -227,12 +266,17 @@ def main(argv: list[str] | None = None) -> None:
             speed += bench_batch(registry, source, args.batch_rows, args.batch_size, max(3, args.repeat // 10))
         if speed:
             print(table(["operation", "ModelPredictor", "raw (transform + predict_proba)", "ratio", "target"], speed))
-            print(f"\nbatch_size={args.batch_size:,}; raw batch path: the same rows already in memory, sliced the "
-                  "same way; throughput % = raw time / predictor time.\n")
+            print(
+                f"\nbatch_size={args.batch_size:,}; raw batch path: the same rows already in memory, sliced the "
+                "same way; throughput % = raw time / predictor time.\n"
+            )
         if "memory" in parts:
-            header = ["predict_batch peak RSS growth (Parquet in, Parquet out, fresh process)",
-                      *(f"batch_size={b:,}" for b in memory_batches)]
+            header = [
+                "predict_batch peak RSS growth (Parquet in, Parquet out, fresh process)",
+                *(f"batch_size={b:,}" for b in memory_batches),
+            ]
             print(table(header, bench_memory(registry, work, memory_sizes, memory_batches)))
+
 
 if __name__ == "__main__":
     main()

@@ -43,14 +43,16 @@ CATEGORICAL = ["plan", "region"]
 def customers(n: int, seed: int) -> tuple[pd.DataFrame, pd.Series]:
     """Customer records and whether each one left."""
     rng = np.random.default_rng(seed)
-    X = pd.DataFrame({
-        "customer_id": [f"C{seed}{i:05d}" for i in range(n)],
-        "tenure_months": rng.integers(1, 72, n),
-        "monthly_spend": rng.gamma(3.0, 20.0, n).round(2),
-        "support_calls": rng.poisson(1.5, n),
-        "plan": rng.choice(["basic", "plus", "pro"], n),
-        "region": rng.choice(["north", "south", "east", "west"], n),
-    })
+    X = pd.DataFrame(
+        {
+            "customer_id": [f"C{seed}{i:05d}" for i in range(n)],
+            "tenure_months": rng.integers(1, 72, n),
+            "monthly_spend": rng.gamma(3.0, 20.0, n).round(2),
+            "support_calls": rng.poisson(1.5, n),
+            "plan": rng.choice(["basic", "plus", "pro"], n),
+            "region": rng.choice(["north", "south", "east", "west"], n),
+        }
+    )
     risk = 0.08 * X["support_calls"] - 0.03 * X["tenure_months"] + (X["plan"] == "basic") * 0.8
     churned = pd.Series((risk + rng.normal(0, 0.6, n) > -0.4).astype(int), name="churned")
     return X, churned
@@ -61,17 +63,25 @@ def training_box(root: Path, outbox: Path) -> tuple[Path, np.ndarray]:
     registry = CustomModelRegistry(root)
     X, y = customers(2000, seed=1)
     features = NUMERIC + CATEGORICAL
-    pre = ColumnTransformer([("num", StandardScaler(), NUMERIC),
-                             ("cat", OneHotEncoder(handle_unknown="ignore"), CATEGORICAL)]).fit(X[features])
+    pre = ColumnTransformer(
+        [("num", StandardScaler(), NUMERIC), ("cat", OneHotEncoder(handle_unknown="ignore"), CATEGORICAL)]
+    ).fit(X[features])
     model = HistGradientBoostingClassifier(max_iter=60, random_state=0).fit(pre.transform(X[features]), y)
-    uri = registry.save_model(model, MODEL_NAME, preprocessor_artifact={"preprocessor": pre},
-                              input_example=X[features].head(5), metadata={"train_rows": len(X)},
-                              tags={"framework": "scikit-learn"})
+    uri = registry.save_model(
+        model,
+        MODEL_NAME,
+        preprocessor_artifact={"preprocessor": pre},
+        input_example=X[features].head(5),
+        metadata={"train_rows": len(X)},
+        tags={"framework": "scikit-learn"},
+    )
     registry.transition_model_stage(uri, "Production")
     bundle = registry.export_model(f"models:/{MODEL_NAME}/Production", outbox / "handover.tar.gz")
     digest = hashlib.sha256(bundle.read_bytes()).hexdigest()
-    print(f"[training box] saved {uri}, promoted it, exported {bundle.name} "
-          f"({bundle.stat().st_size / 1024:.0f} KiB, sha256 {digest[:16]}...)")
+    print(
+        f"[training box] saved {uri}, promoted it, exported {bundle.name} "
+        f"({bundle.stat().st_size / 1024:.0f} KiB, sha256 {digest[:16]}...)"
+    )
     return bundle, predict(registry, f"models:/{MODEL_NAME}/Production")
 
 
@@ -81,9 +91,11 @@ def serving_box(root: Path, bundle: Path) -> np.ndarray:
     [imported] = registry.import_model(bundle)
     info = registry.get_model_version(imported.uri)
     source = info["source"]
-    print(f"[serving box] imported {imported.uri} (run {imported.run_id[:8]}..., created {info['created_at'][:19]}); "
-          f"on the training box it was version {source['original_version']} in {source['original_stage']}; "
-          f"here its stage is {info['stage']}")
+    print(
+        f"[serving box] imported {imported.uri} (run {imported.run_id[:8]}..., created {info['created_at'][:19]}); "
+        f"on the training box it was version {source['original_version']} in {source['original_stage']}; "
+        f"here its stage is {info['stage']}"
+    )
     registry.transition_model_stage(imported.uri, "Production")
     [again] = registry.import_model(bundle)
     print(f"[serving box] importing the same bundle again: {again.status}, nothing written")
@@ -109,8 +121,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if not np.array_equal(trained, served):
         raise SystemExit("the serving box predicts differently from the training box")
-    print(f"both boxes give identical churn probabilities for {len(served)} new customers "
-          f"(mean {served.mean():.3f})")
+    print(f"both boxes give identical churn probabilities for {len(served)} new customers (mean {served.mean():.3f})")
     print(f"\nworkdir: {workdir}")
     return 0
 

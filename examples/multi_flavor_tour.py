@@ -31,8 +31,10 @@ def make_data(n: int = 400, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
     """Four numeric features and a binary target that depends on three of them."""
     rng = np.random.default_rng(seed)
     X = pd.DataFrame(rng.normal(size=(n, 4)), columns=["pace", "off_rating", "def_rating", "rest"])
-    y = pd.Series((X["off_rating"] - X["def_rating"] + 0.5 * X["rest"] + rng.normal(scale=0.5, size=n) > 0)
-                  .astype(int), name="home_win")
+    y = pd.Series(
+        (X["off_rating"] - X["def_rating"] + 0.5 * X["rest"] + rng.normal(scale=0.5, size=n) > 0).astype(int),
+        name="home_win",
+    )
     return X, y
 
 
@@ -64,8 +66,9 @@ def train_catboost(X: pd.DataFrame, y: pd.Series) -> tuple[Any, Callable[[pd.Dat
     from catboost import CatBoostClassifier
 
     # allow_writing_files=False: CatBoost would otherwise leave a catboost_info/ folder behind
-    model = CatBoostClassifier(iterations=60, depth=4, verbose=0, random_seed=0, thread_count=2,
-                               allow_writing_files=False).fit(X, y)
+    model = CatBoostClassifier(
+        iterations=60, depth=4, verbose=0, random_seed=0, thread_count=2, allow_writing_files=False
+    ).fit(X, y)
     return model, lambda data: np.asarray(model.predict_proba(data))[:, 1], {}
 
 
@@ -102,13 +105,15 @@ FRAMEWORKS: dict[str, tuple[str, Trainer]] = {
 }
 
 
-def tour_one(registry: CustomModelRegistry, label: str, trainer: Trainer, X: pd.DataFrame, y: pd.Series,
-             X_new: pd.DataFrame) -> list[str]:
+def tour_one(
+    registry: CustomModelRegistry, label: str, trainer: Trainer, X: pd.DataFrame, y: pd.Series, X_new: pd.DataFrame
+) -> list[str]:
     """Train, save, load back through the predictor, compare; return a row for the summary."""
     model, proba, options = trainer(X, y)
     tags = {"framework": label, **options.pop("tags", {})}
-    uri = registry.save_model(model, f"tour_{label.lower().replace('-', '_')}", input_example=X.head(3),
-                              tags=tags, **options)
+    uri = registry.save_model(
+        model, f"tour_{label.lower().replace('-', '_')}", input_example=X.head(3), tags=tags, **options
+    )
     info = registry.get_model_version(uri)
     loaded = ModelPredictor(registry).load_model(uri)
     ours, theirs = proba(X_new), loaded.predict(X_new, return_probabilities=True)
@@ -126,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for label, (module, trainer) in FRAMEWORKS.items():
         if importlib.util.find_spec(module) is None:
-            print(f"skipping {label}: not installed (pip install \"fsregistry[{module}]\")")
+            print(f'skipping {label}: not installed (pip install "fsregistry[{module}]")')
             continue
         rows.append(tour_one(registry, label, trainer, X, y, X_new))
         print(f"{label:<13} saved as {rows[-1][1]} and loaded back: predictions identical")

@@ -36,11 +36,49 @@ from xgboost import XGBClassifier
 from fsregistry import CustomModelRegistry, ModelPredictor
 
 MODEL_NAME = "nba_win_predictor"
-TEAMS = ["ATL", "BOS", "BKN", "CHA", "CHI", "CLE", "DAL", "DEN", "DET", "GSW", "HOU", "IND", "LAC", "LAL", "MEM",
-         "MIA", "MIL", "MIN", "NOP", "NYK", "OKC", "ORL", "PHI", "PHX", "POR", "SAC", "SAS", "TOR", "UTA", "WAS"]
+TEAMS = [
+    "ATL",
+    "BOS",
+    "BKN",
+    "CHA",
+    "CHI",
+    "CLE",
+    "DAL",
+    "DEN",
+    "DET",
+    "GSW",
+    "HOU",
+    "IND",
+    "LAC",
+    "LAL",
+    "MEM",
+    "MIA",
+    "MIL",
+    "MIN",
+    "NOP",
+    "NYK",
+    "OKC",
+    "ORL",
+    "PHI",
+    "PHX",
+    "POR",
+    "SAC",
+    "SAS",
+    "TOR",
+    "UTA",
+    "WAS",
+]
 CATEGORICAL = ["home_team", "away_team"]
-NUMERIC = ["home_rest_days", "away_rest_days", "home_back_to_back", "away_back_to_back",
-           "home_win_pct_last10", "away_win_pct_last10", "home_point_diff_last10", "away_point_diff_last10"]
+NUMERIC = [
+    "home_rest_days",
+    "away_rest_days",
+    "home_back_to_back",
+    "away_back_to_back",
+    "home_win_pct_last10",
+    "away_win_pct_last10",
+    "home_point_diff_last10",
+    "away_point_diff_last10",
+]
 FEATURES = CATEGORICAL + NUMERIC
 #: the staging check a version must pass before it is promoted to Production
 MIN_HOLDOUT_ACCURACY = 0.55
@@ -69,13 +107,19 @@ class League:
             "point_diff_last10": float(np.mean([d for _, d in recent])) if recent else 0.0,
         }
 
-    def play(self, home: str, away: str, day: pd.Timestamp, home_form: dict[str, float],
-             away_form: dict[str, float]) -> float:
+    def play(
+        self, home: str, away: str, day: pd.Timestamp, home_form: dict[str, float], away_form: dict[str, float]
+    ) -> float:
         """The home team's winning margin: strength, home court, rest and noise."""
-        margin = (2.5 + self.strength[home] - self.strength[away]
-                  + 1.2 * (home_form["rest_days"] - away_form["rest_days"])
-                  - 2.0 * home_form["back_to_back"] + 2.0 * away_form["back_to_back"]
-                  + self.rng.normal(0.0, 11.0))
+        margin = (
+            2.5
+            + self.strength[home]
+            - self.strength[away]
+            + 1.2 * (home_form["rest_days"] - away_form["rest_days"])
+            - 2.0 * home_form["back_to_back"]
+            + 2.0 * away_form["back_to_back"]
+            + self.rng.normal(0.0, 11.0)
+        )
         for team, diff in ((home, margin), (away, -margin)):
             self.results[team].append((int(diff > 0), diff))
             self.last_played[team] = day
@@ -92,8 +136,13 @@ def generate_games(league: League, n_games: int, start: str, first_id: int) -> p
         home, away = league.rng.choice(TEAMS, size=2, replace=False)
         home_form, away_form = league.form(home, day), league.form(away, day)
         margin = league.play(home, away, day, home_form, away_form)
-        row = {"game_id": f"00223{first_id + i:05d}", "game_date": day.date().isoformat(),
-               "home_team": home, "away_team": away, "home_win": int(margin > 0)}
+        row = {
+            "game_id": f"00223{first_id + i:05d}",
+            "game_date": day.date().isoformat(),
+            "home_team": home,
+            "away_team": away,
+            "home_win": int(margin > 0),
+        }
         row.update({f"home_{k}": v for k, v in home_form.items()})
         row.update({f"away_{k}": v for k, v in away_form.items()})
         rows.append(row)
@@ -107,13 +156,23 @@ def train(games: pd.DataFrame) -> tuple[XGBClassifier, dict[str, object], dict[s
     """Fit preprocessor and model on the first 80% of the season; score the last 20%."""
     cut = int(len(games) * 0.8)
     train_set, holdout = games.iloc[:cut], games.iloc[cut:]
-    preprocessor = ColumnTransformer([
-        ("numeric", StandardScaler(), NUMERIC),
-        ("teams", OneHotEncoder(handle_unknown="ignore"), CATEGORICAL),
-    ])
+    preprocessor = ColumnTransformer(
+        [
+            ("numeric", StandardScaler(), NUMERIC),
+            ("teams", OneHotEncoder(handle_unknown="ignore"), CATEGORICAL),
+        ]
+    )
     X_train = preprocessor.fit_transform(train_set[FEATURES])
-    params = {"n_estimators": 300, "max_depth": 3, "learning_rate": 0.05, "subsample": 0.9,
-              "colsample_bytree": 0.8, "eval_metric": "logloss", "n_jobs": 2, "random_state": 0}
+    params = {
+        "n_estimators": 300,
+        "max_depth": 3,
+        "learning_rate": 0.05,
+        "subsample": 0.9,
+        "colsample_bytree": 0.8,
+        "eval_metric": "logloss",
+        "n_jobs": 2,
+        "random_state": 0,
+    }
     model = XGBClassifier(**params).fit(X_train, train_set["home_win"])
     proba = model.predict_proba(preprocessor.transform(holdout[FEATURES]))[:, 1]
     metrics = {
@@ -137,7 +196,8 @@ def register(registry: CustomModelRegistry, season: pd.DataFrame) -> str:
     """Train, save and promote; returns the new version's URI."""
     model, artifact, metrics, params = train(season)
     uri = registry.save_model(
-        model, MODEL_NAME,
+        model,
+        MODEL_NAME,
         preprocessor_artifact=artifact,
         input_example=season[FEATURES].head(5),
         metadata={"fold": 0, "season": "2023-24", "model_params": params, **metrics},
@@ -166,11 +226,11 @@ def predict_upcoming(registry: CustomModelRegistry, upcoming: pd.DataFrame, outp
     predictor = ModelPredictor(registry)
     predictor.load_model(f"models:/{MODEL_NAME}/Production")
     tonight = upcoming.head(5)
-    for (_, game), p in zip(tonight.iterrows(), predictor.predict(tonight, return_probabilities=True),
-                            strict=True):
+    for (_, game), p in zip(tonight.iterrows(), predictor.predict(tonight, return_probabilities=True), strict=True):
         print(f"  {game['game_id']}  {game['away_team']} @ {game['home_team']}: home win {p:.1%}")
-    predictor.predict_batch(upcoming, batch_size=500, return_probabilities=True,
-                            output_path=output, id_columns=["game_id"])
+    predictor.predict_batch(
+        upcoming, batch_size=500, return_probabilities=True, output_path=output, id_columns=["game_id"]
+    )
     written = pd.read_csv(output)
     print(f"wrote {len(written)} predictions to {output} (columns: {', '.join(written.columns)})")
     return written
@@ -191,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     upcoming = generate_games(league, n_games=600, start="2024-04-20", first_id=3001).drop(columns="home_win")
 
     uri = register(registry, season)
-    promote(registry, uri, season.iloc[int(len(season) * 0.8):])
+    promote(registry, uri, season.iloc[int(len(season) * 0.8) :])
     predict_upcoming(registry, upcoming, output)
     print(f"\nregistry: {root}\ntry: fsregistry --root {root} versions {MODEL_NAME}")
     return 0

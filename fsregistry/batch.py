@@ -246,8 +246,25 @@ class ParquetSink:
         if self._writer is None:
             self._writer = self._pq.ParquetWriter(self._path, table.schema)
         elif table.schema != self._writer.schema:
-            table = table.cast(self._writer.schema)
+            table = self._conform(table)
         self._writer.write_table(table)
+
+    def _conform(self, table: Any) -> Any:
+        """Cast a later chunk to the first chunk's column types, or say which column differs."""
+        import pyarrow as pa
+
+        try:
+            return table.cast(self._writer.schema)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError) as exc:
+            changed = [
+                f"{f.name} ({self._writer.schema.field(f.name).type} -> {f.type})"
+                for f in table.schema
+                if f.name in self._writer.schema.names and self._writer.schema.field(f.name).type != f.type
+            ]
+            raise PredictorError(
+                f"cannot append to {self._path.name}: column types changed between batches: "
+                f"{', '.join(changed) or exc}; write CSV, or make the column's type consistent"
+            ) from exc
 
     def close(self) -> None:
         if self._writer is not None:

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal
 
-from . import environment, hashing
+from . import environment, hashing, records
 from .errors import (
     BundleError,
     CorruptRegistryError,
@@ -104,8 +104,14 @@ class ImportedVersion:
         return f"models:/{self.name}/{self.version}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "version": self.version, "original_version": self.original_version,
-                "run_id": self.run_id, "status": self.status, "uri": self.uri}
+        return {
+            "name": self.name,
+            "version": self.version,
+            "original_version": self.original_version,
+            "run_id": self.run_id,
+            "status": self.status,
+            "uri": self.uri,
+        }
 
 
 # == export =====================================================================================
@@ -145,8 +151,7 @@ def export_model(
     """
     final = Path(path)
     if files.exists(final) and not overwrite:
-        raise BundleError(f"{final} already exists; pass overwrite=True (CLI: --force) to replace it",
-                          path=str(final))
+        raise BundleError(f"{final} already exists; pass overwrite=True (CLI: --force) to replace it", path=str(final))
     versions = [_outgoing(registry, name, version) for name, version in _targets(registry, identifiers)]
     manifest = _manifest(registry, versions)
     gz = compress if compress is not None else not final.name.endswith(".tar")
@@ -180,8 +185,9 @@ def _outgoing(registry: CustomModelRegistry, name: str, version: int) -> _Outgoi
     try:
         meta = json.loads(raw)
     except ValueError as exc:
-        raise CorruptRegistryError(f"{folder / META_JSON} is not valid JSON ({exc}); run check",
-                                   name=name, version=version, path=str(folder)) from None
+        raise CorruptRegistryError(
+            f"{folder / META_JSON} is not valid JSON ({exc}); run check", name=name, version=version, path=str(folder)
+        ) from None
     for relative in meta.get("files") or {}:
         _check_relative(relative, f"{name}/{version} lists file")
     return _Outgoing(name, version, folder, raw, meta)
@@ -192,20 +198,25 @@ def _manifest(registry: CustomModelRegistry, versions: list[_Outgoing]) -> dict[
     members: dict[str, dict[str, Any]] = {}
     entries = []
     for out in versions:
-        members[f"{out.prefix}/{META_JSON}"] = {"sha256": hashlib.sha256(out.meta_bytes).hexdigest(),
-                                                "size": len(out.meta_bytes)}
+        members[f"{out.prefix}/{META_JSON}"] = {
+            "sha256": hashlib.sha256(out.meta_bytes).hexdigest(),
+            "size": len(out.meta_bytes),
+        }
         for relative, record in out.meta["files"].items():
             members[f"{out.prefix}/{relative}"] = {"sha256": record["sha256"], "size": int(record["size"])}
-        entries.append({"name": out.name, "version": out.version, "run_id": out.meta.get("run_id"),
-                        "path": out.prefix})
+        entries.append({"name": out.name, "version": out.version, "run_id": out.meta.get("run_id"), "path": out.prefix})
     from . import __version__
 
     return {
         "kind": BUNDLE_KIND,
         "format": BUNDLE_FORMAT,
         "created_at": utcnow(),
-        "created_by": {"fsregistry": __version__, "python": platform.python_version(),
-                       "host": platform.node(), "root": str(registry.root)},
+        "created_by": {
+            "fsregistry": __version__,
+            "python": platform.python_version(),
+            "host": platform.node(),
+            "root": str(registry.root),
+        },
         "versions": entries,
         "files": members,
     }
@@ -252,7 +263,10 @@ def _add_verified(tar: tarfile.TarFile, name: str, source: Path, record: dict[st
         raise IntegrityError(
             f"{source.name} of {out.name}/{out.version} does not match its recorded SHA-256; "
             "it is corrupt and was not exported (run check)",
-            name=out.name, version=out.version, path=str(source))
+            name=out.name,
+            version=out.version,
+            path=str(source),
+        )
 
 
 class _HashingReader(io.RawIOBase):
@@ -420,15 +434,23 @@ def _read_manifest(tar: tarfile.TarFile, headers: dict[str, tarfile.TarInfo], pa
     if not isinstance(found, int) or found < 1:
         raise _refuse(path, "the manifest has no valid 'format'")
     if found > BUNDLE_FORMAT:
-        raise BundleError(f"bundle {path} uses bundle format {found}, but this fsregistry reads formats up to "
-                          f"{BUNDLE_FORMAT}; upgrade fsregistry on this machine to import it", path=str(path))
+        raise BundleError(
+            f"bundle {path} uses bundle format {found}, but this fsregistry reads formats up to "
+            f"{BUNDLE_FORMAT}; upgrade fsregistry on this machine to import it",
+            path=str(path),
+        )
     if not isinstance(manifest.get("files"), dict) or not isinstance(manifest.get("versions"), list):
         raise _refuse(path, "the manifest lacks its 'files' or 'versions' table")
     if not manifest["versions"]:
         raise _refuse(path, "the manifest lists no versions")
     for member, record in manifest["files"].items():
-        if not (isinstance(record, dict) and isinstance(record.get("size"), int) and record["size"] >= 0
-                and isinstance(record.get("sha256"), str) and _SHA256_RE.fullmatch(record["sha256"])):
+        if not (
+            isinstance(record, dict)
+            and isinstance(record.get("size"), int)
+            and record["size"] >= 0
+            and isinstance(record.get("sha256"), str)
+            and _SHA256_RE.fullmatch(record["sha256"])
+        ):
             raise _refuse(path, f"the manifest's record of {member!r} is malformed")
     return manifest
 
@@ -474,6 +496,7 @@ def _validated_meta(meta: Any, name: str, version: int, path: Path) -> dict[str,
         _check_identity(meta, name, version, where)
         _check_payload(meta, where)
         _check_state(meta, where)
+        records.validate_meta(meta)
     except (BundleError, CorruptRegistryError) as exc:
         raise _refuse(path, str(exc)) from None
     return meta
@@ -541,8 +564,11 @@ def _check_coverage(
         raise _refuse(path, f"member(s) missing, the archive is truncated or incomplete: {missing}")
     for member in listed:
         if headers[member].size != manifest["files"][member]["size"]:
-            raise _refuse(path, f"member {member!r} is {headers[member].size} bytes, the manifest says "
-                                f"{manifest['files'][member]['size']}")
+            raise _refuse(
+                path,
+                f"member {member!r} is {headers[member].size} bytes, the manifest says "
+                f"{manifest['files'][member]['size']}",
+            )
 
 
 def _check_digest(path: Path, member: str, sha256: str, size: int, expected: dict[str, Any]) -> None:
@@ -576,7 +602,10 @@ def _plan(registry: CustomModelRegistry, incoming: _Incoming, as_new_version: bo
             raise ImportConflictError(
                 f"run {incoming.run_id} of {incoming.name}/{incoming.version} is already in this registry as "
                 f"{found[0]}/{found[1]} with different files; pass as_new_version=True (CLI: --as-new-version) "
-                "to import it as a new version", name=incoming.name, version=incoming.version)
+                "to import it as a new version",
+                name=incoming.name,
+                version=incoming.version,
+            )
         return _Plan(incoming, keep_number=False, new_run_id=True)
     taken = registry.version_number_taken(incoming.name, incoming.version)
     if taken is None:
@@ -585,7 +614,9 @@ def _plan(registry: CustomModelRegistry, incoming: _Incoming, as_new_version: bo
         raise ImportConflictError(
             f"{incoming.name}/{incoming.version} {taken}; pass as_new_version=True "
             "(CLI: --as-new-version) to import it under the next free version number",
-            name=incoming.name, version=incoming.version)
+            name=incoming.name,
+            version=incoming.version,
+        )
     return _Plan(incoming, keep_number=False)
 
 
@@ -593,8 +624,9 @@ def _refuse_case_clash(registry: CustomModelRegistry, name: str) -> None:
     """Refuse early what publishing would refuse half-way through a multi-version bundle."""
     clash = [n for n in registry.layout.candidate_model_dirs() if n.lower() == name.lower() and n != name]
     if clash:
-        raise ModelExistsError(f"the bundle's model {name!r} differs only by case from existing model "
-                               f"{clash[0]!r}", name=name)
+        raise ModelExistsError(
+            f"the bundle's model {name!r} differs only by case from existing model {clash[0]!r}", name=name
+        )
 
 
 def _find_run(registry: CustomModelRegistry, run_id: str) -> tuple[str, int] | None:
@@ -744,6 +776,8 @@ def _imported_meta(bundle: _Bundle, plan: _Plan, keep_stages: bool) -> dict[str,
 
 
 def _warn_environment(incoming: _Incoming) -> None:
-    environment.warn_on_mismatch(incoming.meta.get("environment") or {},
-                                 what=f"imported version {incoming.name}/{incoming.version}", stacklevel=5)
-
+    environment.warn_on_mismatch(
+        incoming.meta.get("environment") or {},
+        what=f"imported version {incoming.name}/{incoming.version}",
+        stacklevel=5,
+    )

@@ -52,9 +52,18 @@ class Catalog:
 
     # -- model record ---------------------------------------------------------------------
     def model_record(self, name: str) -> dict[str, Any] | None:
-        """``model.json`` of ``name`` (None when the model was never created)."""
-        data = files.read_json_or_none(self.layout.model_file(name))
-        return data if isinstance(data, dict) else None
+        """``model.json`` of ``name``; ``None`` when the model was never created.
+
+        An unreadable record is a :class:`CorruptRegistryError`, never "empty": it holds the
+        highest deleted version number, and treating it as missing could reuse one."""
+        path = self.layout.model_file(name)
+        try:
+            data = files.read_json(path)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        if not isinstance(data, dict) or not isinstance(data.get("max_deleted_version", 0), int):
+            raise CorruptRegistryError(f"{path} is malformed; run check(repair=True)", name=name, path=str(path))
+        return data
 
     def write_model_record(self, name: str, record: dict[str, Any]) -> None:
         files.write_json_atomic(self.layout.model_file(name), record)
@@ -71,14 +80,24 @@ class Catalog:
         for version in self.layout.version_numbers(name):
             try:
                 entries[version] = records.summary(records.read_meta(self.layout, name, version))
-            except (FileNotFoundError, CorruptRegistryError, KeyError, TypeError) as exc:
+            except (FileNotFoundError, CorruptRegistryError, KeyError, TypeError, ValueError) as exc:
                 broken.append((version, str(exc) or type(exc).__name__))
         return entries, broken
 
-    def rebuild(self, name: str) -> tuple[idx.Refs, dict[int, dict[str, Any]]]:
-        """Refs and summaries computed from the version folders (no writes)."""
+    def rebuild(self, name: str, *, for_reader: bool = False) -> tuple[idx.Refs, dict[int, dict[str, Any]]]:
+        """Refs and summaries computed from the version folders (no writes).
+
+        A writer needs the never-reuse floor from ``model.json`` and gets a
+        :class:`CorruptRegistryError` if it is unreadable; a reader does not allocate
+        numbers and carries on without it."""
         entries, broken = self.scan(name)
-        floor = max([self.max_deleted(name), *(v for v, _ in broken)])
+        try:
+            deleted = self.max_deleted(name)
+        except CorruptRegistryError:
+            if not for_reader:
+                raise
+            deleted = 0
+        floor = max([deleted, *(v for v, _ in broken)])
         return derive_refs(name, entries, floor), entries
 
     # -- readers --------------------------------------------------------------------------
@@ -87,7 +106,7 @@ class Catalog:
         refs = idx.read_refs(self.layout, name)
         if refs is None:
             log.warning("index of model %r is missing or unreadable; using the version folders (run check)", name)
-            refs, _ = self.rebuild(name)
+            refs, _ = self.rebuild(name, for_reader=True)
         return refs
 
     def versions(self, name: str, refs: idx.Refs | None = None) -> dict[int, dict[str, Any]]:
@@ -96,7 +115,7 @@ class Catalog:
         entries = idx.read_all_versions(self.layout, name, refs.last_version)
         if entries is None or len(entries) != refs.count:
             log.warning("versions index of model %r is stale; using the version folders (run check)", name)
-            _, entries = self.rebuild(name)
+            _, entries = self.rebuild(name, for_reader=True)
         return entries
 
     # -- writers (caller holds the lock) --------------------------------------------------
@@ -115,7 +134,7 @@ class Catalog:
         while files.exists(self.layout.version_dir(name, version)):
             try:
                 orphans.append(records.read_meta(self.layout, name, version))
-            except (FileNotFoundError, CorruptRegistryError):
+            except (FileNotFoundError, CorruptRegistryError, ValueError):
                 log.warning("version folder %s/%d is unreadable; skipping its number", name, version)
             refs.last_version = version
             version += 1
@@ -152,7 +171,7 @@ class Catalog:
         for version in on_disk:
             try:
                 rebuilt[version] = records.summary(records.read_meta(self.layout, name, version))
-            except (FileNotFoundError, CorruptRegistryError, KeyError, TypeError):
+            except (FileNotFoundError, CorruptRegistryError, KeyError, TypeError, ValueError):
                 log.warning("version folder %s/%d is unreadable; leaving it out of the index", name, version)
         return rebuilt
 

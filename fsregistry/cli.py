@@ -47,17 +47,36 @@ class CliError(Exception):
 
 def cmd_models(registry: CustomModelRegistry, args: argparse.Namespace) -> Outcome:
     models = registry.list_models(tags=_tags(args.tag))
-    rows = [(m["name"], m["versions"], m["latest_version"], m["stages"].get("Production"),
-             m["stages"].get("Staging"), fmt.pairs(m["aliases"]), fmt.pairs(m["tags"])) for m in models]
+    rows = [
+        (
+            m["name"],
+            m["versions"],
+            m["latest_version"],
+            m["stages"].get("Production"),
+            m["stages"].get("Staging"),
+            fmt.pairs(m["aliases"]),
+            fmt.pairs(m["tags"]),
+        )
+        for m in models
+    ]
     text = fmt.table(["name", "versions", "latest", "production", "staging", "aliases", "tags"], rows)
     return Outcome(models, text if models else f"no models in {registry.root}")
 
 
 def cmd_versions(registry: CustomModelRegistry, args: argparse.Namespace) -> Outcome:
     versions = registry.list_versions(args.name, tags=_tags(args.tag))
-    rows = [(v["version"], v["stage"] or "None", fmt.listing(v["aliases"]), fmt.when(v["created_at"]),
-             fmt.human_size(v["size"]), fmt.pairs(v["metrics"], numbers=True), fmt.pairs(v["tags"]))
-            for v in versions]
+    rows = [
+        (
+            v["version"],
+            v["stage"] or "None",
+            fmt.listing(v["aliases"]),
+            fmt.when(v["created_at"]),
+            fmt.human_size(v["size"]),
+            fmt.pairs(v["metrics"], numbers=True),
+            fmt.pairs(v["tags"]),
+        )
+        for v in versions
+    ]
     text = fmt.table(["version", "stage", "aliases", "created", "size", "metrics", "tags"], rows)
     return Outcome(versions, text if versions else f"model {args.name!r} has no versions")
 
@@ -78,8 +97,10 @@ def cmd_alias(registry: CustomModelRegistry, args: argparse.Namespace) -> Outcom
         target = args.version if any(c in args.version for c in "/@:") else f"{args.name}/{args.version}"
         registry.set_alias(args.name, args.alias, target)
         version = registry.get_model_version(f"{args.name}@{args.alias}")["version"]
-        return Outcome({"name": args.name, "alias": args.alias, "version": version},
-                       f"{args.name}@{args.alias} -> {args.name}/{version}")
+        return Outcome(
+            {"name": args.name, "alias": args.alias, "version": version},
+            f"{args.name}@{args.alias} -> {args.name}/{version}",
+        )
     registry.delete_alias(args.name, args.alias)
     return Outcome({"name": args.name, "alias": args.alias, "deleted": True}, f"deleted alias {args.name}@{args.alias}")
 
@@ -87,11 +108,14 @@ def cmd_alias(registry: CustomModelRegistry, args: argparse.Namespace) -> Outcom
 def cmd_tag(registry: CustomModelRegistry, args: argparse.Namespace) -> Outcome:
     if args.action == "set":
         registry.set_tag(args.identifier, args.key, args.value)
-        return Outcome({"target": args.identifier, "key": args.key, "value": args.value},
-                       f"{args.identifier}: {args.key}={args.value}")
+        return Outcome(
+            {"target": args.identifier, "key": args.key, "value": args.value},
+            f"{args.identifier}: {args.key}={args.value}",
+        )
     registry.delete_tag(args.identifier, args.key)
-    return Outcome({"target": args.identifier, "key": args.key, "deleted": True},
-                   f"{args.identifier}: deleted tag {args.key}")
+    return Outcome(
+        {"target": args.identifier, "key": args.key, "deleted": True}, f"{args.identifier}: deleted tag {args.key}"
+    )
 
 
 def cmd_delete(registry: CustomModelRegistry, args: argparse.Namespace) -> Outcome:
@@ -103,10 +127,14 @@ def cmd_predict(registry: CustomModelRegistry, args: argparse.Namespace) -> Outc
     from .predictor import ModelPredictor
 
     predictor = ModelPredictor(registry).load_model(args.identifier)
-    written = predictor.predict_batch(args.input, batch_size=args.batch_size,
-                                      return_probabilities=False if args.labels else None,
-                                      output_path=args.output, id_columns=args.id_column or None,
-                                      progress=args.progress)
+    written = predictor.predict_batch(
+        args.input,
+        batch_size=args.batch_size,
+        return_probabilities=False if args.labels else None,
+        output_path=args.output,
+        id_columns=args.id_column or None,
+        progress=args.progress,
+    )
     data = {"model": args.identifier, "input": args.input, "output": str(written)}
     return Outcome(data, f"wrote predictions of {args.identifier} for {args.input} to {written}")
 
@@ -120,8 +148,9 @@ def cmd_export(registry: CustomModelRegistry, args: argparse.Namespace) -> Outco
 def cmd_import(registry: CustomModelRegistry, args: argparse.Namespace) -> Outcome:
     results = registry.import_model(args.path, as_new_version=args.as_new_version, keep_stages=args.keep_stages)
     rows = [(r.name, r.original_version, r.version, r.status, r.uri) for r in results]
-    return Outcome([r.to_dict() for r in results],
-                   fmt.table(["name", "bundle version", "version here", "status", "uri"], rows))
+    return Outcome(
+        [r.to_dict() for r in results], fmt.table(["name", "bundle version", "version here", "status", "uri"], rows)
+    )
 
 
 def cmd_check(registry: CustomModelRegistry, args: argparse.Namespace) -> Outcome:
@@ -184,10 +213,10 @@ CREATES_ROOT = frozenset({"import"})
 def _common() -> argparse.ArgumentParser:
     """Options accepted before or after the command name."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--root", default=argparse.SUPPRESS, metavar="DIR",
-                        help=f"registry root (default: ${ENV_ROOT})")
-    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
-                        help="print JSON instead of tables")
+    common.add_argument(
+        "--root", default=argparse.SUPPRESS, metavar="DIR", help=f"registry root (default: ${ENV_ROOT})"
+    )
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON instead of tables")
     return common
 
 
@@ -196,9 +225,11 @@ def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
     common = _common()
-    parser = argparse.ArgumentParser(prog=PROG, parents=[common],
-                                     description="A file-system model registry: list, promote, predict, "
-                                                 "export/import, check and prune models.")
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        parents=[common],
+        description="A file-system model registry: list, promote, predict, export/import, check and prune models.",
+    )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -217,8 +248,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("stage", cmd_stage, "move a version to a stage (None, Staging, Production, Archived)")
     p.add_argument("identifier")
     p.add_argument("stage")
-    p.add_argument("--keep-existing", action="store_true",
-                   help="move the version that held the stage back to None instead of Archived")
+    p.add_argument(
+        "--keep-existing",
+        action="store_true",
+        help="move the version that held the stage back to None instead of Archived",
+    )
     _add_alias(command("alias", cmd_alias, "set or delete an alias"), common)
     _add_tag(command("tag", cmd_tag, "set or delete a tag on a model or a version"), common)
     p = command("delete", cmd_delete, "delete a version (NAME/VERSION) or a whole model (NAME)")
@@ -231,8 +265,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="replace an existing file")
     p = command("import", cmd_import, "verify and import a bundle (creates the root if needed)")
     p.add_argument("path", metavar="BUNDLE")
-    p.add_argument("--as-new-version", action="store_true",
-                   help="import a conflicting version under the next free number instead of failing")
+    p.add_argument(
+        "--as-new-version",
+        action="store_true",
+        help="import a conflicting version under the next free number instead of failing",
+    )
     p.add_argument("--keep-stages", action="store_true", help="also apply the bundle's stages and aliases")
     p = command("check", cmd_check, "verify every file and index; exit code 1 if problems remain")
     p.add_argument("--repair", action="store_true", help="fix what can be fixed")
@@ -267,8 +304,12 @@ def _add_predict(p: argparse.ArgumentParser) -> None:
     p.add_argument("identifier")
     p.add_argument("input", help="CSV or Parquet file")
     p.add_argument("output", help="output file; CSV or Parquet by suffix")
-    p.add_argument("--id-column", action="append", metavar="COLUMN",
-                   help="input column copied to the output (repeatable), e.g. game_id")
+    p.add_argument(
+        "--id-column",
+        action="append",
+        metavar="COLUMN",
+        help="input column copied to the output (repeatable), e.g. game_id",
+    )
     p.add_argument("--batch-size", type=_positive_int, default=10_000, metavar="N", help="rows per batch")
     p.add_argument("--progress", action="store_true", help="show a progress bar (needs tqdm)")
     p.add_argument("--labels", action="store_true", help="write class labels instead of probabilities")
@@ -366,7 +407,13 @@ def _fail(exc: BaseException, prefix: str = "") -> int:
     return EXIT_ERROR
 
 
-def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
-                  file: TextIO | None = None, line: str | None = None) -> None:
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
     """Warnings (e.g. EnvironmentMismatchWarning) as one line on stderr, without source lines."""
     print(f"{PROG}: warning: {category.__name__}: {message}", file=file or sys.stderr)

@@ -102,8 +102,21 @@ def _json_default(value: Any) -> Any:
 
 
 def to_json(data: Any) -> str:
-    """Pretty JSON for scripts; library objects (signatures, frames, paths) become plain data."""
-    return json.dumps(data, indent=2, sort_keys=True, default=_json_default, ensure_ascii=False)
+    """Pretty, strict JSON for scripts: library objects (signatures, frames, paths) become
+    plain data, and NaN or infinite numbers (which JSON cannot carry) become ``null``."""
+    return json.dumps(
+        _finite(data), indent=2, sort_keys=True, default=_json_default, ensure_ascii=False, allow_nan=False
+    )
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, (float, np.floating)) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 # -- one version in full ---------------------------------------------------------------------
@@ -114,17 +127,19 @@ def describe_version(info: Mapping[str, Any]) -> str:
     meta = info.get("metadata") or {}
     sections = [
         f"{info['name']}/{info['version']}  ({info['uri']})",
-        key_values([
-            ("stage", info.get("stage") or "None"),
-            ("aliases", listing(info.get("aliases"))),
-            ("created", when(info.get("created_at"))),
-            ("run id", info.get("run_id")),
-            ("flavor", f"{info.get('flavor')} ({info.get('model_class')}, {info.get('model_format')})"),
-            ("size", f"{human_size(info.get('size'))}  " + _files(info.get("files") or {})),
-            ("preprocessor", "yes" if info.get("has_preprocessor") else "no"),
-            ("description", info.get("description")),
-            ("source", _source(info.get("source"))),
-        ]),
+        key_values(
+            [
+                ("stage", info.get("stage") or "None"),
+                ("aliases", listing(info.get("aliases"))),
+                ("created", when(info.get("created_at"))),
+                ("run id", info.get("run_id")),
+                ("flavor", f"{info.get('flavor')} ({info.get('model_class')}, {info.get('model_format')})"),
+                ("size", f"{human_size(info.get('size'))}  " + _files(info.get("files") or {})),
+                ("preprocessor", "yes" if info.get("has_preprocessor") else "no"),
+                ("description", info.get("description")),
+                ("source", _source(info.get("source"))),
+            ]
+        ),
         "metrics\n" + key_values([(k, number(v)) for k, v in (meta.get("metrics") or {}).items()]),
         "params\n" + key_values(sorted((meta.get("params") or {}).items())),
         "tags\n" + key_values(sorted((meta.get("tags") or {}).items())),
@@ -142,8 +157,10 @@ def _source(source: Any) -> str:
     if not isinstance(source, Mapping):
         return "-"
     origin = source.get("original_version")
-    return (f"imported from {source.get('imported_from')} at {when(source.get('imported_at'))}"
-            f" (was version {origin}, stage {source.get('original_stage') or 'None'})")
+    return (
+        f"imported from {source.get('imported_from')} at {when(source.get('imported_at'))}"
+        f" (was version {origin}, stage {source.get('original_stage') or 'None'})"
+    )
 
 
 def _signature(signature: Any) -> str:

@@ -88,7 +88,7 @@ def _parse_path(text: str) -> ModelRef:
     if len(parts) != 2:
         raise InvalidNameError(f"expected NAME/VERSION, NAME/STAGE or NAME/latest, got {len(parts)} path parts")
     name, selector = validate_model_name(parts[0]), parts[1]
-    if selector.isdigit() and int(selector) > 0:
+    if selector.isascii() and selector.isdigit() and int(selector) > 0:
         return ModelRef(name, "version", int(selector))
     if selector.lower() == "latest":
         return ModelRef(name, "latest", "latest")

@@ -306,8 +306,10 @@ def _output(loaded: LoadedModel, transformed: Any, return_probabilities: bool | 
         )
     if adapter.task == "regressor":
         if return_probabilities:
-            raise PredictorError(f"{type(loaded.model).__name__} is a regressor; it has no probabilities. "
-                                 "Call predict(X) or predict(X, return_probabilities=False)")
+            raise PredictorError(
+                f"{type(loaded.model).__name__} is a regressor; it has no probabilities. "
+                "Call predict(X) or predict(X, return_probabilities=False)"
+            )
         return adapter.values(transformed)
     if return_probabilities is False:
         return adapter.labels(transformed)
@@ -355,9 +357,13 @@ def _id_list(id_columns: Sequence[str] | None, output_path: Any) -> list[str]:
 
 
 def _read_plan(schema: InputSchema | None, ids: list[str]) -> batch.ReadPlan:
-    """Read only the schema's and id columns from files, text columns as text."""
+    """Read only the schema's and id columns from files, text columns as text.  Id columns
+    that are not features are read as text too: they are copied, not computed with, and a
+    game id such as ``0022300001`` must keep its leading zeros."""
+    features = set(schema.names) if schema is not None else set()
+    id_text = tuple(c for c in ids if c not in features)
     if schema is None:
-        return batch.ReadPlan()
+        return batch.ReadPlan(text_columns=id_text)
     columns = tuple(dict.fromkeys([*schema.names, *ids]))
-    text = tuple(c.name for c in schema.columns if c.kind in _TEXT_KINDS)
+    text = tuple(c.name for c in schema.columns if c.kind in _TEXT_KINDS) + id_text
     return batch.ReadPlan(columns=columns, text_columns=text)

@@ -155,6 +155,49 @@ def read_meta(layout: _Layout, name: str, version: int) -> dict[str, Any]:
     return meta
 
 
+def validate_meta(meta: dict[str, Any]) -> None:
+    """Check every field readers rely on; :class:`CorruptRegistryError` names the first bad one.
+
+    Used on records that come from outside this process's own writes: imported bundles and
+    ``check``.  A record that passes can be summarised, listed and loaded without surprises.
+    """
+    where = f"meta.json of {meta.get('name')}/{meta.get('version')}"
+    try:
+        _validate_fields(meta)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise CorruptRegistryError(f"{where} is malformed: {exc}", name=meta.get("name")) from None
+
+
+def _expect(condition: bool, what: str) -> None:
+    if not condition:
+        raise ValueError(what)
+
+
+def _validate_fields(meta: dict[str, Any]) -> None:
+    _expect(isinstance(meta.get("run_id"), str) and isinstance(meta.get("created_at"), str), "run_id/created_at")
+    _expect(isinstance(meta.get("flavor"), str), "flavor must be a string")
+    model = meta["model"]
+    _expect(isinstance(model, dict), "model must be an object")
+    _expect(isinstance(model.get("format"), str) and isinstance(model.get("class"), str), "model.format/class")
+    _expect(isinstance(model.get("uses_pickle"), bool), "model.uses_pickle must be true or false")
+    _expect(isinstance(model.get("options") or {}, dict), "model.options must be an object")
+    _expect(isinstance(meta.get("files"), dict), "files must be an object")
+    for field_name in ("params", "environment"):
+        _expect(isinstance(meta.get(field_name) or {}, dict), f"{field_name} must be an object")
+    to_jsonable(meta.get("params") or {}, "params")
+    check_metrics(meta.get("metrics") or {})
+    for key, value in (meta.get("tags") or {}).items():
+        _expect(isinstance(key, str) and isinstance(value, str), "tags must map strings to strings")
+    _expect(isinstance(meta.get("description") or "", str), "description must be a string")
+    _expect(isinstance(meta.get("aliases") or {}, dict), "aliases must be an object")
+    _expect(isinstance(meta.get("stage_history") or [], list), "stage_history must be a list")
+    _expect(isinstance((meta.get("environment") or {}).get("packages") or {}, dict), "environment.packages")
+    if meta.get("signature"):
+        Signature.from_dict(meta["signature"])
+    if meta.get("input_example"):
+        decode_example(meta["input_example"])
+
+
 def new_meta(**fields: Any) -> dict[str, Any]:
     """A fresh meta record with every state field present."""
     meta: dict[str, Any] = {

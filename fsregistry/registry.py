@@ -26,6 +26,7 @@ from .base import BaseModelRegistry
 from .catalog import Catalog
 from .config import resolve_root
 from .errors import (
+    CorruptRegistryError,
     FlavorError,
     InvalidIdentifierError,
     InvalidMetadataError,
@@ -286,7 +287,7 @@ class CustomModelRegistry(BaseModelRegistry):
             )  # a cache; check(repair=True) rebuilds it
             changed = self._displaced(name, refs, version, stage, aliases, now)
             self.catalog.record(name, [*changed, meta], refs, new=[version])
-        except OSError as exc:
+        except Exception as exc:  # the version is published (see above): report, do not fail the save
             self.logger.warning(
                 "published %s/%s but could not update the index (%s); the next write or "
                 "check(repair=True) brings it up to date",
@@ -340,16 +341,16 @@ class CustomModelRegistry(BaseModelRegistry):
         with self._errors(f"load_model({model_identifier!r})"):
             name, version = self.resolve(model_identifier)
             meta = records.read_meta(self.layout, name, version)
-            self._refuse_pickle(meta, with_preprocessor)
             flavor = get_flavor(meta["flavor"])
-            environment.warn_on_mismatch(meta.get("environment") or {}, what=f"model {name}/{version}", stacklevel=4)
-            check = self.verify if verify is None else verify
             saved = SavedModel(
                 format=meta["model"]["format"],
                 uses_pickle=meta["model"]["uses_pickle"],
                 model_class=meta["model"]["class"],
                 options=meta["model"].get("options") or {},
             )
+            self._refuse_pickle(meta, flavor, saved, with_preprocessor)
+            environment.warn_on_mismatch(meta.get("environment") or {}, what=f"model {name}/{version}", stacklevel=4)
+            check = self.verify if verify is None else verify
             vdir = self.layout.version_dir(name, version)
             digests = meta["files"] if check else {}
             model = hashing.load_verified(
@@ -375,10 +376,12 @@ class CustomModelRegistry(BaseModelRegistry):
             data["preprocessor_artifact"] = artifact
             return data
 
-    def _refuse_pickle(self, meta: dict[str, Any], with_preprocessor: bool) -> None:
+    def _refuse_pickle(self, meta: dict[str, Any], flavor: Any, saved: SavedModel, with_preprocessor: bool) -> None:
+        """Refuse, before anything is opened, a load that would unpickle.  The flavor has
+        the last word: ``meta.json`` may come from an edited bundle and claim otherwise."""
         where = self.layout.version_dir(meta["name"], meta["version"])
         refused = not self.allow_pickle
-        if meta["model"]["uses_pickle"]:
+        if saved.uses_pickle or _flavor_unpickles(flavor, saved):
             pickling.refuse_if(refused, f"model.bin ({meta['model']['format']})", where / MODEL_BIN, meta["name"])
         if with_preprocessor and meta.get("preprocessor"):
             pickling.refuse_if(
@@ -503,7 +506,11 @@ class CustomModelRegistry(BaseModelRegistry):
         refs = self.catalog.refs(name)
         if refs.count == 0:
             return None
-        record = self.catalog.model_record(name) or {}
+        try:
+            record = self.catalog.model_record(name) or {}
+        except CorruptRegistryError:  # readers still list the model; check() reports it
+            self.logger.warning("model record of %r is unreadable; run check(repair=True)", name)
+            record = {}
         model_tags = dict(record.get("tags") or {})
         if (
             wanted
@@ -766,6 +773,12 @@ def _protection(meta: dict[str, Any]) -> str:
     held = [f"stage {meta['stage']}"] if meta.get("stage") in EXCLUSIVE_STAGES else []
     held += [f"alias {alias!r}" for alias in sorted(meta.get("aliases") or {})]
     return ", ".join(held)
+
+
+def _flavor_unpickles(flavor: Any, saved: SavedModel) -> bool:
+    """What the flavor says about loading ``saved`` (flavors may define ``loads_with_pickle``)."""
+    check = getattr(flavor, "loads_with_pickle", None)
+    return bool(check(saved)) if callable(check) else False
 
 
 def _version_identifier(name: str, version: int | str) -> str:

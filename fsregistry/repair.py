@@ -173,9 +173,26 @@ class _ModelCheck:
 
     def _model_record(self, has_record: bool) -> None:
         if has_record:
-            return
-        problem = self.report.add("missing_model_record", "model.json is missing", name=self.name)
-        record = {"name": self.name, "created_at": utcnow(), "description": "", "tags": {}, "max_deleted_version": 0}
+            try:
+                self.catalog.model_record(self.name)
+                return
+            except CorruptRegistryError as exc:
+                problem = self.report.add(
+                    "corrupt_model_record", str(exc), name=self.name, path=str(self.layout.model_file(self.name))
+                )
+        else:
+            problem = self.report.add("missing_model_record", "model.json is missing", name=self.name)
+        # The highest deleted number is lost with the record: the index and the folders give
+        # a floor that keeps every number seen so far from being reused.
+        refs = idx.read_refs(self.layout, self.name)
+        floor = max([refs.last_version if refs else 0, *self.layout.version_numbers(self.name)])
+        record = {
+            "name": self.name,
+            "created_at": utcnow(),
+            "description": "",
+            "tags": {},
+            "max_deleted_version": floor,
+        }
         self._fix(problem, lambda: self.catalog.write_model_record(self.name, record))
 
     def _temp_files(self, folder: Path) -> None:
@@ -191,6 +208,7 @@ class _ModelCheck:
         vdir = self.layout.version_dir(self.name, version)
         try:
             meta = records.read_meta(self.layout, self.name, version)
+            records.validate_meta(meta)
         except (FileNotFoundError, CorruptRegistryError) as exc:
             self.report.add(
                 "corrupt_meta",
@@ -252,7 +270,11 @@ class _ModelCheck:
 
     def _index(self) -> None:
         entries = {v: records.summary(m) for v, m in self.metas.items()}
-        floor = max([self.catalog.max_deleted(self.name), *self.layout.version_numbers(self.name)])
+        try:
+            deleted = self.catalog.max_deleted(self.name)
+        except CorruptRegistryError:  # reported (and, with repair, rewritten) by _model_record
+            deleted = 0
+        floor = max([deleted, *self.layout.version_numbers(self.name)])
         current = idx.read_refs(self.layout, self.name)
         if current is not None:
             floor = max(floor, current.last_version)

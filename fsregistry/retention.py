@@ -34,13 +34,15 @@ def parse_age(value: dt.timedelta | str | float | None) -> dt.timedelta | None:
     as a :class:`~datetime.timedelta`; ``None`` stays ``None``."""
     if value is None or isinstance(value, dt.timedelta):
         return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return dt.timedelta(seconds=float(value))
-    match = _AGE_RE.fullmatch(value) if isinstance(value, str) else None
-    if match is None:
-        raise InvalidArgumentError(
-            f"invalid age {value!r}: use a number and a unit, s, m, h, d or w (e.g. '30d', '12h')")
-    return dt.timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2).lower()])
+    try:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return dt.timedelta(seconds=float(value))
+        match = _AGE_RE.fullmatch(value) if isinstance(value, str) else None
+        if match is not None:
+            return dt.timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2).lower()])
+    except (OverflowError, ValueError):
+        raise InvalidArgumentError(f"age {value!r} is out of range") from None
+    raise InvalidArgumentError(f"invalid age {value!r}: use a number and a unit, s, m, h, d or w (e.g. '30d', '12h')")
 
 
 def is_protected(entry: dict[str, Any], latest: int | None) -> bool:
@@ -48,9 +50,7 @@ def is_protected(entry: dict[str, Any], latest: int | None) -> bool:
     return entry.get("stage") in EXCLUSIVE_STAGES or bool(entry.get("aliases")) or entry.get("version") == latest
 
 
-def select(
-    versions: list[dict[str, Any]], keep_last: int | None, cutoff: dt.datetime | None
-) -> list[dict[str, Any]]:
+def select(versions: list[dict[str, Any]], keep_last: int | None, cutoff: dt.datetime | None) -> list[dict[str, Any]]:
     """Of a model's versions (any order), those the rule deletes, oldest first."""
     newest_first = sorted(versions, key=lambda v: int(v["version"]), reverse=True)
     latest = int(newest_first[0]["version"]) if newest_first else None
@@ -99,7 +99,10 @@ def prune(
     age = parse_age(older_than)
     if keep is None and age is None:
         raise InvalidArgumentError("prune needs a rule: keep_last=N, older_than=AGE, or both")
-    cutoff = dt.datetime.now(dt.timezone.utc) - age if age is not None else None
+    try:
+        cutoff = dt.datetime.now(dt.timezone.utc) - age if age is not None else None
+    except OverflowError:
+        raise InvalidArgumentError(f"older_than={older_than!r} reaches before year 1") from None
     guard = contextlib.nullcontext() if dry_run else registry.write_lock()
     with guard:
         doomed = select(registry.list_versions(name), keep, cutoff)

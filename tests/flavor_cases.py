@@ -45,6 +45,7 @@ class Case:
 
 # -- data ---------------------------------------------------------------------------
 
+
 def _rng(seed: int = 0) -> np.random.Generator:
     return np.random.default_rng(seed)
 
@@ -59,12 +60,14 @@ def numeric(seed: int = 0, n: int = N_ROWS, k: int = 5) -> np.ndarray:
 def mixed_frame(seed: int = 0, n: int = N_ROWS) -> pd.DataFrame:
     """Numbers, a pandas categorical and a string column."""
     rng = _rng(seed)
-    return pd.DataFrame({
-        "x1": rng.normal(size=n),
-        "x2": rng.normal(size=n),
-        "color": pd.Categorical(rng.choice(["red", "green", "blue"], n), categories=["red", "green", "blue"]),
-        "city": rng.choice(["paris", "oslo", "lima", "rome"], n).astype(object),
-    })
+    return pd.DataFrame(
+        {
+            "x1": rng.normal(size=n),
+            "x2": rng.normal(size=n),
+            "color": pd.Categorical(rng.choice(["red", "green", "blue"], n), categories=["red", "green", "blue"]),
+            "city": rng.choice(["paris", "oslo", "lima", "rome"], n).astype(object),
+        }
+    )
 
 
 def numeric_part(frame: pd.DataFrame) -> pd.DataFrame:
@@ -85,6 +88,7 @@ def target(X: np.ndarray) -> np.ndarray:
 
 
 # -- outputs ------------------------------------------------------------------------
+
 
 def estimator_outputs(model: Any, X: Any) -> dict[str, Any]:
     out = {"predict": model.predict(X)}
@@ -116,6 +120,7 @@ def torch_outputs(model: Any, X: Any) -> dict[str, Any]:
 
 
 # -- xgboost ------------------------------------------------------------------------
+
 
 def xgb_classifier_binary() -> tuple[Any, dict[str, Any]]:
     import xgboost as xgb
@@ -171,6 +176,7 @@ def xgb_booster() -> tuple[Any, dict[str, Any]]:
 
 # -- lightgbm -----------------------------------------------------------------------
 
+
 def lgb_classifier_binary_strings() -> tuple[Any, dict[str, Any]]:
     import lightgbm as lgb
 
@@ -187,8 +193,12 @@ def lgb_classifier_categorical() -> tuple[Any, dict[str, Any]]:
     model = lgb.LGBMClassifier(n_estimators=60, num_leaves=7, learning_rate=0.5, verbose=-1, n_jobs=1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # eval_set is deprecated in 4.7, eval_X missing before it
-        model.fit(frame[:180], labels[:180], eval_set=[(frame[180:], labels[180:])],
-                  callbacks=[lgb.early_stopping(2, verbose=False)])
+        model.fit(
+            frame[:180],
+            labels[:180],
+            eval_set=[(frame[180:], labels[180:])],
+            callbacks=[lgb.early_stopping(2, verbose=False)],
+        )
     return model, {}
 
 
@@ -219,6 +229,7 @@ def lgb_booster() -> tuple[Any, dict[str, Any]]:
 
 
 # -- catboost -----------------------------------------------------------------------
+
 
 def _catboost_args() -> dict[str, Any]:
     return {"iterations": TREES, "depth": 3, "verbose": 0, "allow_writing_files": False, "thread_count": 1}
@@ -258,6 +269,7 @@ def cb_core() -> tuple[Any, dict[str, Any]]:
 
 # -- scikit-learn -------------------------------------------------------------------
 
+
 def sk_pipeline() -> tuple[Any, dict[str, Any]]:
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
@@ -286,6 +298,7 @@ def sk_forest() -> tuple[Any, dict[str, Any]]:
 
 
 # -- torch --------------------------------------------------------------------------
+
 
 def torch_inputs() -> np.ndarray:
     return numeric(seed=1, n=32).astype(np.float32)
@@ -328,41 +341,105 @@ def torch_scripted_on_save() -> tuple[Any, dict[str, Any]]:
     return trained_mlp(), {"torch_format": "torchscript"}
 
 
-CASES: dict[str, Case] = {c.name: c for c in [
-    Case("xgb-classifier-binary", "xgboost", "xgboost-ubjson", xgb_classifier_binary, numeric, estimator_outputs),
-    Case("xgb-classifier-categorical", "xgboost", "xgboost-ubjson", xgb_classifier_categorical,
-         lambda: numeric_part(mixed_frame(seed=5)), estimator_outputs),
-    Case("xgb-regressor-early-stopping", "xgboost", "xgboost-ubjson", xgb_regressor_early_stopping, numeric,
-         estimator_outputs),
-    Case("xgb-ranker", "xgboost", "xgboost-ubjson", xgb_ranker, numeric, estimator_outputs),
-    Case("xgb-rf-classifier", "xgboost", "xgboost-ubjson", xgb_rf_classifier, numeric, estimator_outputs),
-    Case("xgb-booster", "xgboost", "xgboost-ubjson", xgb_booster, lambda: numeric_part(mixed_frame(seed=5)),
-         xgb_booster_outputs),
-    Case("lgb-classifier-binary-strings", "lightgbm", "lightgbm-text", lgb_classifier_binary_strings, numeric,
-         estimator_outputs),
-    Case("lgb-classifier-categorical", "lightgbm", "lightgbm-text", lgb_classifier_categorical,
-         lambda: numeric_part(mixed_frame(seed=5)), estimator_outputs),
-    Case("lgb-regressor", "lightgbm", "lightgbm-text", lgb_regressor, lambda: numeric_part(mixed_frame(seed=5)),
-         estimator_outputs),
-    Case("lgb-ranker", "lightgbm", "lightgbm-text", lgb_ranker, numeric, estimator_outputs),
-    Case("lgb-booster", "lightgbm", "lightgbm-text", lgb_booster, lambda: numeric_part(mixed_frame(seed=5)),
-         lgb_booster_outputs),
-    Case("cb-classifier-strings", "catboost", "catboost-cbm", cb_classifier_strings, lambda: mixed_frame(seed=5),
-         estimator_outputs),
-    Case("cb-classifier-multiclass", "catboost", "catboost-cbm", cb_classifier_multiclass,
-         lambda: mixed_frame(seed=5), estimator_outputs),
-    Case("cb-regressor", "catboost", "catboost-cbm", cb_regressor, lambda: mixed_frame(seed=5), estimator_outputs),
-    Case("cb-core", "catboost", "catboost-cbm", cb_core, numeric, catboost_core_outputs),
-    Case("sk-pipeline", "sklearn", "cloudpickle", sk_pipeline, numeric, estimator_outputs, uses_pickle=True),
-    Case("sk-pipeline-with-xgboost", "sklearn", "cloudpickle", sk_pipeline_with_xgboost, numeric, estimator_outputs,
-         uses_pickle=True),
-    Case("sk-forest", "sklearn", "cloudpickle", sk_forest, numeric, estimator_outputs, uses_pickle=True),
-    Case("torch-state-dict", "torch", "torch-state-dict", torch_state_dict, torch_inputs, torch_outputs),
-    Case("torch-module", "torch", "torch-module", torch_module, torch_inputs, torch_outputs, uses_pickle=True),
-    Case("torch-scripted", "torch", "torchscript", torch_scripted, torch_inputs, torch_outputs),
-    Case("torch-traced", "torch", "torchscript", torch_traced, torch_inputs, torch_outputs),
-    Case("torch-scripted-on-save", "torch", "torchscript", torch_scripted_on_save, torch_inputs, torch_outputs),
-]}
+CASES: dict[str, Case] = {
+    c.name: c
+    for c in [
+        Case("xgb-classifier-binary", "xgboost", "xgboost-ubjson", xgb_classifier_binary, numeric, estimator_outputs),
+        Case(
+            "xgb-classifier-categorical",
+            "xgboost",
+            "xgboost-ubjson",
+            xgb_classifier_categorical,
+            lambda: numeric_part(mixed_frame(seed=5)),
+            estimator_outputs,
+        ),
+        Case(
+            "xgb-regressor-early-stopping",
+            "xgboost",
+            "xgboost-ubjson",
+            xgb_regressor_early_stopping,
+            numeric,
+            estimator_outputs,
+        ),
+        Case("xgb-ranker", "xgboost", "xgboost-ubjson", xgb_ranker, numeric, estimator_outputs),
+        Case("xgb-rf-classifier", "xgboost", "xgboost-ubjson", xgb_rf_classifier, numeric, estimator_outputs),
+        Case(
+            "xgb-booster",
+            "xgboost",
+            "xgboost-ubjson",
+            xgb_booster,
+            lambda: numeric_part(mixed_frame(seed=5)),
+            xgb_booster_outputs,
+        ),
+        Case(
+            "lgb-classifier-binary-strings",
+            "lightgbm",
+            "lightgbm-text",
+            lgb_classifier_binary_strings,
+            numeric,
+            estimator_outputs,
+        ),
+        Case(
+            "lgb-classifier-categorical",
+            "lightgbm",
+            "lightgbm-text",
+            lgb_classifier_categorical,
+            lambda: numeric_part(mixed_frame(seed=5)),
+            estimator_outputs,
+        ),
+        Case(
+            "lgb-regressor",
+            "lightgbm",
+            "lightgbm-text",
+            lgb_regressor,
+            lambda: numeric_part(mixed_frame(seed=5)),
+            estimator_outputs,
+        ),
+        Case("lgb-ranker", "lightgbm", "lightgbm-text", lgb_ranker, numeric, estimator_outputs),
+        Case(
+            "lgb-booster",
+            "lightgbm",
+            "lightgbm-text",
+            lgb_booster,
+            lambda: numeric_part(mixed_frame(seed=5)),
+            lgb_booster_outputs,
+        ),
+        Case(
+            "cb-classifier-strings",
+            "catboost",
+            "catboost-cbm",
+            cb_classifier_strings,
+            lambda: mixed_frame(seed=5),
+            estimator_outputs,
+        ),
+        Case(
+            "cb-classifier-multiclass",
+            "catboost",
+            "catboost-cbm",
+            cb_classifier_multiclass,
+            lambda: mixed_frame(seed=5),
+            estimator_outputs,
+        ),
+        Case("cb-regressor", "catboost", "catboost-cbm", cb_regressor, lambda: mixed_frame(seed=5), estimator_outputs),
+        Case("cb-core", "catboost", "catboost-cbm", cb_core, numeric, catboost_core_outputs),
+        Case("sk-pipeline", "sklearn", "cloudpickle", sk_pipeline, numeric, estimator_outputs, uses_pickle=True),
+        Case(
+            "sk-pipeline-with-xgboost",
+            "sklearn",
+            "cloudpickle",
+            sk_pipeline_with_xgboost,
+            numeric,
+            estimator_outputs,
+            uses_pickle=True,
+        ),
+        Case("sk-forest", "sklearn", "cloudpickle", sk_forest, numeric, estimator_outputs, uses_pickle=True),
+        Case("torch-state-dict", "torch", "torch-state-dict", torch_state_dict, torch_inputs, torch_outputs),
+        Case("torch-module", "torch", "torch-module", torch_module, torch_inputs, torch_outputs, uses_pickle=True),
+        Case("torch-scripted", "torch", "torchscript", torch_scripted, torch_inputs, torch_outputs),
+        Case("torch-traced", "torch", "torchscript", torch_traced, torch_inputs, torch_outputs),
+        Case("torch-scripted-on-save", "torch", "torchscript", torch_scripted_on_save, torch_inputs, torch_outputs),
+    ]
+}
 
 
 def reference_outputs(case: Case, model: Any) -> dict[str, Any]:

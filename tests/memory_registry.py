@@ -55,8 +55,13 @@ def _type_path(obj: Any) -> str:
 
 def _flavor(model: Any) -> str:
     paths = [f"{c.__module__}.{c.__qualname__}" for c in type(model).__mro__]
-    for prefix, flavor in (("torch.", "torch"), ("xgboost.", "xgboost"), ("lightgbm.", "lightgbm"),
-                           ("catboost.", "catboost"), ("sklearn.", "sklearn")):
+    for prefix, flavor in (
+        ("torch.", "torch"),
+        ("xgboost.", "xgboost"),
+        ("lightgbm.", "lightgbm"),
+        ("catboost.", "catboost"),
+        ("sklearn.", "sklearn"),
+    ):
         if any(p.startswith(prefix) for p in paths):
             return flavor
     return "python"
@@ -161,16 +166,24 @@ class MemoryRegistry(BaseModelRegistry):
     def get_model_version(self, model_identifier: str) -> dict[str, Any]:
         version = self._resolve(model_identifier)
         record = self._describe(version)
-        record.update(files={}, size=len(version.blob), has_preprocessor=version.has_preprocessor,
-                      source=None, stage_history=list(version.stage_history))
+        record.update(
+            files={},
+            size=len(version.blob),
+            has_preprocessor=version.has_preprocessor,
+            source=None,
+            stage_history=list(version.stage_history),
+        )
         return record
 
     def _describe(self, version: _Version) -> dict[str, Any]:
         entry = self._models[version.name]
         signature = Signature.from_dict(version.signature) if version.signature else None
         return {
-            "metadata": {"params": dict(version.params), "metrics": dict(version.metrics),
-                         "tags": {**entry.tags, **version.tags}},
+            "metadata": {
+                "params": dict(version.params),
+                "metrics": dict(version.metrics),
+                "tags": {**entry.tags, **version.tags},
+            },
             "run_id": version.run_id,
             "name": version.name,
             "version": version.version,
@@ -198,9 +211,13 @@ class MemoryRegistry(BaseModelRegistry):
         return [v for v in versions if _matches(v["metadata"]["tags"], wanted)]
 
     def _summary(self, entry: _Model) -> dict[str, Any]:
-        return {"name": entry.name, "versions": sorted(entry.versions),
-                "latest_version": max(entry.versions, default=None), "aliases": dict(entry.aliases),
-                "tags": dict(entry.tags)}
+        return {
+            "name": entry.name,
+            "versions": sorted(entry.versions),
+            "latest_version": max(entry.versions, default=None),
+            "aliases": dict(entry.aliases),
+            "tags": dict(entry.tags),
+        }
 
     def delete_model(self, model_identifier: str) -> None:
         if "/" not in model_identifier.removeprefix("models:/"):

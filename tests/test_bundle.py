@@ -26,6 +26,7 @@ from fsregistry import (
     IntegrityError,
     ModelExistsError,
     ModelPredictor,
+    PickleRefusedError,
 )
 from fsregistry.bundle import MANIFEST_NAME, ImportedVersion, read_manifest
 
@@ -66,8 +67,11 @@ def write_tar(path: Path, entries: list[tuple[tarfile.TarInfo, bytes]], gz: bool
 def reseal(members: dict[str, bytes]) -> None:
     """Rewrite the manifest so it honestly describes the (edited) members."""
     manifest = json.loads(members[MANIFEST_NAME])
-    manifest["files"] = {name: {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
-                         for name, data in members.items() if name != MANIFEST_NAME}
+    manifest["files"] = {
+        name: {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+        for name, data in members.items()
+        if name != MANIFEST_NAME
+    }
     members[MANIFEST_NAME] = json.dumps(manifest).encode()
 
 
@@ -250,9 +254,14 @@ def test_same_run_id_with_other_files_is_a_conflict(
     target.import_model(bundle)
     members = read_members(bundle)
     members["models/nba/1/model.bin"] += b" "  # same run id, different payload
-    edit_meta(members, "models/nba/1/meta.json", lambda m: m["files"]["model.bin"].update(
-        sha256=hashlib.sha256(members["models/nba/1/model.bin"]).hexdigest(),
-        size=len(members["models/nba/1/model.bin"])))
+    edit_meta(
+        members,
+        "models/nba/1/meta.json",
+        lambda m: m["files"]["model.bin"].update(
+            sha256=hashlib.sha256(members["models/nba/1/model.bin"]).hexdigest(),
+            size=len(members["models/nba/1/model.bin"]),
+        ),
+    )
     reseal(members)
     forged = write_tar(tmp_path / "forged.tar.gz", [regular(n, d) for n, d in members.items()])
     with pytest.raises(ImportConflictError, match="different files"):
@@ -289,9 +298,13 @@ def test_import_into_a_fresh_process_predicts_identically(
         np.save(sys.argv[4], predictor.predict(pd.read_csv(sys.argv[3])))
     """)
     out = tmp_path / "theirs.npy"
-    done = subprocess.run([PYTHON, "-c", script, str(tmp_path / "elsewhere"), str(bundle),
-                           str(tmp_path / "games.csv"), str(out)],
-                          env=subprocess_env(), capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [PYTHON, "-c", script, str(tmp_path / "elsewhere"), str(bundle), str(tmp_path / "games.csv"), str(out)],
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     ours = ModelPredictor(source).load_model("models:/nba/2").predict(pd.read_csv(tmp_path / "games.csv"))
     assert np.array_equal(np.load(out), ours)
@@ -301,8 +314,11 @@ def test_other_library_versions_warn_on_import_and_on_load(
     target: CustomModelRegistry, bundle: Path, tmp_path: Path
 ) -> None:
     members = read_members(bundle)
-    edit_meta(members, "models/nba/2/meta.json",
-              lambda m: m["environment"]["packages"].update({"scikit-learn": "0.0.1", "numpy": "0.0.2"}))
+    edit_meta(
+        members,
+        "models/nba/2/meta.json",
+        lambda m: m["environment"]["packages"].update({"scikit-learn": "0.0.1", "numpy": "0.0.2"}),
+    )
     reseal(members)
     crafted = write_tar(tmp_path / "older.tar.gz", [regular(n, d) for n, d in members.items()])
     with pytest.warns(EnvironmentMismatchWarning, match=r"nba/2.*scikit-learn saved with 0\.0\.1"):
@@ -323,8 +339,14 @@ def test_matching_library_versions_do_not_warn(target: CustomModelRegistry, bund
 def test_imported_version_reports_itself(target: CustomModelRegistry, bundle: Path) -> None:
     first = target.import_model(bundle)[0]
     assert isinstance(first, ImportedVersion)
-    assert first.to_dict() == {"name": "nba", "version": 1, "original_version": 1, "run_id": first.run_id,
-                               "status": "imported", "uri": "models:/nba/1"}
+    assert first.to_dict() == {
+        "name": "nba",
+        "version": 1,
+        "original_version": 1,
+        "run_id": first.run_id,
+        "status": "imported",
+        "uri": "models:/nba/1",
+    }
 
 
 # -- hostile and damaged bundles ----------------------------------------------------------------
@@ -333,8 +355,11 @@ Mutation = Callable[[dict[str, bytes], Path], list[tuple[tarfile.TarInfo, bytes]
 MODEL = "models/nba/1/model.bin"
 
 
-def _entries(members: dict[str, bytes], replace: dict[str, tuple[tarfile.TarInfo, bytes]] | None = None,
-             extra: list[tuple[tarfile.TarInfo, bytes]] | None = None) -> list[tuple[tarfile.TarInfo, bytes]]:
+def _entries(
+    members: dict[str, bytes],
+    replace: dict[str, tuple[tarfile.TarInfo, bytes]] | None = None,
+    extra: list[tuple[tarfile.TarInfo, bytes]] | None = None,
+) -> list[tuple[tarfile.TarInfo, bytes]]:
     out = [(replace or {}).get(name) or regular(name, data) for name, data in members.items()]
     return out + (extra or [])
 
@@ -427,8 +452,13 @@ def _newer_format(m: dict[str, bytes], tmp: Path) -> list[tuple[tarfile.TarInfo,
 
 
 def _meta_lists_escaping_file(m: dict[str, bytes], tmp: Path) -> list[tuple[tarfile.TarInfo, bytes]]:
-    edit_meta(m, "models/nba/1/meta.json", lambda meta: meta["files"].update({"../../evil.txt": {
-        "sha256": hashlib.sha256(b"owned").hexdigest(), "size": 5}}))
+    edit_meta(
+        m,
+        "models/nba/1/meta.json",
+        lambda meta: meta["files"].update(
+            {"../../evil.txt": {"sha256": hashlib.sha256(b"owned").hexdigest(), "size": 5}}
+        ),
+    )
     m["models/nba/1/../../evil.txt"] = b"owned"
     reseal(m)
     return _entries(m)
@@ -485,8 +515,10 @@ HOSTILE: dict[str, tuple[Mutation, str]] = {
     "bad created_at": (_edit_meta_1(lambda meta: meta.update(created_at="yesterday")), "created_at"),
     "unknown stage": (_edit_meta_1(lambda meta: meta.update(stage="Live")), "unknown stage"),
     "bad alias": (_edit_meta_1(lambda meta: meta.update(aliases={"../x": "2026-01-01"})), "invalid alias"),
-    "preprocessor not listed": (_edit_meta_1(lambda meta: meta["files"].pop("preprocessor.pkl")),
-                                "does not list preprocessor.pkl"),
+    "preprocessor not listed": (
+        _edit_meta_1(lambda meta: meta["files"].pop("preprocessor.pkl")),
+        "does not list preprocessor.pkl",
+    ),
     "huge version number": (_huge_version, "valid version number"),
 }
 
@@ -600,8 +632,16 @@ def test_two_processes_importing_one_bundle_publish_each_version_once(bundle: Pa
         results = CustomModelRegistry(sys.argv[1]).import_model(sys.argv[2])
         print(",".join(r.status for r in results))
     """)
-    procs = [subprocess.Popen([PYTHON, "-c", script, str(root), str(bundle)], env=subprocess_env(),
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [PYTHON, "-c", script, str(root), str(bundle)],
+            env=subprocess_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     outputs = []
     for proc in procs:
         out, err = proc.communicate(timeout=120)
@@ -611,3 +651,51 @@ def test_two_processes_importing_one_bundle_publish_each_version_once(bundle: Pa
     registry = CustomModelRegistry(root)
     assert [v["version"] for v in registry.list_versions("nba")] == [2, 1]
     assert list(registry.layout.staging.iterdir()) == []
+
+
+# -- edited meta.json inside an honestly re-sealed bundle -----------------------------------------
+
+
+def test_a_bundle_cannot_smuggle_a_pickle_past_allow_pickle_false(
+    model_registry_factory: Factory, tmp_path: Path
+) -> None:
+    from toy_models import Tripwire
+
+    marker = tmp_path / "unpickled"
+    exporter = model_registry_factory("exporter")
+    exporter.save_model(Tripwire(marker), "trap")
+    members = read_members(exporter.export_model("trap/1", tmp_path / "trap.tar.gz"))
+    edit_meta(members, "models/trap/1/meta.json", lambda m: m["model"].update(uses_pickle=False))
+    reseal(members)
+    crafted = write_tar(tmp_path / "crafted.tar.gz", [regular(n, d) for n, d in members.items()])
+    strict = model_registry_factory("strict", allow_pickle=False)
+    strict.import_model(crafted)  # importing copies bytes; it never unpickles
+    with pytest.raises(PickleRefusedError):
+        strict.load_model("trap/1")
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("metrics", "xy"),
+        ("metrics", {"auc": "high"}),
+        ("params", [1]),
+        ("tags", {"k": 1}),
+        ("description", 5),
+        ("environment", "x"),
+        ("signature", {"inputs": 5}),
+        ("input_example", {"data": 1}),
+        ("model", {"format": 1, "class": "x", "uses_pickle": True}),
+    ],
+)
+def test_malformed_fields_are_refused_before_anything_is_published(
+    target: CustomModelRegistry, bundle: Path, tmp_path: Path, field: str, value: Any
+) -> None:
+    members = read_members(bundle)
+    edit_meta(members, "models/nba/2/meta.json", lambda m: m.__setitem__(field, value))
+    reseal(members)
+    crafted = write_tar(tmp_path / "bad.tar.gz", [regular(n, d) for n, d in members.items()])
+    with pytest.raises(BundleError, match="malformed"):
+        target.import_model(crafted)
+    assert_untouched(target)

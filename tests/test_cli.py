@@ -95,11 +95,30 @@ def test_versions_lists_stage_aliases_size_and_metrics(cli: Run, registry: Custo
     assert [v["version"] for v in cli.json("versions", "nba")] == [2, 1]
 
 
+def test_json_stays_strict_json_when_a_metric_is_not_finite(cli: Run, registry: CustomModelRegistry) -> None:
+    from toy_models import Doubler
+
+    registry.save_model(Doubler(), "nba", metrics={"auc": float("nan"), "loss": float("inf")})
+    code, out, err = cli("versions", "nba", "--json")
+    assert code == EXIT_OK, err
+    newest = json.loads(out, parse_constant=lambda token: pytest.fail(f"non-standard JSON token {token}"))[0]
+    assert newest["metrics"] == {"auc": None, "loss": None}
+
+
 def test_show_prints_metadata_signature_and_environment(cli: Run) -> None:
     code, out, _ = cli("show", "nba/1")
     assert code == EXIT_OK
-    for fragment in ("nba/1  (models:/nba/1)", "metrics", "accuracy", "signature", "home_team",
-                     "environment", "scikit-learn", "model.bin", "preprocessor.pkl"):
+    for fragment in (
+        "nba/1  (models:/nba/1)",
+        "metrics",
+        "accuracy",
+        "signature",
+        "home_team",
+        "environment",
+        "scikit-learn",
+        "model.bin",
+        "preprocessor.pkl",
+    ):
         assert fragment in out
     data = cli.json("show", "models:/nba/latest")
     assert data["version"] == 2

@@ -67,8 +67,13 @@ def test_save_and_load_through_a_custom_flavor(flavor: PolynomialFlavor, tmp_pat
 
     meta = json.loads((tmp_path / "poly" / "1" / "meta.json").read_text())
     assert meta["flavor"] == "polynomial"
-    assert meta["model"] == {"file": "model.bin", "format": "polynomial-json", "uses_pickle": False,
-                             "class": class_path(Polynomial([])), "options": {"degree": 2}}
+    assert meta["model"] == {
+        "file": "model.bin",
+        "format": "polynomial-json",
+        "uses_pickle": False,
+        "class": class_path(Polynomial([])),
+        "options": {"degree": 2},
+    }
     assert json.loads((tmp_path / "poly" / "1" / "model.bin").read_text()) == [1.0, 2.0, 3.0]
 
     loaded = CustomModelRegistry(tmp_path, allow_pickle=False).load_model(uri, device="cpu")

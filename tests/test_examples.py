@@ -26,8 +26,9 @@ TIMEOUT_S = 240
 def run_example(name: str, *args: str, cwd: Path) -> str:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "FSREGISTRY_ROOT")}
     started = time.monotonic()
-    done = subprocess.run([PYTHON, str(EXAMPLES / name), *args], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=TIMEOUT_S)
+    done = subprocess.run(
+        [PYTHON, str(EXAMPLES / name), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=TIMEOUT_S
+    )
     assert done.returncode == 0, f"{name} failed after {time.monotonic() - started:.0f} s:\n{done.stderr}"
     return done.stdout
 
@@ -70,8 +71,13 @@ def test_multi_flavor_tour(tmp_path: Path, workdir: Path) -> None:
     out = run_example("multi_flavor_tour.py", str(tmp_path / "registry"), cwd=workdir)
     registry = CustomModelRegistry(tmp_path / "registry", create=False)
     flavors = {m["name"]: registry.get_model_version(f"{m['name']}/1")["flavor"] for m in registry.list_models()}
-    assert flavors == {"tour_scikit_learn": "sklearn", "tour_xgboost": "xgboost", "tour_lightgbm": "lightgbm",
-                       "tour_catboost": "catboost", "tour_pytorch": "torch"}
+    assert flavors == {
+        "tour_scikit_learn": "sklearn",
+        "tour_xgboost": "xgboost",
+        "tour_lightgbm": "lightgbm",
+        "tour_catboost": "catboost",
+        "tour_pytorch": "torch",
+    }
     assert out.count("predictions identical") == 5
     assert list(workdir.iterdir()) == []  # e.g. no catboost_info/
 

@@ -42,12 +42,19 @@ SCRIPT = Path(__file__).with_name("flavor_cases.py")
 
 # -- the contract: save here, load in a fresh process, same outputs -------------------------
 
+
 def load_in_fresh_process(root: Path, uri: str, case: Case, workdir: Path) -> dict[str, Any]:
     """Run ``flavor_cases.py`` in a new interpreter; return what it loaded and computed."""
     out = workdir / "outputs.pkl"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)}
-    proc = subprocess.run([sys.executable, str(SCRIPT), str(root), uri, case.name, str(out)],
-                          cwd=workdir, env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), str(root), uri, case.name, str(out)],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-4000:]
     result: dict[str, Any] = pickle.loads(out.read_bytes())
     return result
@@ -92,6 +99,7 @@ def test_every_flavor_and_model_kind_is_covered() -> None:
 
 # -- detection: type paths only, most specific first --------------------------------------
 
+
 def fake(path: str, *bases: type) -> type:
     """A class whose type path is ``path`` (no framework imported)."""
     module, _, qualname = path.rpartition(".")
@@ -102,20 +110,23 @@ BaseEstimator = fake("sklearn.base.BaseEstimator")
 TorchModule = fake("torch.nn.modules.module.Module")
 
 
-@pytest.mark.parametrize(("cls", "expected"), [
-    (fake("xgboost.sklearn.XGBClassifier", fake("xgboost.sklearn.XGBModel", BaseEstimator)), "xgboost"),
-    (fake("xgboost.core.Booster"), "xgboost"),
-    (fake("lightgbm.sklearn.LGBMClassifier", fake("lightgbm.sklearn.LGBMModel", BaseEstimator)), "lightgbm"),
-    (fake("lightgbm.basic.Booster"), "lightgbm"),
-    (fake("catboost.core.CatBoostClassifier", fake("catboost.core.CatBoost")), "catboost"),
-    (fake("torch.jit._script.RecursiveScriptModule", fake("torch.jit._script.ScriptModule", TorchModule)), "torch"),
-    (fake("mypkg.Net", TorchModule), "torch"),
-    (fake("sklearn.pipeline.Pipeline", BaseEstimator), "sklearn"),
-    (fake("mypkg.MyEstimator", BaseEstimator), "sklearn"),
-    (fake("mypkg.Booster"), "python"),
-    (fake("xgboostish.core.Booster"), "python"),
-    (dict, "python"),
-])
+@pytest.mark.parametrize(
+    ("cls", "expected"),
+    [
+        (fake("xgboost.sklearn.XGBClassifier", fake("xgboost.sklearn.XGBModel", BaseEstimator)), "xgboost"),
+        (fake("xgboost.core.Booster"), "xgboost"),
+        (fake("lightgbm.sklearn.LGBMClassifier", fake("lightgbm.sklearn.LGBMModel", BaseEstimator)), "lightgbm"),
+        (fake("lightgbm.basic.Booster"), "lightgbm"),
+        (fake("catboost.core.CatBoostClassifier", fake("catboost.core.CatBoost")), "catboost"),
+        (fake("torch.jit._script.RecursiveScriptModule", fake("torch.jit._script.ScriptModule", TorchModule)), "torch"),
+        (fake("mypkg.Net", TorchModule), "torch"),
+        (fake("sklearn.pipeline.Pipeline", BaseEstimator), "sklearn"),
+        (fake("mypkg.MyEstimator", BaseEstimator), "sklearn"),
+        (fake("mypkg.Booster"), "python"),
+        (fake("xgboostish.core.Booster"), "python"),
+        (dict, "python"),
+    ],
+)
 def test_detection_uses_type_paths(cls: type, expected: str) -> None:
     assert detect_flavor(cls()).name == expected
 
@@ -137,6 +148,7 @@ def test_builtin_flavors_implement_the_protocol(flavor: Any) -> None:
 
 # -- options and failure paths ------------------------------------------------------------
 
+
 def small_xgb() -> Any:
     model, _ = CASES["xgb-classifier-binary"].build()
     return model
@@ -149,11 +161,14 @@ def test_unknown_save_option_is_refused_and_nothing_is_published(tmp_path: Path)
     assert registry.list_models() == []
 
 
-@pytest.mark.parametrize("make", [
-    lambda: __import__("xgboost").XGBClassifier(),
-    lambda: __import__("lightgbm").LGBMClassifier(),
-    lambda: __import__("catboost").CatBoostClassifier(),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: __import__("xgboost").XGBClassifier(),
+        lambda: __import__("lightgbm").LGBMClassifier(),
+        lambda: __import__("catboost").CatBoostClassifier(),
+    ],
+)
 def test_unfitted_models_are_refused(make: Any, tmp_path: Path) -> None:
     model = make()
     with pytest.raises(FlavorError, match="unfitted"):
@@ -167,16 +182,20 @@ def hide(monkeypatch: pytest.MonkeyPatch, top: str) -> None:
     monkeypatch.setitem(sys.modules, top, None)
 
 
-@pytest.mark.parametrize(("case", "module", "extra"), [
-    ("xgb-classifier-binary", "xgboost", "xgboost"),
-    ("lgb-booster", "lightgbm", "lightgbm"),
-    ("cb-core", "catboost", "catboost"),
-    ("torch-state-dict", "torch", "torch"),
-    ("sk-forest", "sklearn", "sklearn"),
-    ("sk-pipeline-with-xgboost", "xgboost", "xgboost"),
-])
-def test_missing_framework_names_the_extra(case: str, module: str, extra: str, tmp_path: Path,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("case", "module", "extra"),
+    [
+        ("xgb-classifier-binary", "xgboost", "xgboost"),
+        ("lgb-booster", "lightgbm", "lightgbm"),
+        ("cb-core", "catboost", "catboost"),
+        ("torch-state-dict", "torch", "torch"),
+        ("sk-forest", "sklearn", "sklearn"),
+        ("sk-pipeline-with-xgboost", "xgboost", "xgboost"),
+    ],
+)
+def test_missing_framework_names_the_extra(
+    case: str, module: str, extra: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     model, kwargs = CASES[case].build()
     registry = CustomModelRegistry(tmp_path)
     uri = registry.save_model(model, "model", **kwargs)
@@ -186,6 +205,7 @@ def test_missing_framework_names_the_extra(case: str, module: str, extra: str, t
 
 
 # -- XGBoost ------------------------------------------------------------------------------
+
 
 def test_xgboost_wrapper_keeps_its_parameters_and_loads_on_the_requested_device(tmp_path: Path) -> None:
     model = small_xgb()
@@ -202,8 +222,9 @@ def test_xgboost_gpu_trained_wrapper_loads_on_cpu(tmp_path: Path) -> None:
     model = small_xgb()
     saved = xgboost.FLAVOR.save(model, tmp_path / "model.bin")
     options = {**saved.options, "params": {**saved.options["params"], "device": "cuda"}}
-    loaded = xgboost.FLAVOR.load(tmp_path / "model.bin", SavedModel(saved.format, False, saved.model_class, options),
-                                 LoadOptions())
+    loaded = xgboost.FLAVOR.load(
+        tmp_path / "model.bin", SavedModel(saved.format, False, saved.model_class, options), LoadOptions()
+    )
     assert loaded.get_params()["device"] == "cpu"
     assert np.array_equal(loaded.predict_proba(numeric()), model.predict_proba(numeric()))
 
@@ -212,11 +233,13 @@ def test_xgboost_wrapper_class_must_be_an_xgboost_model(tmp_path: Path) -> None:
     saved = xgboost.FLAVOR.save(small_xgb(), tmp_path / "model.bin")
     for forged in ("os.PathLike", "sklearn.linear_model.LogisticRegression", "nowhere.Thing"):
         with pytest.raises(FlavorError, match="cannot rebuild class"):
-            xgboost.FLAVOR.load(tmp_path / "model.bin", SavedModel(saved.format, False, forged, saved.options),
-                                LoadOptions())
+            xgboost.FLAVOR.load(
+                tmp_path / "model.bin", SavedModel(saved.format, False, forged, saved.options), LoadOptions()
+            )
 
 
 # -- LightGBM -----------------------------------------------------------------------------
+
 
 def test_lightgbm_classifier_restores_fitted_attributes(tmp_path: Path) -> None:
     model, _ = CASES["lgb-classifier-categorical"].build()
@@ -239,9 +262,14 @@ def test_lightgbm_booster_keeps_every_iteration_and_its_best(tmp_path: Path) -> 
     X = numeric()
     y = target(X)
     train, valid = lgb.Dataset(X[:180], y[:180]), lgb.Dataset(X[180:], y[180:])
-    booster = lgb.train({"verbose": -1, "num_threads": 1, "learning_rate": 0.5, "num_leaves": 7}, train,
-                        num_boost_round=60, valid_sets=[valid], callbacks=[lgb.early_stopping(2, verbose=False)],
-                        keep_training_booster=True)
+    booster = lgb.train(
+        {"verbose": -1, "num_threads": 1, "learning_rate": 0.5, "num_leaves": 7},
+        train,
+        num_boost_round=60,
+        valid_sets=[valid],
+        callbacks=[lgb.early_stopping(2, verbose=False)],
+        keep_training_booster=True,
+    )
     saved = lightgbm.FLAVOR.save(booster, tmp_path / "model.bin")
     loaded = lightgbm.FLAVOR.load(tmp_path / "model.bin", saved, LoadOptions())
     assert loaded.best_iteration == booster.best_iteration > 0
@@ -268,6 +296,7 @@ def test_lightgbm_custom_objective_falls_back_to_pickle_with_a_warning(tmp_path:
 
 # -- PyTorch ------------------------------------------------------------------------------
 
+
 def mlp() -> Any:
     import torch_models
 
@@ -282,8 +311,9 @@ def forward(model: Any) -> Any:
 
 
 @pytest.mark.parametrize("fmt", ["state_dict", "module", "torchscript"])
-def test_torch_model_on_a_gpu_is_saved_from_a_cpu_copy(fmt: str, tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_torch_model_on_a_gpu_is_saved_from_a_cpu_copy(
+    fmt: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """No GPU in CI: pretend the module lives on one, and check the copy-to-CPU path runs,
     leaves the caller's module alone, and writes a checkpoint that loads on the CPU."""
     import torch
@@ -349,10 +379,13 @@ def test_torch_state_dict_that_does_not_fit_the_factory(tmp_path: Path) -> None:
         registry.load_model(uri, model_factory=lambda: "not a module")
 
 
-@pytest.mark.parametrize("recorded", ["os:abort", "pdb:set_trace", "builtins:exit", "json:JSONDecoder",
-                                      "flavor_cases:numeric", "nowhere:make"])
-def test_torch_recorded_factory_is_refused_unless_a_module_class_or_user_function(recorded: str,
-                                                                                  tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "recorded",
+    ["os:abort", "pdb:set_trace", "builtins:exit", "json:JSONDecoder", "flavor_cases:numeric", "nowhere:make"],
+)
+def test_torch_recorded_factory_is_refused_unless_a_module_class_or_user_function(
+    recorded: str, tmp_path: Path
+) -> None:
     import torch_models
 
     saved = pytorch.FLAVOR.save(mlp(), tmp_path / "model.bin", model_factory=torch_models.make_mlp)
@@ -398,16 +431,20 @@ def test_torch_import_path_of_factories() -> None:
 
 # -- shared helpers -----------------------------------------------------------------------
 
-@pytest.mark.parametrize("values", [
-    np.array([0, 1, 2]),
-    np.array([3, 7], dtype=np.int32),
-    np.array([False, True]),
-    np.array([0.5, 1.25]),
-    np.array(["no", "yes"]),
-    np.array(["draw", "loss", "win"], dtype=object),
-    np.array([1, 2], dtype=np.uint8),
-    np.array(["a", 1], dtype=object),
-])
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.array([0, 1, 2]),
+        np.array([3, 7], dtype=np.int32),
+        np.array([False, True]),
+        np.array([0.5, 1.25]),
+        np.array(["no", "yes"]),
+        np.array(["draw", "loss", "win"], dtype=object),
+        np.array([1, 2], dtype=np.uint8),
+        np.array(["a", 1], dtype=object),
+    ],
+)
 def test_class_labels_round_trip_exactly(values: np.ndarray) -> None:
     encoded = _common.encode_array(values)
     assert encoded is not None
@@ -415,11 +452,14 @@ def test_class_labels_round_trip_exactly(values: np.ndarray) -> None:
     assert _common.same_array(_common.decode_array(json.loads(json.dumps(encoded))), values)
 
 
-@pytest.mark.parametrize("values", [
-    np.array([Decimal("1.5"), Decimal("2")], dtype=object),
-    np.array([np.datetime64("2024-01-01")]),
-    np.zeros((2, 2)),
-])
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.array([Decimal("1.5"), Decimal("2")], dtype=object),
+        np.array([np.datetime64("2024-01-01")]),
+        np.zeros((2, 2)),
+    ],
+)
 def test_labels_without_exact_json_form_are_reported(values: np.ndarray) -> None:
     assert _common.encode_array(values) is None
 

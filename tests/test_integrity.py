@@ -151,3 +151,28 @@ def test_unrelated_folders_under_the_root_are_left_alone(tmp_path: Path) -> None
     assert (tmp_path / "notes" / "a.txt").read_text() == "mine"
     shutil.rmtree(tmp_path / "m")
     assert registry.list_models() == []
+
+
+def test_a_meta_json_missing_a_field_is_reported_not_a_crash(model_registry: CustomModelRegistry) -> None:
+    model_registry.save_model(Doubler(), "m")
+    model_registry.save_model(Doubler(), "m")
+    path = model_registry.layout.meta_file("m", 2)
+    meta = json.loads(path.read_text())
+    del meta["run_id"]
+    path.write_text(json.dumps(meta))
+    problems = model_registry.check().problems
+    assert [(p.kind, p.version) for p in problems if p.kind == "corrupt_meta"] == [("corrupt_meta", 2)]
+
+
+def test_a_corrupt_model_record_never_lets_a_deleted_number_be_reused(model_registry: CustomModelRegistry) -> None:
+    for _ in range(3):
+        model_registry.save_model(Doubler(), "m")
+    model_registry.delete_model("m/3")
+    (model_registry.root / "m" / "model.json").write_text("{garbage")
+    # the highest number ever used is also in the index, so one lost record is recoverable
+    with pytest.raises(CorruptRegistryError, match=r"model\.json"):
+        model_registry.save_model(Doubler(), "m")  # writers refuse until repaired
+    assert [m["name"] for m in model_registry.list_models()] == ["m"]  # readers still work
+    assert "corrupt_model_record" in {p.kind for p in model_registry.check().problems}
+    assert model_registry.check(repair=True).ok
+    assert model_registry.save_model(Doubler(), "m") == "models:/m/4"

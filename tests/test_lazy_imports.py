@@ -22,8 +22,9 @@ FRAMEWORKS = ("torch", "xgboost", "lightgbm", "catboost")
 def run_fresh(code: str, cwd: Path) -> dict[str, list[str]]:
     """Run ``code`` in a new interpreter; it must print one JSON object, returned here."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)}
-    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr[-4000:]
     result: dict[str, list[str]] = json.loads(proc.stdout.strip().splitlines()[-1])
     return result
@@ -38,7 +39,9 @@ def imported():
 
 
 def test_import_and_sklearn_round_trip_import_no_framework(tmp_path: Path) -> None:
-    result = run_fresh(PRELUDE.format(frameworks=FRAMEWORKS) + f"""
+    result = run_fresh(
+        PRELUDE.format(frameworks=FRAMEWORKS)
+        + f"""
 import fsregistry
 after_import = imported()
 from fsregistry import CustomModelRegistry
@@ -54,7 +57,9 @@ for path in ("xgboost.core", "lightgbm.basic", "catboost.core", "torch.nn.module
     Fake.__module__ = path
     detect_flavor(Fake())
 print(json.dumps({{"after_import": after_import, "after_round_trip": imported()}}))
-""", tmp_path)
+""",
+        tmp_path,
+    )
     assert result == {"after_import": [], "after_round_trip": []}
 
 
@@ -64,7 +69,9 @@ def test_one_framework_model_imports_only_its_framework(framework: str, tmp_path
         "xgboost": "import xgboost; model = xgboost.XGBRegressor(n_estimators=2).fit(X, y)",
         "lightgbm": "import lightgbm; model = lightgbm.LGBMRegressor(n_estimators=2, verbose=-1).fit(X, y)",
     }[framework]
-    result = run_fresh(PRELUDE.format(frameworks=FRAMEWORKS) + f"""
+    result = run_fresh(
+        PRELUDE.format(frameworks=FRAMEWORKS)
+        + f"""
 import numpy as np
 from fsregistry import CustomModelRegistry
 X = np.arange(40, dtype=float).reshape(20, 2); y = X[:, 0]
@@ -72,5 +79,7 @@ X = np.arange(40, dtype=float).reshape(20, 2); y = X[:, 0]
 registry = CustomModelRegistry({str(tmp_path / "registry")!r})
 registry.load_model(registry.save_model(model, "m"))
 print(json.dumps({{"imported": imported()}}))
-""", tmp_path)
+""",
+        tmp_path,
+    )
     assert result == {"imported": [framework]}

@@ -58,15 +58,23 @@ def refusing(root: Path, how: str, monkeypatch: pytest.MonkeyPatch) -> CustomMod
 
 
 HOW = ["argument", "environment"]
-NATIVE = ["xgb-classifier-categorical", "xgb-booster", "lgb-classifier-binary-strings", "lgb-booster",
-          "cb-classifier-strings", "torch-state-dict", "torch-scripted"]
+NATIVE = [
+    "xgb-classifier-categorical",
+    "xgb-booster",
+    "lgb-classifier-binary-strings",
+    "lgb-booster",
+    "cb-classifier-strings",
+    "torch-state-dict",
+    "torch-scripted",
+]
 PICKLED = ["sk-pipeline", "torch-module"]
 
 
 @pytest.mark.parametrize("how", HOW)
 @pytest.mark.parametrize("name", NATIVE)
-def test_native_formats_load_with_pickle_refused(name: str, how: str, tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_native_formats_load_with_pickle_refused(
+    name: str, how: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     model, kwargs = CASES[name].build()
     uri = CustomModelRegistry(tmp_path).save_model(model, "model", **kwargs)
     loaded = refusing(tmp_path, how, monkeypatch).load_model(uri, with_preprocessor=False)["model"]
@@ -87,8 +95,11 @@ def test_a_refused_load_unpickles_nothing(how: str, tmp_path: Path, monkeypatch:
     trace = tmp_path / "tripped"
     registry = CustomModelRegistry(tmp_path / "registry")
     model_uri = registry.save_model(TrippedModel(trace), "pickled-model")
-    artifact_uri = registry.save_model(CASES["xgb-classifier-binary"].build()[0], "native-model",
-                                       preprocessor_artifact={"preprocessor": Tripwire(trace)})
+    artifact_uri = registry.save_model(
+        CASES["xgb-classifier-binary"].build()[0],
+        "native-model",
+        preprocessor_artifact={"preprocessor": Tripwire(trace)},
+    )
     assert not trace.exists(), "saving must not unpickle"
 
     refused = refusing(tmp_path / "registry", how, monkeypatch)
@@ -114,8 +125,7 @@ def test_state_dict_loading_never_runs_pickled_code(tmp_path: Path) -> None:
     import torch_models
 
     trace = tmp_path / "tripped"
-    saved = pytorch.FLAVOR.save(torch_models.trained_mlp(), tmp_path / "model.bin",
-                                model_factory=torch_models.make_mlp)
+    saved = pytorch.FLAVOR.save(torch_models.trained_mlp(), tmp_path / "model.bin", model_factory=torch_models.make_mlp)
     assert not saved.uses_pickle
     torch.save({"body.0.weight": torch.zeros(1), "evil": Tripwire(trace)}, tmp_path / "model.bin")
     with pytest.raises(FlavorError, match="not a plain state_dict"):

@@ -124,8 +124,9 @@ def test_csv_text_columns_are_read_as_text(tmp_path: Path) -> None:
     from sklearn.compose import ColumnTransformer
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-    pre = ColumnTransformer([("cat", OneHotEncoder(handle_unknown="ignore"), ["team"]),
-                             ("num", StandardScaler(), ["x"])])
+    pre = ColumnTransformer(
+        [("cat", OneHotEncoder(handle_unknown="ignore"), ["team"]), ("num", StandardScaler(), ["x"])]
+    )
     model = logistic(pre.fit_transform(train), np.arange(100) % 2)
     predictor = predictor_for(model, {"preprocessor": pre}, train.head(2))
     train.to_csv(tmp_path / "teams.csv", index=False)
@@ -144,10 +145,31 @@ def test_csv_output_with_passthrough_ids(predictor: ModelPredictor, data: pd.Dat
     np.testing.assert_allclose(written["probability"], predictor.predict(data), rtol=1e-6)
 
 
+def test_id_columns_from_csv_are_copied_verbatim(predictor: ModelPredictor, data: pd.DataFrame, tmp_path: Path) -> None:
+    ids = [f"00223{i:05d}" for i in range(len(data))]  # NBA-style ids with leading zeros
+    data.assign(game_id=ids).to_csv(tmp_path / "games.csv", index=False)
+    out = predictor.predict_batch(
+        tmp_path / "games.csv", batch_size=500, output_path=tmp_path / "pred.csv", id_columns=["game_id"]
+    )
+    assert pd.read_csv(out, dtype={"game_id": str})["game_id"].tolist() == ids
+
+
+def test_parquet_output_with_a_column_changing_type_is_a_clear_error(
+    predictor: ModelPredictor, data: pd.DataFrame, tmp_path: Path
+) -> None:
+    first, second = data.head(10).assign(ref=range(10)), data.iloc[10:20].assign(ref=[f"G{i}" for i in range(10)])
+    with pytest.raises(PredictorError, match="column types changed between batches: ref"):
+        predictor.predict_batch(
+            [first, second], batch_size=10, output_path=tmp_path / "out.parquet", id_columns=["ref"]
+        )
+    assert not (tmp_path / "out.parquet").exists()
+
+
 def test_parquet_to_parquet(predictor: ModelPredictor, data: pd.DataFrame, tmp_path: Path) -> None:
     data.to_parquet(tmp_path / "in.parquet", row_group_size=1000)
-    out = predictor.predict_batch(str(tmp_path / "in.parquet"), batch_size=400,
-                                  output_path=str(tmp_path / "pred.parquet"), id_columns="game_id")
+    out = predictor.predict_batch(
+        str(tmp_path / "in.parquet"), batch_size=400, output_path=str(tmp_path / "pred.parquet"), id_columns="game_id"
+    )
     written = pd.read_parquet(out)
     np.testing.assert_array_equal(written["game_id"], data["game_id"])
     np.testing.assert_array_equal(written["probability"], predictor.predict(data))
@@ -165,8 +187,9 @@ def test_multiclass_writes_one_column_per_class(data: pd.DataFrame, tmp_path: Pa
     np.testing.assert_allclose(written.iloc[:, 1:].to_numpy(), predictor.predict(data))
 
 
-def test_labels_and_values_are_written_as_prediction(predictor: ModelPredictor, data: pd.DataFrame,
-                                                     tmp_path: Path) -> None:
+def test_labels_and_values_are_written_as_prediction(
+    predictor: ModelPredictor, data: pd.DataFrame, tmp_path: Path
+) -> None:
     out = predictor.predict_batch(data, output_path=tmp_path / "l.csv", return_probabilities=False)
     assert list(pd.read_csv(out).columns) == ["prediction"]
 
@@ -207,12 +230,14 @@ def test_missing_id_column(predictor: ModelPredictor, data: pd.DataFrame, tmp_pa
     with pytest.raises(SchemaError, match="nope"):
         predictor.predict_batch(data, output_path=tmp_path / "p.csv", id_columns=["nope"])
     with pytest.raises(SchemaError, match="array"):
-        predictor.predict_batch(data[FEATURES].to_numpy(dtype=object), output_path=tmp_path / "p.csv",
-                                id_columns=["game_id"])
+        predictor.predict_batch(
+            data[FEATURES].to_numpy(dtype=object), output_path=tmp_path / "p.csv", id_columns=["game_id"]
+        )
 
 
-def test_id_column_clashing_with_the_prediction_column(predictor: ModelPredictor, data: pd.DataFrame,
-                                                       tmp_path: Path) -> None:
+def test_id_column_clashing_with_the_prediction_column(
+    predictor: ModelPredictor, data: pd.DataFrame, tmp_path: Path
+) -> None:
     with pytest.raises(PredictorError, match="clash"):
         predictor.predict_batch(data.assign(probability=1), output_path=tmp_path / "p.csv", id_columns=["probability"])
 
@@ -244,8 +269,9 @@ def test_progress_bar(predictor: ModelPredictor, data: pd.DataFrame, capsys: pyt
     assert "2345/2345" in capsys.readouterr().err
 
 
-def test_progress_without_tqdm_is_a_clear_error(predictor: ModelPredictor, data: pd.DataFrame,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_progress_without_tqdm_is_a_clear_error(
+    predictor: ModelPredictor, data: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setitem(sys.modules, "tqdm", None)
     with pytest.raises(PredictorError, match=r"fsregistry\[progress\]"):
         predictor.predict_batch(data, progress=True)
@@ -317,8 +343,13 @@ def run_child(tmp_path: Path, source: Path, output: Path) -> dict[str, int]:
     train, artifact, model = trained()
     blob = tmp_path / "model.pkl"
     blob.write_bytes(cloudpickle.dumps((model, artifact, train[FEATURES].head(5))))
-    result = subprocess.run([sys.executable, "-c", CHILD, str(blob), str(source), str(output)],
-                            cwd=TESTS, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", CHILD, str(blob), str(source), str(output)],
+        cwd=TESTS,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     return dict(json.loads(result.stdout.strip().splitlines()[-1]))
 

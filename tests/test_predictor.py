@@ -38,8 +38,14 @@ def trained() -> tuple[pd.DataFrame, dict[str, Any], Any]:
 def registry() -> MemoryRegistry:
     train, artifact, model = trained()
     reg = MemoryRegistry()
-    reg.save_model(model, "nba", preprocessor_artifact=artifact, input_example=train[FEATURES].head(3),
-                   metadata={"fold": 0, "accuracy": 0.85}, tags={"framework": "XGBoost"})
+    reg.save_model(
+        model,
+        "nba",
+        preprocessor_artifact=artifact,
+        input_example=train[FEATURES].head(3),
+        metadata={"fold": 0, "accuracy": 0.85},
+        tags={"framework": "XGBoost"},
+    )
     reg.transition_model_stage("nba/1", "Production")
     reg.set_alias("nba", "champion", 1)
     return reg
@@ -89,8 +95,15 @@ class TestConstruction:
 
 @pytest.mark.parametrize(
     "identifier",
-    ["models:/nba/1", "models:/nba/Production", "models:/nba/production", "models:/nba/latest",
-     "models:/nba@champion", "nba/1", "nba/Production"],
+    [
+        "models:/nba/1",
+        "models:/nba/Production",
+        "models:/nba/production",
+        "models:/nba/latest",
+        "models:/nba@champion",
+        "nba/1",
+        "nba/Production",
+    ],
 )
 def test_every_identifier_form_loads_the_same_model(
     registry: MemoryRegistry, identifier: str, new_games: pd.DataFrame
@@ -224,8 +237,9 @@ class TestInputForms:
 
     def test_int_given_for_float_is_widened(self, predictor: ModelPredictor, new_games: pd.DataFrame) -> None:
         rounded = new_games.assign(home_elo=new_games["home_elo"].round().astype(np.int64))
-        np.testing.assert_array_equal(predictor.predict(rounded), raw_proba(rounded.assign(
-            home_elo=rounded["home_elo"].astype(float))))
+        np.testing.assert_array_equal(
+            predictor.predict(rounded), raw_proba(rounded.assign(home_elo=rounded["home_elo"].astype(float)))
+        )
 
 
 class TestOutputs:

@@ -41,38 +41,42 @@ PREDICTOR = st.integers(0, 1).map(lambda i: predictors()[i])
 
 # -- strategies -------------------------------------------------------------------------
 
+
 def valid_frames(min_rows: int = 1) -> st.SearchStrategy[pd.DataFrame]:
     return st.builds(lambda n, seed: games(n, seed)[FEATURES], st.integers(min_rows, 30), st.integers(0, 10**6))
 
 
 def odd_column(n: int) -> st.SearchStrategy[Any]:
     """Values of a dtype the schema may or may not accept."""
-    return st.sampled_from([
-        np.arange(n, dtype=np.float64) + 0.5,
-        np.where(np.arange(n) % 2, np.nan, 1.0),
-        np.arange(n, dtype=np.int32),
-        np.arange(n) % 2 == 0,
-        np.array(["x"] * n),
-        pd.Series([1, "a"] * n, dtype=object)[:n].to_numpy(),
-        pd.Categorical(np.array(TEAMS)[np.arange(n) % len(TEAMS)]),
-        pd.date_range("2024-01-01", periods=n),
-        pd.array([None] * n, dtype="Int64"),
-        np.full(n, None, dtype=object),
-        np.arange(n, dtype=np.float32),
-        np.arange(n, dtype=np.uint64),
-        np.full(n, 1e300),
-        np.full(n, -np.inf),
-        [complex(1, 1)] * n,
-        pd.Series([2**70] * n, dtype=object).to_numpy(),
-    ])
+    return st.sampled_from(
+        [
+            np.arange(n, dtype=np.float64) + 0.5,
+            np.where(np.arange(n) % 2, np.nan, 1.0),
+            np.arange(n, dtype=np.int32),
+            np.arange(n) % 2 == 0,
+            np.array(["x"] * n),
+            pd.Series([1, "a"] * n, dtype=object)[:n].to_numpy(),
+            pd.Categorical(np.array(TEAMS)[np.arange(n) % len(TEAMS)]),
+            pd.date_range("2024-01-01", periods=n),
+            pd.array([None] * n, dtype="Int64"),
+            np.full(n, None, dtype=object),
+            np.arange(n, dtype=np.float32),
+            np.arange(n, dtype=np.uint64),
+            np.full(n, 1e300),
+            np.full(n, -np.inf),
+            [complex(1, 1)] * n,
+            pd.Series([2**70] * n, dtype=object).to_numpy(),
+        ]
+    )
 
 
 @st.composite
 def mutated_frames(draw: st.DrawFn) -> pd.DataFrame:
     """A valid frame, then a few random breakages: drop, add, duplicate, retype, rename, empty."""
     frame = draw(valid_frames())
-    for action in draw(st.lists(st.sampled_from(["drop", "add", "dup", "retype", "rename", "shuffle", "empty"]),
-                                max_size=4)):
+    for action in draw(
+        st.lists(st.sampled_from(["drop", "add", "dup", "retype", "rename", "shuffle", "empty"]), max_size=4)
+    ):
         frame = _mutate(draw, frame, action)
     return frame
 
@@ -101,12 +105,20 @@ def _mutate(draw: st.DrawFn, frame: pd.DataFrame, action: str) -> pd.DataFrame:
 
 ARBITRARY = st.one_of(
     mutated_frames(),
-    hnp.arrays(st.sampled_from([np.dtype(t) for t in (np.float64, np.int64, np.bool_, "U3", "O")]),
-               hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=7)),
-    st.lists(st.dictionaries(st.sampled_from([*FEATURES, "other"]),
-                             st.one_of(st.none(), st.integers(), st.floats(), st.text(max_size=3), st.booleans()))),
+    hnp.arrays(
+        st.sampled_from([np.dtype(t) for t in (np.float64, np.int64, np.bool_, "U3", "O")]),
+        hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=7),
+    ),
+    st.lists(
+        st.dictionaries(
+            st.sampled_from([*FEATURES, "other"]),
+            st.one_of(st.none(), st.integers(), st.floats(), st.text(max_size=3), st.booleans()),
+        )
+    ),
     st.dictionaries(st.sampled_from(FEATURES), st.lists(st.floats(), max_size=3)),
-    st.none(), st.integers(), st.text(max_size=5),
+    st.none(),
+    st.integers(),
+    st.text(max_size=5),
 )
 
 
@@ -150,8 +162,12 @@ def test_predict_batch_succeeds_or_raises_a_registry_error(predictor: ModelPredi
 
 
 @SETTINGS
-@given(predictor=PREDICTOR, frame=valid_frames(), order=st.randoms(use_true_random=False),
-       extras=st.lists(st.text(min_size=1, max_size=4).filter(lambda c: c not in FEATURES), max_size=3, unique=True))
+@given(
+    predictor=PREDICTOR,
+    frame=valid_frames(),
+    order=st.randoms(use_true_random=False),
+    extras=st.lists(st.text(min_size=1, max_size=4).filter(lambda c: c not in FEATURES), max_size=3, unique=True),
+)
 def test_column_order_and_extra_columns_never_change_predictions(
     predictor: ModelPredictor, frame: pd.DataFrame, order: Any, extras: list[str]
 ) -> None:
@@ -162,10 +178,15 @@ def test_column_order_and_extra_columns_never_change_predictions(
 
 
 @SETTINGS
-@given(predictor=PREDICTOR, frame=valid_frames(), batch_size=st.integers(1, 40),
-       probabilities=st.sampled_from([None, False]))
-def test_predict_batch_equals_predict(predictor: ModelPredictor, frame: pd.DataFrame, batch_size: int,
-                                      probabilities: Any) -> None:
+@given(
+    predictor=PREDICTOR,
+    frame=valid_frames(),
+    batch_size=st.integers(1, 40),
+    probabilities=st.sampled_from([None, False]),
+)
+def test_predict_batch_equals_predict(
+    predictor: ModelPredictor, frame: pd.DataFrame, batch_size: int, probabilities: Any
+) -> None:
     expected = predictor.predict(frame, return_probabilities=probabilities)
     got = predictor.predict_batch(frame, batch_size=batch_size, return_probabilities=probabilities)
     if probabilities is False:

@@ -12,7 +12,7 @@ from conftest import PYTHON
 
 from fsregistry import CustomModelRegistry
 
-USER_TESTS = textwrap.dedent('''
+USER_TESTS = textwrap.dedent("""
     import numpy as np
     from sklearn.linear_model import LinearRegression
 
@@ -41,15 +41,24 @@ USER_TESTS = textwrap.dedent('''
         X = np.arange(20.0).reshape(10, 2)
         source.save_model(LinearRegression().fit(X, X[:, 0]), "demo")
         assert target.list_models() == []
-''')
+""")
 
 
 def run_pytest(directory: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """pytest in ``directory`` with an environment that points at none of our code."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("PYTHONPATH", "PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTEST_DISABLE_PLUGIN_AUTOLOAD")}
-    return subprocess.run([PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args], cwd=directory,
-                          env=env, capture_output=True, text=True, timeout=300)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONPATH", "PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    }
+    return subprocess.run(
+        [PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
+        cwd=directory,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_the_fixture_loads_through_the_entry_point_in_a_fresh_directory(tmp_path: Path) -> None:

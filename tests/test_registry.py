@@ -86,6 +86,7 @@ def test_every_identifier_form_resolves(model_registry: CustomModelRegistry) -> 
         "models:/m/1/2",
         "models:m/1",
         "runs:/xyz/model",
+        "m/²",
         "m/notastage",
         "../m/1",
         "/abs/1",

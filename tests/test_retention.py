@@ -107,14 +107,19 @@ def test_a_version_protected_on_disk_but_not_in_a_stale_listing_is_kept(
     assert versions(model_registry) == [1, 3]
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({}, "needs a rule"),
-    ({"keep_last": -1}, "keep_last"),
-    ({"keep_last": 1.5}, "keep_last"),
-    ({"keep_last": True}, "keep_last"),
-    ({"older_than": "soon"}, "invalid age"),
-    ({"older_than": "30x"}, "invalid age"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({}, "needs a rule"),
+        ({"keep_last": -1}, "keep_last"),
+        ({"keep_last": 1.5}, "keep_last"),
+        ({"keep_last": True}, "keep_last"),
+        ({"older_than": "soon"}, "invalid age"),
+        ({"older_than": "30x"}, "invalid age"),
+        ({"older_than": "99999999999d"}, "out of range"),
+        ({"older_than": "2000000w"}, "before year 1"),
+    ],
+)
 def test_bad_rules_are_refused(model_registry: CustomModelRegistry, kwargs: dict[str, Any], message: str) -> None:
     fill(model_registry, 2)
     with pytest.raises(InvalidArgumentError, match=message):
@@ -127,9 +132,17 @@ def test_an_unknown_model_is_not_found(model_registry: CustomModelRegistry) -> N
         model_registry.prune("nope", keep_last=1)
 
 
-@pytest.mark.parametrize("text, seconds", [
-    ("30d", 30 * 86400), ("12h", 43200), ("2w", 14 * 86400), ("90m", 5400), ("45s", 45), (" 1.5H ", 5400),
-])
+@pytest.mark.parametrize(
+    "text, seconds",
+    [
+        ("30d", 30 * 86400),
+        ("12h", 43200),
+        ("2w", 14 * 86400),
+        ("90m", 5400),
+        ("45s", 45),
+        (" 1.5H ", 5400),
+    ],
+)
 def test_parse_age(text: str, seconds: float) -> None:
     assert parse_age(text) == dt.timedelta(seconds=seconds)
 

@@ -57,21 +57,31 @@ def error_handler() -> ErrorHandler:
 
 
 @pytest.fixture
-def production_registry(config: dict[str, Any], app_logger: logging.Logger,
-                        error_handler: ErrorHandler) -> CustomModelRegistry:
+def production_registry(
+    config: dict[str, Any], app_logger: logging.Logger, error_handler: ErrorHandler
+) -> CustomModelRegistry:
     """Version 1 of nba_win_predictor in Production, saved as the seed's trainer does."""
     artifact, model = pipeline()
     registry = CustomModelRegistry(config, app_logger, error_handler)
-    registry.save_model(model=model, model_name="nba_win_predictor", preprocessor_artifact=artifact,
-                        input_example=games(5)[FEATURES], metadata={"fold": 0, "accuracy": 0.85, "auc": 0.9},
-                        tags={"model_family": "tree", "framework": "XGBoost", "season": "2024"})
+    registry.save_model(
+        model=model,
+        model_name="nba_win_predictor",
+        preprocessor_artifact=artifact,
+        input_example=games(5)[FEATURES],
+        metadata={"fold": 0, "accuracy": 0.85, "auc": 0.9},
+        tags={"model_family": "tree", "framework": "XGBoost", "season": "2024"},
+    )
     registry.transition_model_stage(model_identifier="nba_win_predictor/1", stage="Production")
     return registry
 
 
-def test_example_2_inference(production_registry: CustomModelRegistry, config: dict[str, Any],
-                             app_logger: logging.Logger, error_handler: ErrorHandler,
-                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_example_2_inference(
+    production_registry: CustomModelRegistry,
+    config: dict[str, Any],
+    app_logger: logging.Logger,
+    error_handler: ErrorHandler,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     X_new = games(200, seed=11)
 
     # -- seed example 2 --
@@ -88,7 +98,7 @@ def test_example_2_inference(production_registry: CustomModelRegistry, config: d
 
     # Validate input
     validation = predictor.validate_input(X_new)
-    if validation['valid']:
+    if validation["valid"]:
         # Make predictions
         win_probabilities = predictor.predict(X_new, return_probabilities=True)
         print(f"Home team win probability: {win_probabilities[0]:.2%}")
@@ -105,14 +115,17 @@ def test_example_2_inference(production_registry: CustomModelRegistry, config: d
 
 
 def test_example_2_with_invalid_input_takes_the_else_branch(
-    production_registry: CustomModelRegistry, config: dict[str, Any], app_logger: logging.Logger,
-    error_handler: ErrorHandler, capsys: pytest.CaptureFixture[str]
+    production_registry: CustomModelRegistry,
+    config: dict[str, Any],
+    app_logger: logging.Logger,
+    error_handler: ErrorHandler,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     X_new = games(5).drop(columns=["home_team"])
     predictor = ModelPredictor(config, app_logger, error_handler, production_registry)
     predictor.load_model("models:/nba_win_predictor/Production")
     validation = predictor.validate_input(X_new)
-    if validation['valid']:
+    if validation["valid"]:
         win_probabilities = predictor.predict(X_new, return_probabilities=True)
         print(f"Home team win probability: {win_probabilities[0]:.2%}")
     else:
@@ -120,9 +133,14 @@ def test_example_2_with_invalid_input_takes_the_else_branch(
     assert "Invalid input:" in capsys.readouterr().out and validation["missing_features"] == ["home_team"]
 
 
-def test_example_3_batch_inference(production_registry: CustomModelRegistry, config: dict[str, Any],
-                                   app_logger: logging.Logger, error_handler: ErrorHandler,
-                                   tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_example_3_batch_inference(
+    production_registry: CustomModelRegistry,
+    config: dict[str, Any],
+    app_logger: logging.Logger,
+    error_handler: ErrorHandler,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.chdir(tmp_path)
     X_large_dataset = games(25_000, seed=12)
     predictor = ModelPredictor(config, app_logger, error_handler, production_registry)
@@ -132,18 +150,11 @@ def test_example_3_batch_inference(production_registry: CustomModelRegistry, con
     predictor.load_model("models:/nba_win_predictor/Production")
 
     # Process large dataset in batches
-    predictions = predictor.predict_batch(
-        X_large_dataset,
-        batch_size=1000,
-        return_probabilities=True
-    )
+    predictions = predictor.predict_batch(X_large_dataset, batch_size=1000, return_probabilities=True)
 
     # Save predictions
-    results_df = pd.DataFrame({
-        'game_id': X_large_dataset['game_id'],
-        'home_win_probability': predictions
-    })
-    results_df.to_csv('predictions.csv', index=False)
+    results_df = pd.DataFrame({"game_id": X_large_dataset["game_id"], "home_win_probability": predictions})
+    results_df.to_csv("predictions.csv", index=False)
     # -- end of example --
 
     written = pd.read_csv(tmp_path / "predictions.csv")
@@ -151,8 +162,7 @@ def test_example_3_batch_inference(production_registry: CustomModelRegistry, con
     np.testing.assert_allclose(written["home_win_probability"], raw_probabilities(X_large_dataset), rtol=1e-6)
 
     # the same, written by predict_batch itself, chunk by chunk
-    path = predictor.predict_batch(X_large_dataset, batch_size=1000, output_path="streamed.csv",
-                                   id_columns=["game_id"])
+    path = predictor.predict_batch(X_large_dataset, batch_size=1000, output_path="streamed.csv", id_columns=["game_id"])
     streamed = pd.read_csv(path)
     np.testing.assert_array_equal(streamed["game_id"], written["game_id"])
     np.testing.assert_array_equal(streamed["probability"], written["home_win_probability"])
@@ -164,9 +174,14 @@ def evaluate_model(predictor: ModelPredictor, X_test: pd.DataFrame, y_test: pd.S
 
 
 @pytest.mark.parametrize("threshold", [0.0, 1.01], ids=["promoted", "archived"])
-def test_example_4_staging_workflow(production_registry: CustomModelRegistry, config: dict[str, Any],
-                                    app_logger: logging.Logger, error_handler: ErrorHandler,
-                                    capsys: pytest.CaptureFixture[str], threshold: float) -> None:
+def test_example_4_staging_workflow(
+    production_registry: CustomModelRegistry,
+    config: dict[str, Any],
+    app_logger: logging.Logger,
+    error_handler: ErrorHandler,
+    capsys: pytest.CaptureFixture[str],
+    threshold: float,
+) -> None:
     registry = production_registry
     for seed in (1, 2):  # versions 2 and 3 exist, as in the seed (the new one becomes 4)
         artifact, model = pipeline(seed)
@@ -181,7 +196,7 @@ def test_example_4_staging_workflow(production_registry: CustomModelRegistry, co
         model=new_model,
         model_name="nba_win_predictor",
         preprocessor_artifact=preprocessor_artifact,
-        tags={'version': 'v2.0', 'improvement': 'new features'}
+        tags={"version": "v2.0", "improvement": "new features"},
     )
 
     # Automatically registered as version 4

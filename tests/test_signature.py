@@ -16,19 +16,21 @@ from fsregistry.signature import ColumnSpec, Signature, dtype_kind, infer_signat
 
 @pytest.fixture
 def frame() -> pd.DataFrame:
-    return pd.DataFrame({
-        "int": [1, 2, 3],
-        "float": [0.5, np.nan, 2.0],
-        "bool": [True, False, True],
-        "text": pd.array(["a", "b", None], dtype="string"),
-        "object_text": pd.Series(["x", None, "z"], dtype=object),
-        "category": pd.Categorical(["lo", "hi", "lo"]),
-        "when": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"]),
-        "when_utc": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"]).tz_localize("UTC"),
-        "nullable_int": pd.array([1, None, 3], dtype="Int64"),
-        "nullable_bool": pd.array([True, None, False], dtype="boolean"),
-        "mixed": pd.Series([1, "a", 2.5], dtype=object),
-    })
+    return pd.DataFrame(
+        {
+            "int": [1, 2, 3],
+            "float": [0.5, np.nan, 2.0],
+            "bool": [True, False, True],
+            "text": pd.array(["a", "b", None], dtype="string"),
+            "object_text": pd.Series(["x", None, "z"], dtype=object),
+            "category": pd.Categorical(["lo", "hi", "lo"]),
+            "when": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"]),
+            "when_utc": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"]).tz_localize("UTC"),
+            "nullable_int": pd.array([1, None, 3], dtype="Int64"),
+            "nullable_bool": pd.array([True, None, False], dtype="boolean"),
+            "mixed": pd.Series([1, "a", 2.5], dtype=object),
+        }
+    )
 
 
 def test_pandas_columns_keep_names_order_and_kinds(frame: pd.DataFrame) -> None:
@@ -37,9 +39,17 @@ def test_pandas_columns_keep_names_order_and_kinds(frame: pd.DataFrame) -> None:
     assert signature.column_names == list(frame.columns)
     kinds = {c.name: c.kind for c in signature.inputs}
     assert kinds == {
-        "int": "integer", "float": "float", "bool": "bool", "text": "string", "object_text": "string",
-        "category": "category", "when": "datetime", "when_utc": "datetime", "nullable_int": "integer",
-        "nullable_bool": "bool", "mixed": "object",
+        "int": "integer",
+        "float": "float",
+        "bool": "bool",
+        "text": "string",
+        "object_text": "string",
+        "category": "category",
+        "when": "datetime",
+        "when_utc": "datetime",
+        "nullable_int": "integer",
+        "nullable_bool": "bool",
+        "mixed": "object",
     }
     dtypes = {c.name: c.dtype for c in signature.inputs}
     assert dtypes["int"] == "int64" and dtypes["category"] == "category" and dtypes["nullable_int"] == "Int64"
@@ -55,8 +65,10 @@ def test_numpy_input_gets_positional_column_names() -> None:
 
 def test_other_tabular_inputs() -> None:
     assert infer_signature({"a": [1], "b": ["x"]}).column_names == ["a", "b"]
-    assert infer_signature([{"a": 1.0, "b": True}]).inputs == (ColumnSpec("a", "float64", "float"),
-                                                             ColumnSpec("b", "bool", "bool"))
+    assert infer_signature([{"a": 1.0, "b": True}]).inputs == (
+        ColumnSpec("a", "float64", "float"),
+        ColumnSpec("b", "bool", "bool"),
+    )
     assert infer_signature(pd.Series([1.0, 2.0], name="s")).column_names == ["s"]
 
 
@@ -67,19 +79,22 @@ def test_bad_inputs_are_clear_errors() -> None:
         infer_signature(pd.DataFrame([[1, 2]], columns=["a", "a"]))
 
 
-@pytest.mark.parametrize(("y", "expected"), [
-    (np.array([0, 1, 1, 0]), {"kind": "classes", "dtype": "int64", "classes": [0, 1]}),
-    (pd.Series(["win", "loss", "draw", "win"]), {"kind": "classes", "classes": ["draw", "loss", "win"]}),
-    (["b", "a", "b"], {"kind": "classes", "classes": ["a", "b"]}),
-    (pd.Series([True, False]), {"kind": "classes", "dtype": "bool", "classes": [False, True]}),
-    (pd.Categorical(["hi", "lo", "hi"]), {"kind": "classes", "dtype": "category", "classes": ["hi", "lo"]}),
-    (pd.Series([1, None, 3], dtype="Int64"), {"kind": "classes", "dtype": "Int64", "classes": [1, 3]}),
-    (pd.DataFrame({"y": [2, 1, 2]}), {"kind": "classes", "classes": [1, 2]}),
-    (pd.Series(["a", 1, "b"], dtype=object), {"kind": "classes", "classes": [1, "a", "b"]}),
-    (np.array([0.5, 1.5, 2.5]), {"kind": "values", "dtype": "float64"}),
-    (np.arange(2000), {"kind": "values", "dtype": "int64"}),
-    (pd.to_datetime(["2024-01-01"]), {"kind": "values"}),
-])
+@pytest.mark.parametrize(
+    ("y", "expected"),
+    [
+        (np.array([0, 1, 1, 0]), {"kind": "classes", "dtype": "int64", "classes": [0, 1]}),
+        (pd.Series(["win", "loss", "draw", "win"]), {"kind": "classes", "classes": ["draw", "loss", "win"]}),
+        (["b", "a", "b"], {"kind": "classes", "classes": ["a", "b"]}),
+        (pd.Series([True, False]), {"kind": "classes", "dtype": "bool", "classes": [False, True]}),
+        (pd.Categorical(["hi", "lo", "hi"]), {"kind": "classes", "dtype": "category", "classes": ["hi", "lo"]}),
+        (pd.Series([1, None, 3], dtype="Int64"), {"kind": "classes", "dtype": "Int64", "classes": [1, 3]}),
+        (pd.DataFrame({"y": [2, 1, 2]}), {"kind": "classes", "classes": [1, 2]}),
+        (pd.Series(["a", 1, "b"], dtype=object), {"kind": "classes", "classes": [1, "a", "b"]}),
+        (np.array([0.5, 1.5, 2.5]), {"kind": "values", "dtype": "float64"}),
+        (np.arange(2000), {"kind": "values", "dtype": "int64"}),
+        (pd.to_datetime(["2024-01-01"]), {"kind": "values"}),
+    ],
+)
 def test_outputs_are_classes_or_values(y: Any, expected: dict[str, Any]) -> None:
     output = infer_signature(np.zeros((len(y), 1)), y).output
     assert {k: output[k] for k in expected} == expected
@@ -109,10 +124,18 @@ def test_from_dict_ignores_keys_from_newer_versions_and_refuses_malformed_ones()
         Signature.from_dict({"inputs": "not a list"})
 
 
-@pytest.mark.parametrize(("dtype", "kind"), [
-    (np.dtype("int8"), "integer"), (np.dtype("uint64"), "integer"), (np.dtype("float32"), "float"),
-    (np.dtype("bool"), "bool"), (pd.StringDtype(), "string"), (pd.CategoricalDtype(["a"]), "category"),
-    (np.dtype("datetime64[ns]"), "datetime"), (np.dtype("O"), "object"),
-])
+@pytest.mark.parametrize(
+    ("dtype", "kind"),
+    [
+        (np.dtype("int8"), "integer"),
+        (np.dtype("uint64"), "integer"),
+        (np.dtype("float32"), "float"),
+        (np.dtype("bool"), "bool"),
+        (pd.StringDtype(), "string"),
+        (pd.CategoricalDtype(["a"]), "category"),
+        (np.dtype("datetime64[ns]"), "datetime"),
+        (np.dtype("O"), "object"),
+    ],
+)
 def test_dtype_kinds(dtype: Any, kind: str) -> None:
     assert dtype_kind(dtype) == kind

@@ -38,9 +38,18 @@ WebDriver = webdriver.Chrome
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
-CHROMIUM_ARGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--no-first-run", "--no-proxy-server", "--window-size=1400,1000")
+CHROMIUM_ARGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--no-proxy-server",
+    "--window-size=1400,1000",
+)
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +62,11 @@ def browser(tmp_path: Path) -> Iterator[WebDriver]:
     """Headless Chromium with a fresh profile in ``tmp_path``; quit (and reaped) after the test."""
     missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.is_file()]
     if missing:
-        pytest.fail(f"the browser tests need Debian's chromium and chromium-driver; missing {', '.join(missing)}. "
-                    "Install them with: apt-get install -y chromium chromium-driver", pytrace=False)
+        pytest.fail(
+            f"the browser tests need Debian's chromium and chromium-driver; missing {', '.join(missing)}. "
+            "Install them with: apt-get install -y chromium chromium-driver",
+            pytrace=False,
+        )
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
     for arg in (*CHROMIUM_ARGS, f"--user-data-dir={tmp_path / 'chromium-profile'}"):
@@ -93,8 +105,10 @@ def screenshot(driver: WebDriver, path: Path) -> None:
 def kv(driver: WebDriver, section: str) -> dict[str, str]:
     """The name/value table under the ``<h2>`` titled ``section``."""
     table = driver.find_element(By.XPATH, f"//h2[normalize-space()='{section}']/following-sibling::div[1]//table")
-    return {row.find_element(By.TAG_NAME, "th").text: row.find_element(By.TAG_NAME, "td").text
-            for row in table.find_elements(By.TAG_NAME, "tr")}
+    return {
+        row.find_element(By.TAG_NAME, "th").text: row.find_element(By.TAG_NAME, "td").text
+        for row in table.find_elements(By.TAG_NAME, "tr")
+    }
 
 
 def rows(driver: WebDriver, selector: str) -> list[WebElement]:
@@ -183,8 +197,12 @@ def check_version_page(driver: WebDriver) -> None:
     assert tags["note"] == HOSTILE_TAG and tags["xss"] == HOSTILE_SCRIPT
     assert kv(driver, "Metrics")["accuracy"] == str(CHURN_ACCURACY[3])
     identifiers = [c.text for c in driver.find_elements(By.CSS_SELECTOR, "table.identifiers code")]
-    assert identifiers[:4] == ["models:/churn/3", "models:/churn/latest", "models:/churn/Staging",
-                               "models:/churn@challenger"]
+    assert identifiers[:4] == [
+        "models:/churn/3",
+        "models:/churn/latest",
+        "models:/churn/Staging",
+        "models:/churn@challenger",
+    ]
     assert identifiers[4].startswith("runs:/")
     columns = [c.text for c in driver.find_elements(By.CSS_SELECTOR, "table.signature tbody tr td:nth-child(2)")]
     assert columns == ["age", "spend"]

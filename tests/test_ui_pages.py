@@ -72,9 +72,21 @@ def test_model_page_of_a_missing_model_is_not_found(demo: CustomModelRegistry) -
 
 
 def test_metric_series_skips_values_that_cannot_be_charted() -> None:
-    rows = [data.VersionRow(version=v, stage=None, aliases=[], tags={}, created_at="", flavor=None,
-                             model_class=None, size=0, metrics={"m": value}, description="")
-            for v, value in [(1, 0.5), (2, True), (3, float("nan")), (4, "high"), (5, 2)]]
+    rows = [
+        data.VersionRow(
+            version=v,
+            stage=None,
+            aliases=[],
+            tags={},
+            created_at="",
+            flavor=None,
+            model_class=None,
+            size=0,
+            metrics={"m": value},
+            description="",
+        )
+        for v, value in [(1, 0.5), (2, True), (3, float("nan")), (4, "high"), (5, 2)]
+    ]
     assert pages.metric_series(rows, "m").points == [(1, 0.5), (5, 2.0)]
 
 
@@ -96,8 +108,7 @@ def test_version_page_shows_everything_about_a_version(demo: CustomModelRegistry
 def test_identifiers_are_exactly_those_that_resolve_to_the_version(demo: CustomModelRegistry) -> None:
     run_id = demo.get_model_version("churn/2")["run_id"]
     uris = [i.uri for i in pages.version_page(demo, "churn", 2, verify_files=False).identifiers]
-    assert uris == ["models:/churn/2", "models:/churn/Production", "models:/churn@champion",
-                    f"runs:/{run_id}/model"]
+    assert uris == ["models:/churn/2", "models:/churn/Production", "models:/churn@champion", f"runs:/{run_id}/model"]
     newest = [i.uri for i in pages.version_page(demo, "churn", 3, verify_files=False).identifiers]
     assert "models:/churn/latest" in newest and "models:/churn/Staging" in newest
     for uri in uris + newest:
@@ -179,8 +190,11 @@ class _Audit(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.handlers += [(tag, name) for name, _ in attrs if name.startswith("on")]
-        self.urls += [(tag, name, value or "") for name, value in attrs
-                      if name in ("href", "src", "srcset", "action", "formaction", "data", "poster", "xlink:href")]
+        self.urls += [
+            (tag, name, value or "")
+            for name, value in attrs
+            if name in ("href", "src", "srcset", "action", "formaction", "data", "poster", "xlink:href")
+        ]
         if tag == "script":
             self._in_script = True
             self.scripts.append("")
@@ -248,8 +262,10 @@ def test_markup_helpers_escape_everything_but_safe_markup() -> None:
     assert esc('<a href="x">&') == "&lt;a href=&quot;x&quot;&gt;&amp;"
     assert esc(Safe("<b>ok</b>")) == "<b>ok</b>"
     assert esc(None) == ""
-    assert element("span", "<i>", title='"q"', data_x=1, hidden=True, class_=None) == \
-        '<span title="&quot;q&quot;" data-x="1" hidden>&lt;i&gt;</span>'
+    assert (
+        element("span", "<i>", title='"q"', data_x=1, hidden=True, class_=None)
+        == '<span title="&quot;q&quot;" data-x="1" hidden>&lt;i&gt;</span>'
+    )
     assert join(["<", Safe("<br>")]) == "&lt;<br>"
     cells = table(["<h>"], [["<c>"]])
     assert "&lt;h&gt;" in cells and "&lt;c&gt;" in cells and "<c>" not in cells

@@ -37,26 +37,43 @@ def fetch(server: UIServer, path: str, method: str = "GET", host: str | None = N
 # -- routing -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("path", "expected"), [
-    ("/", Route("models")),
-    ("/index.html?q=x", Route("models")),
-    ("/models/churn", Route("model", "churn")),
-    ("/models/churn/", Route("model", "churn")),
-    ("/models/churn/index.html", Route("model", "churn")),
-    ("/models/churn/history", Route("history", "churn")),
-    ("/models/churn/versions/3", Route("version", "churn", 3)),
-    ("/models/churn/versions/3.html", Route("version", "churn", 3)),
-])
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/", Route("models")),
+        ("/index.html?q=x", Route("models")),
+        ("/models/churn", Route("model", "churn")),
+        ("/models/churn/", Route("model", "churn")),
+        ("/models/churn/index.html", Route("model", "churn")),
+        ("/models/churn/history", Route("history", "churn")),
+        ("/models/churn/versions/3", Route("version", "churn", 3)),
+        ("/models/churn/versions/3.html", Route("version", "churn", 3)),
+    ],
+)
 def test_route_accepts_the_pages_of_the_site(path: str, expected: Route) -> None:
     assert route(path) == expected
 
 
-@pytest.mark.parametrize("path", [
-    "/etc/passwd", "/models", "/models/../x", "/models/%2e%2e/versions/1", "/models/a%2Fb", "/models/.lock",
-    "/models/churn/versions/0", "/models/churn/versions/01", "/models/churn/versions/-1",
-    "/models/churn/versions/1/meta.json", "/models/churn/1", "/models/churn/model.bin", "//models/churn",
-    "/models/con", "/models/churn/versions/" + "9" * 40,
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/etc/passwd",
+        "/models",
+        "/models/../x",
+        "/models/%2e%2e/versions/1",
+        "/models/a%2Fb",
+        "/models/.lock",
+        "/models/churn/versions/0",
+        "/models/churn/versions/01",
+        "/models/churn/versions/-1",
+        "/models/churn/versions/1/meta.json",
+        "/models/churn/1",
+        "/models/churn/model.bin",
+        "//models/churn",
+        "/models/con",
+        "/models/churn/versions/" + "9" * 40,
+    ],
+)
 def test_route_refuses_anything_else(path: str) -> None:
     assert route(path) is None
 
@@ -81,8 +98,12 @@ def test_a_non_loopback_address_is_refused_unless_allowed(demo: CustomModelRegis
 def test_serves_every_kind_of_page(demo: CustomModelRegistry, capsys: pytest.CaptureFixture[str]) -> None:
     with running(demo) as server:
         assert server.url.startswith("http://127.0.0.1:") and not server.url.endswith(":0/")
-        for path, needle in [("/", "price-forecast"), ("/models/churn/", "Metrics across versions"),
-                             ("/models/churn/history", "stage history"), ("/models/churn/versions/2", "@champion")]:
+        for path, needle in [
+            ("/", "price-forecast"),
+            ("/models/churn/", "Metrics across versions"),
+            ("/models/churn/history", "stage history"),
+            ("/models/churn/versions/2", "@champion"),
+        ]:
             status, headers, body = fetch(server, path)
             assert status == 200, path
             assert needle in body, path
@@ -96,8 +117,15 @@ def test_serves_every_kind_of_page(demo: CustomModelRegistry, capsys: pytest.Cap
 
 def test_anything_outside_the_registry_is_404(demo: CustomModelRegistry) -> None:
     with running(demo) as server:
-        for path in ("/nope", "/models/../../etc/passwd", "/models/ghost/", "/models/churn/versions/99",
-                     "/models/churn/versions/1/model.bin", "/models/churn/history/x", "/.fsregistry.json"):
+        for path in (
+            "/nope",
+            "/models/../../etc/passwd",
+            "/models/ghost/",
+            "/models/churn/versions/99",
+            "/models/churn/versions/1/model.bin",
+            "/models/churn/history/x",
+            "/.fsregistry.json",
+        ):
             status, _, body = fetch(server, path)
             assert status == 404, path
             assert "404" in body
@@ -151,13 +179,18 @@ def test_export_writes_every_page_with_relative_links(demo: CustomModelRegistry,
     site = export_site(demo, tmp_path / "site")
     assert site == (tmp_path / "site").absolute()
     written = sorted(p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file())
-    assert written == sorted([
-        SITE_MARKER, "index.html",
-        "models/churn/index.html", "models/churn/history.html",
-        *(f"models/churn/versions/{v}.html" for v in (1, 2, 3)),
-        "models/price-forecast/index.html", "models/price-forecast/history.html",
-        *(f"models/price-forecast/versions/{v}.html" for v in (1, 2)),
-    ])
+    assert written == sorted(
+        [
+            SITE_MARKER,
+            "index.html",
+            "models/churn/index.html",
+            "models/churn/history.html",
+            *(f"models/churn/versions/{v}.html" for v in (1, 2, 3)),
+            "models/price-forecast/index.html",
+            "models/price-forecast/history.html",
+            *(f"models/price-forecast/versions/{v}.html" for v in (1, 2)),
+        ]
+    )
     for page in site.rglob("*.html"):
         html = page.read_text()
         for link in re.findall(r'href="([^"]*)"', html):
@@ -168,8 +201,9 @@ def test_export_writes_every_page_with_relative_links(demo: CustomModelRegistry,
     assert [p.name for p in tmp_path.iterdir()] == ["site"]  # no staging folder left behind
 
 
-def test_export_replaces_an_earlier_export_but_never_a_foreign_folder(demo: CustomModelRegistry,
-                                                                      tmp_path: Path) -> None:
+def test_export_replaces_an_earlier_export_but_never_a_foreign_folder(
+    demo: CustomModelRegistry, tmp_path: Path
+) -> None:
     site = export_site(demo, tmp_path / "site")
     (site / "stale.html").write_text("old")
     export_site(demo, site)

@@ -17,8 +17,11 @@ class MLP(torch.nn.Module):
     def __init__(self, n_in: int = 5, hidden: int = 16, n_out: int = 3) -> None:
         super().__init__()
         self.body = torch.nn.Sequential(
-            torch.nn.Linear(n_in, hidden), torch.nn.BatchNorm1d(hidden), torch.nn.ReLU(),
-            torch.nn.Dropout(0.5), torch.nn.Linear(hidden, n_out),
+            torch.nn.Linear(n_in, hidden),
+            torch.nn.BatchNorm1d(hidden),
+            torch.nn.ReLU(),
+            torch.nn.Dropout(0.5),
+            torch.nn.Linear(hidden, n_out),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -43,9 +43,14 @@ def build_demo_registry(root: Path) -> CustomModelRegistry:
             tags.update(note=HOSTILE_TAG, xss=HOSTILE_SCRIPT)
             description = HOSTILE_IMG
         registry.save_model(
-            LogisticRegression(C=float(version)).fit(frame, target), "churn", input_example=frame.head(3),
-            metadata={"accuracy": accuracy, "fold": version}, metrics={HOSTILE_METRIC: accuracy - 0.1},
-            tags=tags, description=description)
+            LogisticRegression(C=float(version)).fit(frame, target),
+            "churn",
+            input_example=frame.head(3),
+            metadata={"accuracy": accuracy, "fold": version},
+            metrics={HOSTILE_METRIC: accuracy - 0.1},
+            tags=tags,
+            description=description,
+        )
     registry.set_description("churn", MODEL_DESCRIPTION)
     registry.transition_model_stage("churn/1", "Production")
     registry.transition_model_stage("churn/2", "Production")  # archives v1
@@ -55,8 +60,13 @@ def build_demo_registry(root: Path) -> CustomModelRegistry:
 
     odd = frame.rename(columns={"spend": HOSTILE_COLUMN})
     for version, rmse in PRICE_RMSE.items():
-        registry.save_model(Ridge(alpha=float(version)).fit(odd, frame["spend"]), "price-forecast",
-                            input_example=odd.head(2), metrics={"rmse": rmse}, tags={"team": "pricing"})
+        registry.save_model(
+            Ridge(alpha=float(version)).fit(odd, frame["spend"]),
+            "price-forecast",
+            input_example=odd.head(2),
+            metrics={"rmse": rmse},
+            tags={"team": "pricing"},
+        )
     return registry
 
 

@@ -29,7 +29,12 @@ __all__ = [
 
 # Built-in flavors, most specific first; adding a framework is one module and one line here.
 _BUILTIN: tuple[Flavor, ...] = (
-    xgboost.FLAVOR, lightgbm.FLAVOR, catboost.FLAVOR, pytorch.FLAVOR, sklearn.FLAVOR, python.FLAVOR,
+    xgboost.FLAVOR,
+    lightgbm.FLAVOR,
+    catboost.FLAVOR,
+    pytorch.FLAVOR,
+    sklearn.FLAVOR,
+    python.FLAVOR,
 )
 _custom: list[Flavor] = []
 

@@ -78,11 +78,14 @@ def resolve_class(path: str, base: type, flavor: str) -> type:
         if isinstance(obj, type) and issubclass(obj, base):
             return obj
         break
-    raise FlavorError(f"the {flavor} flavor cannot rebuild class {path}: it is not importable here "
-                      f"or is not a {base.__module__}.{base.__qualname__}")
+    raise FlavorError(
+        f"the {flavor} flavor cannot rebuild class {path}: it is not importable here "
+        f"or is not a {base.__module__}.{base.__qualname__}"
+    )
 
 
 # -- JSON that round-trips exactly -------------------------------------------------
+
 
 def to_json(value: Any) -> Any:
     """``value`` as plain JSON data, or :data:`UNSUPPORTED` when that would not round-trip.

@@ -69,6 +69,12 @@ class Flavor(Protocol):
         ...
 
 
+# A flavor may also define ``loads_with_pickle(saved) -> bool``.  The registry refuses a
+# load when either ``meta.json`` or this method says it unpickles, so that an edited
+# ``meta.json`` (an imported bundle, say) cannot slip a pickle past ``allow_pickle=False``.
+# Every built-in flavor defines it; define it in yours if its load can unpickle.
+
+
 def type_paths(obj: Any) -> tuple[str, ...]:
     """``module.qualname`` of every class in ``type(obj).__mro__``, most specific first."""
     return tuple(f"{cls.__module__}.{cls.__qualname__}" for cls in type(obj).__mro__)

@@ -51,6 +51,10 @@ class LightGBMFlavor:
             return SavedModel(FORMAT, uses_pickle=False, model_class=class_path(model), options=_booster_state(model))
         return _save_wrapper(model, path)
 
+    def loads_with_pickle(self, saved: SavedModel) -> bool:
+        """Only the cloudpickle fallback unpickles (the load path is chosen by the format)."""
+        return saved.format == PICKLE_FORMAT
+
     def load(self, path: Path, saved: SavedModel, options: LoadOptions) -> Any:
         """Load the booster, restore its best iteration, and rebuild the wrapper around it."""
         if saved.format == PICKLE_FORMAT:
@@ -103,6 +107,7 @@ def _plain_dicts(value: Any) -> Any:
 
 # -- scikit-learn wrappers -----------------------------------------------------------
 
+
 def _save_wrapper(model: Any, path: Path) -> SavedModel:
     if not getattr(model, "fitted_", False) or getattr(model, "_Booster", None) is None:
         raise FlavorError(f"cannot save an unfitted {type(model).__name__}")
@@ -111,8 +116,13 @@ def _save_wrapper(model: Any, path: Path) -> SavedModel:
         return _save_pickled(model, path, state)
     _write(model._Booster, path)
     params, dropped = _common.json_params(model)
-    options = {**_booster_state(model._Booster), "kind": "sklearn", "params": params,
-               "dropped_params": dropped, "state": state}
+    options = {
+        **_booster_state(model._Booster),
+        "kind": "sklearn",
+        "params": params,
+        "dropped_params": dropped,
+        "state": state,
+    }
     return SavedModel(FORMAT, uses_pickle=False, model_class=class_path(model), options=options)
 
 
@@ -141,8 +151,12 @@ def _wrapper_state(model: Any) -> dict[str, Any] | str:
 
 
 def _save_pickled(model: Any, path: Path, reason: str) -> SavedModel:
-    warnings.warn(f"{type(model).__name__} stored with cloudpickle, not LightGBM's text format: {reason}; "
-                  "a registry that refuses pickle will not load it", UserWarning, stacklevel=4)
+    warnings.warn(
+        f"{type(model).__name__} stored with cloudpickle, not LightGBM's text format: {reason}; "
+        "a registry that refuses pickle will not load it",
+        UserWarning,
+        stacklevel=4,
+    )
     pickling.dump(model, path)
     return SavedModel(PICKLE_FORMAT, uses_pickle=True, model_class=class_path(model), options={"reason": reason})
 

@@ -32,6 +32,10 @@ class PythonFlavor:
         pickling.dump(model, path)
         return SavedModel(FORMAT, uses_pickle=True, model_class=class_path(model))
 
+    def loads_with_pickle(self, saved: SavedModel) -> bool:
+        """Always: whatever ``meta.json`` claims, this flavor's load unpickles."""
+        return True
+
     def load(self, path: Path, saved: SavedModel, options: LoadOptions) -> Any:
         """Unpickle (the registry applied its pickle policy before calling this); a class
         from a package that is not installed is a :class:`MissingDependencyError`."""

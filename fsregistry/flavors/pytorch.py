@@ -70,6 +70,11 @@ class TorchFlavor:
             saved_class = _save_module(torch, model, path)
         return SavedModel(FORMATS[fmt], uses_pickle=fmt == "module", model_class=saved_class, options=options)
 
+    def loads_with_pickle(self, saved: SavedModel) -> bool:
+        """Only ``module`` unpickles; ``state_dict`` loads with ``weights_only=True`` and
+        TorchScript is not pickle (the load path is chosen by the same recorded format)."""
+        return saved.options.get("torch_format") not in ("torchscript", "state_dict")
+
     def load(self, path: Path, saved: SavedModel, options: LoadOptions) -> Any:
         """Load onto ``options.device`` (default CPU) and switch to eval mode."""
         torch = _common.require("torch", "loading this PyTorch model")
@@ -125,6 +130,7 @@ def _on_cpu(model: Any) -> Any:
 
 # -- torchscript ------------------------------------------------------------------
 
+
 def _save_script(torch: Any, model: Any, path: Path, options: dict[str, Any]) -> str:
     model = _on_cpu(model)
     if not isinstance(model, torch.jit.ScriptModule):
@@ -132,13 +138,16 @@ def _save_script(torch: Any, model: Any, path: Path, options: dict[str, Any]) ->
         try:
             model = torch.jit.script(model)
         except Exception as exc:  # TorchScript raises several unrelated types
-            raise FlavorError(f"cannot script {class_path(model)} for torch_format='torchscript' ({exc}); "
-                              "use torch_format='state_dict' with a model_factory, or 'module'") from exc
+            raise FlavorError(
+                f"cannot script {class_path(model)} for torch_format='torchscript' ({exc}); "
+                "use torch_format='state_dict' with a model_factory, or 'module'"
+            ) from exc
     torch.jit.save(model, str(path))
     return class_path(model)
 
 
 # -- state_dict -------------------------------------------------------------------
+
 
 def _save_state_dict(torch: Any, model: Any, path: Path, factory: Any, options: dict[str, Any]) -> str:
     torch.save(_cpu_state_dict(model), path)
@@ -204,16 +213,19 @@ def _recorded_factory(torch: Any, recorded: str | None) -> Callable[[], Any]:
     imported.
     """
     if not recorded:
-        raise FlavorError("this state_dict checkpoint has no importable model_factory recorded; "
-                          "pass model_factory= to load_model (a callable returning the empty module)")
+        raise FlavorError(
+            "this state_dict checkpoint has no importable model_factory recorded; "
+            "pass model_factory= to load_model (a callable returning the empty module)"
+        )
     module, _, qualname = recorded.partition(":")
     if module.split(".")[0] in _STDLIB:
         raise FlavorError(f"the recorded model_factory {recorded} is in the standard library; refusing to call it")
     try:
         found = _lookup(module, qualname)
     except (ImportError, AttributeError) as exc:
-        raise FlavorError(f"the recorded model_factory {recorded} cannot be imported here ({exc}); "
-                          "pass model_factory= to load_model") from exc
+        raise FlavorError(
+            f"the recorded model_factory {recorded} cannot be imported here ({exc}); pass model_factory= to load_model"
+        ) from exc
     is_module_class = isinstance(found, type) and issubclass(found, torch.nn.Module)
     function = found.__func__ if isinstance(found, types.MethodType) else found
     if not is_module_class and not isinstance(function, types.FunctionType):
@@ -222,6 +234,7 @@ def _recorded_factory(torch: Any, recorded: str | None) -> Callable[[], Any]:
 
 
 # -- whole module (pickle) ------------------------------------------------------------
+
 
 def _save_module(torch: Any, model: Any, path: Path) -> str:
     if isinstance(model, torch.jit.ScriptModule):
@@ -232,7 +245,8 @@ def _save_module(torch: Any, model: Any, path: Path) -> str:
             raise FlavorError(
                 f"torch_format='module' pickles classes by import path, and {cls.__module__}.{cls.__qualname__} "
                 "cannot be imported in another process; move it to a module, or use torch_format='state_dict' "
-                "with a model_factory, or 'torchscript'")
+                "with a model_factory, or 'torchscript'"
+            )
     torch.save(_on_cpu(model), path)
     return class_path(model)
 

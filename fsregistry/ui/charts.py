@@ -32,13 +32,20 @@ def metric_chart(series: MetricSeries) -> Safe:
     coords = [(x, y(value)) for x, (_, value) in zip(xs, series.points, strict=True)]
     parts = [_grid(low, high, y), _x_labels(series, xs)]
     if len(coords) > 1:
-        parts.append(Safe('<polyline class="line" fill="none" points="'
-                          + " ".join(f"{x:.1f},{yy:.1f}" for x, yy in coords) + '"/>'))
+        parts.append(
+            Safe(
+                '<polyline class="line" fill="none" points="'
+                + " ".join(f"{x:.1f},{yy:.1f}" for x, yy in coords)
+                + '"/>'
+            )
+        )
     pairs = zip(series.points, coords, strict=True)
     parts.extend(_point(series, version, value, x, yy) for (version, value), (x, yy) in pairs)
     label = f"{series.name} by version"
-    svg = Safe(f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{esc(label)}" '
-               f'data-metric="{esc(series.name)}" xmlns="http://www.w3.org/2000/svg">{join(parts)}</svg>')
+    svg = Safe(
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{esc(label)}" '
+        f'data-metric="{esc(series.name)}" xmlns="http://www.w3.org/2000/svg">{join(parts)}</svg>'
+    )
     caption = element("figcaption", element("code", series.name))
     return Safe(f'<figure class="chart-card">{caption}{svg}</figure>')
 
@@ -67,8 +74,9 @@ def _grid(low: float, high: float, y: Callable[[float], float]) -> Safe:
         value = low + (high - low) * fraction
         pos = y(value)
         lines.append(Safe(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{pos:.1f}" y2="{pos:.1f}"/>'))
-        lines.append(Safe(f'<text class="tick" x="{LEFT - 6}" y="{pos + 4:.1f}" text-anchor="end">'
-                          f"{esc(number(value))}</text>"))
+        lines.append(
+            Safe(f'<text class="tick" x="{LEFT - 6}" y="{pos + 4:.1f}" text-anchor="end">{esc(number(value))}</text>')
+        )
     return join(lines)
 
 
@@ -85,6 +93,8 @@ def _x_labels(series: MetricSeries, xs: list[float]) -> Safe:
 def _point(series: MetricSeries, version: int, value: float, x: float, y: float) -> Safe:
     production = version == series.production
     title = element("title", f"v{version}: {series.name} = {number(value)}" + (" (Production)" if production else ""))
-    return Safe(f'<circle class="point{" production" if production else ""}" cx="{x:.1f}" cy="{y:.1f}" '
-                f'r="{6 if production else 4}" data-version="{int(version)}" data-value="{esc(repr(value))}">'
-                f"{title}</circle>")
+    return Safe(
+        f'<circle class="point{" production" if production else ""}" cx="{x:.1f}" cy="{y:.1f}" '
+        f'r="{6 if production else 4}" data-version="{int(version)}" data-value="{esc(repr(value))}">'
+        f"{title}</circle>"
+    )

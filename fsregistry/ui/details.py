@@ -43,8 +43,12 @@ def environment_rows(saved: dict[str, Any]) -> list[EnvRow]:
     differing = environment.differences(saved)
     rows = [
         _env_row(label, saved.get(key), now.get(key))
-        for key, label in (("python", "Python"), ("implementation", "Implementation"),
-                           ("platform", "Platform"), ("machine", "Machine"))
+        for key, label in (
+            ("python", "Python"),
+            ("implementation", "Implementation"),
+            ("platform", "Platform"),
+            ("machine", "Machine"),
+        )
         if key in saved
     ]
     for package, was in packages.items():
@@ -65,8 +69,9 @@ def file_rows(registry: RegistryReader, info: dict[str, Any], *, verify: bool) -
         record = record if isinstance(record, dict) else {}
         size = record.get("size")
         status, detail = _verify(folder, str(name), record, info) if verify else ("unchecked", "")
-        rows.append(FileRow(str(name), size if isinstance(size, int) else None,
-                            str(record.get("sha256") or ""), status, detail))
+        rows.append(
+            FileRow(str(name), size if isinstance(size, int) else None, str(record.get("sha256") or ""), status, detail)
+        )
     return rows
 
 
@@ -90,12 +95,15 @@ def identifiers(registry: RegistryReader, info: dict[str, Any]) -> list[Identifi
     """Identifiers that resolve to this version now: its number, ``latest``, its stage,
     its aliases and its run.  Each candidate is resolved, so none is listed wrongly."""
     name, version = str(info["name"]), int(info["version"])
-    candidates = [Identifier(f"models:/{name}/{version}", "version number"),
-                  Identifier(f"models:/{name}/latest", "newest version")]
+    candidates = [
+        Identifier(f"models:/{name}/{version}", "version number"),
+        Identifier(f"models:/{name}/latest", "newest version"),
+    ]
     stage = info.get("stage")
     if stage:
-        candidates.append(Identifier(f"models:/{name}/{stage}", "stage" if stage in EXCLUSIVE_STAGES
-                                     else "most recently archived"))
+        candidates.append(
+            Identifier(f"models:/{name}/{stage}", "stage" if stage in EXCLUSIVE_STAGES else "most recently archived")
+        )
     candidates += [Identifier(f"models:/{name}@{alias}", "alias") for alias in sorted(info.get("aliases") or [])]
     if info.get("run_id"):
         candidates.append(Identifier(f"runs:/{info['run_id']}/model", "run"))

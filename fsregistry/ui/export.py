@@ -35,8 +35,7 @@ from .links import Links
 SITE_MARKER = ".fsregistry-site.json"
 
 
-def export_site(registry: RegistryReader, directory: str | os.PathLike[str], *,
-                verify_files: bool = True) -> Path:
+def export_site(registry: RegistryReader, directory: str | os.PathLike[str], *, verify_files: bool = True) -> Path:
     """Write the browser's pages for every model and version into ``directory``; return
     its absolute path.  ``verify_files`` re-hashes the stored files so each version page
     records whether they were intact at export time."""
@@ -61,7 +60,9 @@ def _check_target(target: Path) -> None:
     if any(target.iterdir()) and not (target / SITE_MARKER).is_file():
         raise OutputExistsError(
             f"cannot export the site to {target}: the folder is not empty and is not an earlier export; "
-            "choose a new or empty folder", path=str(target))
+            "choose a new or empty folder",
+            path=str(target),
+        )
 
 
 def _write_site(registry: RegistryReader, out: Path, *, verify_files: bool) -> None:

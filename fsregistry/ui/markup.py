@@ -48,8 +48,14 @@ def attributes(attrs: Mapping[str, Any]) -> str:
     return "".join(parts)
 
 
-def table(headers: Iterable[Any], rows: Iterable[Iterable[Any]], *, class_: str = "grid",
-          row_attrs: Iterable[Mapping[str, Any]] | None = None, empty: str = "Nothing recorded.") -> Safe:
+def table(
+    headers: Iterable[Any],
+    rows: Iterable[Iterable[Any]],
+    *,
+    class_: str = "grid",
+    row_attrs: Iterable[Mapping[str, Any]] | None = None,
+    empty: str = "Nothing recorded.",
+) -> Safe:
     """A table; cells are escaped unless :class:`Safe`.  ``row_attrs`` gives each ``<tr>``
     its attributes (e.g. a highlight class or search text)."""
     rows = list(rows)
@@ -57,10 +63,13 @@ def table(headers: Iterable[Any], rows: Iterable[Iterable[Any]], *, class_: str 
         return element("p", empty, class_="muted")
     extra = list(row_attrs) if row_attrs is not None else [{} for _ in rows]
     head = join(element("th", h, scope="col") for h in headers)
-    body = join(Safe(f"<tr{attributes(a)}>{join(element('td', c) for c in r)}</tr>")
-                for r, a in zip(rows, extra, strict=True))
-    return Safe(f'<div class="scroll"><table class="{esc(class_)}"><thead><tr>{head}</tr></thead>'
-                f"<tbody>{body}</tbody></table></div>")
+    body = join(
+        Safe(f"<tr{attributes(a)}>{join(element('td', c) for c in r)}</tr>") for r, a in zip(rows, extra, strict=True)
+    )
+    return Safe(
+        f'<div class="scroll"><table class="{esc(class_)}"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{body}</tbody></table></div>"
+    )
 
 
 def key_values(pairs: Iterable[tuple[Any, Any]], *, empty: str = "Nothing recorded.") -> Safe:
@@ -68,7 +77,7 @@ def key_values(pairs: Iterable[tuple[Any, Any]], *, empty: str = "Nothing record
     rows = [(element("code", k) if not isinstance(k, Safe) else k, v) for k, v in pairs]
     if not rows:
         return element("p", empty, class_="muted")
-    body = join(Safe(f"<tr><th scope=\"row\">{esc(k)}</th><td>{esc(v)}</td></tr>") for k, v in rows)
+    body = join(Safe(f'<tr><th scope="row">{esc(k)}</th><td>{esc(v)}</td></tr>') for k, v in rows)
     return Safe(f'<div class="scroll"><table class="kv"><tbody>{body}</tbody></table></div>')
 
 

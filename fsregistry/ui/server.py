@@ -54,7 +54,7 @@ def host_name(header: str) -> str:
     ``[::1]:8000`` -> ``::1``); anything unusual is returned whole and so fails the check."""
     header = header.strip()
     if header.startswith("["):
-        return header[1:header.find("]")] if "]" in header else header
+        return header[1 : header.find("]")] if "]" in header else header
     return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
 
 
@@ -133,8 +133,12 @@ class UIServer(ThreadingHTTPServer):
 
 
 def make_server(
-    registry: RegistryReader, host: str = "127.0.0.1", port: int = 8000, *,
-    allow_remote: bool = False, verify_files: bool = True,
+    registry: RegistryReader,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    allow_remote: bool = False,
+    verify_files: bool = True,
 ) -> UIServer:
     """Bind the server (without serving yet).  A non-loopback ``host`` is refused with
     :class:`~fsregistry.errors.UnsafeHostError` unless ``allow_remote=True``: the pages
@@ -142,7 +146,8 @@ def make_server(
     if not is_loopback(host) and not allow_remote:
         raise UnsafeHostError(
             f"refusing to serve the registry on {host or 'all interfaces'!r}: anyone who can reach it could "
-            "read every model's metadata; use 127.0.0.1, or pass allow_remote=True (--allow-remote) to mean it")
+            "read every model's metadata; use 127.0.0.1, or pass allow_remote=True (--allow-remote) to mean it"
+        )
     return UIServer(registry, host, port, verify_files=verify_files)
 
 
@@ -160,8 +165,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _refuse_method(self) -> None:
         self.close_connection = True  # a request body may follow that is never read
-        self._send(HTTPStatus.METHOD_NOT_ALLOWED, "Read-only: only GET and HEAD are allowed.", head=False,
-                   extra={"Allow": "GET, HEAD", "Connection": "close"})
+        self._send(
+            HTTPStatus.METHOD_NOT_ALLOWED,
+            "Read-only: only GET and HEAD are allowed.",
+            head=False,
+            extra={"Allow": "GET, HEAD", "Connection": "close"},
+        )
 
     do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_TRACE = do_CONNECT = _refuse_method
 
