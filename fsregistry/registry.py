@@ -21,22 +21,20 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from . import environment, hashing, pickling, records
+from . import environment, payload, pickling, records
 from .base import BaseModelRegistry
 from .catalog import Catalog
 from .config import resolve_root
 from .errors import (
     CorruptRegistryError,
-    FlavorError,
     InvalidIdentifierError,
     InvalidMetadataError,
     ModelExistsError,
     ModelNotFoundError,
     ProtectedVersionError,
-    RegistryError,
     VersionNotFoundError,
 )
-from .flavors import LoadOptions, SavedModel, class_path, detect_flavor, get_flavor
+from .flavors import LoadOptions, detect_flavor, get_flavor
 from .identifiers import ModelRef, model_uri, parse_identifier
 from .names import (
     EXCLUSIVE_STAGES,
@@ -49,7 +47,7 @@ from .names import (
 from .signature import Signature, infer_signature
 from .storage import files
 from .storage.index import Refs
-from .storage.layout import META_JSON, MODEL_BIN, PREPROCESSOR_PKL, Layout, utcnow
+from .storage.layout import META_JSON, Layout, utcnow
 from .storage.lock import RegistryLock
 
 _RUN_ID_RE = re.compile(r"[0-9a-f]{8,64}")
@@ -152,7 +150,7 @@ class CustomModelRegistry(BaseModelRegistry):
             chosen = get_flavor(flavor) if flavor else detect_flavor(model)
             staged = files.make_temp_dir(self.layout.staging, "save")
             try:
-                self._write_payload(staged, model, chosen, preprocessor_artifact, meta, flavor_kwargs)
+                payload.write(staged, model, chosen, preprocessor_artifact, meta, **flavor_kwargs)
                 with self._lock.hold():
                     version = self._publish(name, staged, meta, wanted_stage, wanted_aliases)
             finally:
@@ -190,50 +188,6 @@ class CustomModelRegistry(BaseModelRegistry):
             signature=_signature_dict(signature, input_example),
             input_example=records.encode_example(input_example),
         )
-
-    def _write_payload(
-        self,
-        staged: Path,
-        model: Any,
-        flavor: Any,
-        preprocessor_artifact: Any,
-        meta: dict[str, Any],
-        flavor_kwargs: dict[str, Any],
-    ) -> None:
-        """Serialise model and preprocessor into ``staged``, fsync and hash them."""
-        try:
-            saved: SavedModel = flavor.save(model, staged / MODEL_BIN, **flavor_kwargs)
-        except RegistryError:
-            raise
-        except Exception as exc:
-            raise FlavorError(
-                f"flavor {flavor.name!r} could not save {class_path(model)}: {exc}", name=meta["name"]
-            ) from exc
-        meta["flavor"] = flavor.name
-        meta["model"] = {
-            "file": MODEL_BIN,
-            "format": saved.format,
-            "uses_pickle": saved.uses_pickle,
-            "class": saved.model_class,
-            "options": saved.options,
-        }
-        meta["files"] = {MODEL_BIN: _seal(staged / MODEL_BIN)}
-        meta["preprocessor"] = None
-        if preprocessor_artifact is not None:
-            try:
-                pickling.dump(preprocessor_artifact, staged / PREPROCESSOR_PKL)
-            except Exception as exc:
-                raise InvalidMetadataError(
-                    f"the preprocessor artifact cannot be pickled: {exc}", name=meta["name"]
-                ) from exc
-            meta["preprocessor"] = {
-                "file": PREPROCESSOR_PKL,
-                "format": "cloudpickle",
-                "uses_pickle": True,
-                "class": class_path(preprocessor_artifact),
-            }
-            meta["files"][PREPROCESSOR_PKL] = _seal(staged / PREPROCESSOR_PKL)
-        meta["environment"] = environment.capture(flavor.packages)
 
     def publish_staged(self, name: str, staged: Path, meta: dict[str, Any], *, version: int | None = None) -> int:
         """Publish a fully written, fsync'd version folder (for importers).
@@ -342,54 +296,23 @@ class CustomModelRegistry(BaseModelRegistry):
             name, version = self.resolve(model_identifier)
             meta = records.read_meta(self.layout, name, version)
             flavor = get_flavor(meta["flavor"])
-            saved = SavedModel(
-                format=meta["model"]["format"],
-                uses_pickle=meta["model"]["uses_pickle"],
-                model_class=meta["model"]["class"],
-                options=meta["model"].get("options") or {},
+            folder = self.layout.version_dir(name, version)
+            payload.refuse_pickle(
+                folder, meta, flavor, allow_pickle=self.allow_pickle, with_preprocessor=with_preprocessor
             )
-            self._refuse_pickle(meta, flavor, saved, with_preprocessor)
             environment.warn_on_mismatch(meta.get("environment") or {}, what=f"model {name}/{version}", stacklevel=4)
-            check = self.verify if verify is None else verify
-            vdir = self.layout.version_dir(name, version)
-            digests = meta["files"] if check else {}
-            model = hashing.load_verified(
-                vdir / MODEL_BIN,
-                digests.get(MODEL_BIN),
-                lambda: _flavor_load(
-                    flavor, vdir / MODEL_BIN, saved, LoadOptions(device, model_factory), name, version
-                ),
-                name=name,
-                version=version,
+            model, artifact = payload.read(
+                folder,
+                meta,
+                flavor,
+                LoadOptions(device, model_factory),
+                verify=self.verify if verify is None else verify,
+                with_preprocessor=with_preprocessor,
             )
-            artifact = None
-            if with_preprocessor and meta.get("preprocessor"):
-                artifact = hashing.load_verified(
-                    vdir / PREPROCESSOR_PKL,
-                    digests.get(PREPROCESSOR_PKL),
-                    lambda: pickling.load(vdir / PREPROCESSOR_PKL),
-                    name=name,
-                    version=version,
-                )
             data = records.version_info(meta)
             data["model"] = model
             data["preprocessor_artifact"] = artifact
             return data
-
-    def _refuse_pickle(self, meta: dict[str, Any], flavor: Any, saved: SavedModel, with_preprocessor: bool) -> None:
-        """Refuse, before anything is opened, a load that would unpickle.  The flavor has
-        the last word: ``meta.json`` may come from an edited bundle and claim otherwise."""
-        where = self.layout.version_dir(meta["name"], meta["version"])
-        refused = not self.allow_pickle
-        if saved.uses_pickle or _flavor_unpickles(flavor, saved):
-            pickling.refuse_if(refused, f"model.bin ({meta['model']['format']})", where / MODEL_BIN, meta["name"])
-        if with_preprocessor and meta.get("preprocessor"):
-            pickling.refuse_if(
-                refused,
-                "preprocessor.pkl (pass with_preprocessor=False to skip it)",
-                where / PREPROCESSOR_PKL,
-                meta["name"],
-            )
 
     def get_model_by_stage(self, model_name: str, stage: str) -> dict[str, Any]:
         """Load the version of ``model_name`` that holds ``stage`` (case-insensitive)."""
@@ -775,12 +698,6 @@ def _protection(meta: dict[str, Any]) -> str:
     return ", ".join(held)
 
 
-def _flavor_unpickles(flavor: Any, saved: SavedModel) -> bool:
-    """What the flavor says about loading ``saved`` (flavors may define ``loads_with_pickle``)."""
-    check = getattr(flavor, "loads_with_pickle", None)
-    return bool(check(saved)) if callable(check) else False
-
-
 def _version_identifier(name: str, version: int | str) -> str:
     """``3``, ``"3"``, ``"latest"`` or ``"Production"`` of model ``name`` as an identifier;
     anything already shaped like an identifier is kept as it is."""
@@ -788,11 +705,6 @@ def _version_identifier(name: str, version: int | str) -> str:
     if isinstance(version, int) or not any(ch in text for ch in "/@:"):
         return f"{name}/{text}"
     return text
-
-
-def _seal(path: Path) -> dict[str, Any]:
-    """fsync a freshly written payload file and return its size and SHA-256."""
-    return hashing.seal_file(path)
 
 
 def _signature_dict(signature: Any, input_example: Any) -> dict[str, Any] | None:
@@ -815,17 +727,3 @@ def _set_stage(meta: dict[str, Any], stage: str | None, now: str) -> None:
 
 def _has_tags(tags: dict[str, Any], wanted: dict[str, str]) -> bool:
     return all(str(tags.get(k)) == v and k in tags for k, v in wanted.items())
-
-
-def _flavor_load(flavor: Any, path: Path, saved: SavedModel, options: LoadOptions, name: str, version: int) -> Any:
-    try:
-        return flavor.load(path, saved, options)
-    except RegistryError:
-        raise
-    except Exception as exc:
-        raise FlavorError(
-            f"flavor {flavor.name!r} could not load {name}/{version} ({saved.format}): {exc}",
-            name=name,
-            version=version,
-            path=str(path),
-        ) from exc

@@ -1,0 +1,139 @@
+"""What goes into a version folder and comes back out: ``model.bin`` and ``preprocessor.pkl``.
+
+Writing serialises the model through its flavor and the preprocessor artifact with
+cloudpickle, fsyncs and hashes both, and records what was written in the version's
+``meta.json`` record.  Reading applies the pickle policy *before* opening anything, then
+deserialises while verifying SHA-256 hashes (see :mod:`fsregistry.hashing`).  Nothing here
+knows where the folder lives or how versions are numbered: that is the registry's job.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from . import environment, hashing, pickling
+from .errors import FlavorError, InvalidMetadataError, RegistryError
+from .flavors import Flavor, LoadOptions, SavedModel, class_path
+from .storage.layout import MODEL_BIN, PREPROCESSOR_PKL
+
+
+def write(
+    folder: Path, model: Any, flavor: Flavor, preprocessor_artifact: Any, meta: dict[str, Any], **flavor_kwargs: Any
+) -> None:
+    """Serialise model and preprocessor into ``folder``, fsync and hash them, and fill
+    ``meta``'s ``flavor``, ``model``, ``preprocessor``, ``files`` and ``environment``."""
+    try:
+        saved = flavor.save(model, folder / MODEL_BIN, **flavor_kwargs)
+    except RegistryError:
+        raise
+    except Exception as exc:
+        raise FlavorError(
+            f"flavor {flavor.name!r} could not save {class_path(model)}: {exc}", name=meta["name"]
+        ) from exc
+    meta["flavor"] = flavor.name
+    meta["model"] = {
+        "file": MODEL_BIN,
+        "format": saved.format,
+        "uses_pickle": saved.uses_pickle,
+        "class": saved.model_class,
+        "options": saved.options,
+    }
+    meta["files"] = {MODEL_BIN: hashing.seal_file(folder / MODEL_BIN)}
+    meta["preprocessor"] = None
+    if preprocessor_artifact is not None:
+        try:
+            pickling.dump(preprocessor_artifact, folder / PREPROCESSOR_PKL)
+        except Exception as exc:
+            raise InvalidMetadataError(
+                f"the preprocessor artifact cannot be pickled: {exc}", name=meta["name"]
+            ) from exc
+        meta["preprocessor"] = {
+            "file": PREPROCESSOR_PKL,
+            "format": "cloudpickle",
+            "uses_pickle": True,
+            "class": class_path(preprocessor_artifact),
+        }
+        meta["files"][PREPROCESSOR_PKL] = hashing.seal_file(folder / PREPROCESSOR_PKL)
+    meta["environment"] = environment.capture(flavor.packages)
+
+
+def saved_model(meta: dict[str, Any]) -> SavedModel:
+    """The flavor's description of ``model.bin``, as recorded in ``meta.json``."""
+    record = meta["model"]
+    return SavedModel(
+        format=record["format"],
+        uses_pickle=record["uses_pickle"],
+        model_class=record["class"],
+        options=record.get("options") or {},
+    )
+
+
+def refuse_pickle(
+    folder: Path, meta: dict[str, Any], flavor: Flavor, *, allow_pickle: bool, with_preprocessor: bool
+) -> None:
+    """Refuse, before anything is opened, a load that would unpickle.  The flavor has the
+    last word: ``meta.json`` may come from an edited bundle and claim otherwise."""
+    saved = saved_model(meta)
+    if saved.uses_pickle or _flavor_unpickles(flavor, saved):
+        pickling.refuse_if(not allow_pickle, f"model.bin ({saved.format})", folder / MODEL_BIN, meta["name"])
+    if with_preprocessor and meta.get("preprocessor"):
+        pickling.refuse_if(
+            not allow_pickle,
+            "preprocessor.pkl (pass with_preprocessor=False to skip it)",
+            folder / PREPROCESSOR_PKL,
+            meta["name"],
+        )
+
+
+def read(
+    folder: Path,
+    meta: dict[str, Any],
+    flavor: Flavor,
+    options: LoadOptions,
+    *,
+    verify: bool,
+    with_preprocessor: bool,
+) -> tuple[Any, Any]:
+    """``(model, preprocessor_artifact)`` from ``folder``; hashes checked when ``verify``.
+    The caller has applied :func:`refuse_pickle`."""
+    name, version = meta["name"], meta["version"]
+    digests = meta["files"] if verify else {}
+    saved = saved_model(meta)
+    model = hashing.load_verified(
+        folder / MODEL_BIN,
+        digests.get(MODEL_BIN),
+        lambda: _flavor_load(flavor, folder / MODEL_BIN, saved, options, name, version),
+        name=name,
+        version=version,
+    )
+    artifact = None
+    if with_preprocessor and meta.get("preprocessor"):
+        artifact = hashing.load_verified(
+            folder / PREPROCESSOR_PKL,
+            digests.get(PREPROCESSOR_PKL),
+            lambda: pickling.load(folder / PREPROCESSOR_PKL),
+            name=name,
+            version=version,
+        )
+    return model, artifact
+
+
+def _flavor_unpickles(flavor: Flavor, saved: SavedModel) -> bool:
+    """What the flavor says about loading ``saved`` (flavors may define ``loads_with_pickle``)."""
+    check = getattr(flavor, "loads_with_pickle", None)
+    return bool(check(saved)) if callable(check) else False
+
+
+def _flavor_load(flavor: Flavor, path: Path, saved: SavedModel, options: LoadOptions, name: str, version: int) -> Any:
+    try:
+        return flavor.load(path, saved, options)
+    except RegistryError:
+        raise
+    except Exception as exc:
+        raise FlavorError(
+            f"flavor {flavor.name!r} could not load {name}/{version} ({saved.format}): {exc}",
+            name=name,
+            version=version,
+            path=str(path),
+        ) from exc
