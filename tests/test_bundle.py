@@ -591,7 +591,7 @@ def test_one_bad_version_blocks_the_whole_bundle(target: CustomModelRegistry, bu
 def test_a_failed_export_leaves_no_file_behind(
     source: CustomModelRegistry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from fsregistry import bundle as bundle_module
+    from fsregistry.bundle import export as bundle_module
 
     def fail(*args: Any, **kwargs: Any) -> None:
         raise OSError("disk full")

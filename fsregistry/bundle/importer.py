@@ -1,0 +1,260 @@
+"""Importing an audited bundle: plan every version (skip, keep its number, or renumber),
+stage and verify its files, then publish under the registry's lock."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tarfile
+import uuid
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from .. import environment
+from ..errors import ImportConflictError, ModelExistsError, ModelNotFoundError
+from ..names import STAGES
+from ..storage import files
+from ..storage.layout import utcnow
+from .archive import COPY_BLOCK, DEFAULT_MAX_MEMBER_SIZE, refuse
+from .audit import Bundle, Incoming, check_digest, opened
+
+if TYPE_CHECKING:
+    from ..registry import CustomModelRegistry
+
+
+@dataclass(frozen=True)
+class ImportedVersion:
+    """One version of a bundle after :func:`import_model`.
+
+    ``status`` is ``"imported"`` (published now) or ``"present"`` (this registry already
+    held the same run with the same files, so nothing was written).  ``version`` is its
+    number in this registry, ``original_version`` its number in the bundle.
+    """
+
+    name: str
+    version: int
+    original_version: int
+    run_id: str
+    status: Literal["imported", "present"]
+
+    @property
+    def uri(self) -> str:
+        return f"models:/{self.name}/{self.version}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "original_version": self.original_version,
+            "run_id": self.run_id,
+            "status": self.status,
+            "uri": self.uri,
+        }
+
+
+# == import: plan ==============================================================================
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What to do with one incoming version: nothing, or publish it (at which number)."""
+
+    incoming: Incoming
+    present_as: tuple[str, int] | None = None
+    keep_number: bool = True
+    new_run_id: bool = False
+
+
+def _plan(registry: CustomModelRegistry, incoming: Incoming, as_new_version: bool) -> _Plan:
+    """Decide, from the registry as it is now, how ``incoming`` lands (or refuse)."""
+    _refuse_case_clash(registry, incoming.name)
+    found = _find_run(registry, incoming.run_id)
+    if found is not None:
+        if _same_files(registry, found, incoming):
+            return _Plan(incoming, present_as=found)
+        if not as_new_version:
+            raise ImportConflictError(
+                f"run {incoming.run_id} of {incoming.name}/{incoming.version} is already in this registry as "
+                f"{found[0]}/{found[1]} with different files; pass as_new_version=True (CLI: --as-new-version) "
+                "to import it as a new version",
+                name=incoming.name,
+                version=incoming.version,
+            )
+        return _Plan(incoming, keep_number=False, new_run_id=True)
+    taken = registry.version_number_taken(incoming.name, incoming.version)
+    if taken is None:
+        return _Plan(incoming)
+    if not as_new_version:
+        raise ImportConflictError(
+            f"{incoming.name}/{incoming.version} {taken}; pass as_new_version=True "
+            "(CLI: --as-new-version) to import it under the next free version number",
+            name=incoming.name,
+            version=incoming.version,
+        )
+    return _Plan(incoming, keep_number=False)
+
+
+def _refuse_case_clash(registry: CustomModelRegistry, name: str) -> None:
+    """Refuse early what publishing would refuse half-way through a multi-version bundle."""
+    clash = [n for n in registry.layout.candidate_model_dirs() if n.lower() == name.lower() and n != name]
+    if clash:
+        raise ModelExistsError(
+            f"the bundle's model {name!r} differs only by case from existing model {clash[0]!r}", name=name
+        )
+
+
+def _find_run(registry: CustomModelRegistry, run_id: str) -> tuple[str, int] | None:
+    try:
+        return registry.resolve(f"runs:/{run_id}/model")
+    except ModelNotFoundError:
+        return None
+
+
+def _same_files(registry: CustomModelRegistry, found: tuple[str, int], incoming: Incoming) -> bool:
+    """True when the registry's version holds exactly the files the bundle carries."""
+    here = registry.get_model_version(f"{found[0]}/{found[1]}")["files"]
+    digests = {k: v.get("sha256") for k, v in here.items()}
+    return digests == {k: v["sha256"] for k, v in incoming.meta["files"].items()}
+
+
+# == import: write =============================================================================
+
+
+def import_model(
+    registry: CustomModelRegistry,
+    path: str | os.PathLike[str],
+    *,
+    as_new_version: bool = False,
+    keep_stages: bool = False,
+    max_member_size: int = DEFAULT_MAX_MEMBER_SIZE,
+) -> list[ImportedVersion]:
+    """Import every version of the bundle at ``path`` into ``registry``.
+
+    The whole bundle is audited and every file's SHA-256 verified before any version is
+    published; a hostile or damaged bundle raises :class:`BundleError` and changes nothing.
+    A version whose run is already here with the same files is skipped (``"present"``).  One
+    whose number, or run id, is taken by something else raises :class:`ImportConflictError`
+    (before anything is published) unless ``as_new_version=True``, which publishes it under
+    the next free number (and a fresh run id when its run id was taken).  ``keep_stages=True``
+    also applies the bundle's stages and aliases, displacing their current holders.  An
+    :class:`~fsregistry.environment.EnvironmentMismatchWarning` names the packages whose
+    installed versions differ from those a version was saved with.
+    """
+    with opened(Path(path), max_member_size) as bundle:
+        plans = [_plan(registry, v, as_new_version) for v in bundle.versions]  # conflicts fail here, early
+        results = _import_audited(registry, bundle, plans, as_new_version, keep_stages)
+    for incoming, result in zip(bundle.versions, results, strict=True):
+        if result.status == "imported":
+            _warn_environment(incoming)
+    return results
+
+
+def _import_audited(
+    registry: CustomModelRegistry, bundle: Bundle, plans: list[_Plan], as_new_version: bool, keep_stages: bool
+) -> list[ImportedVersion]:
+    """Stage what needs importing (verifying every hash), then plan again and publish under
+    the lock, so that a concurrent writer cannot slip in between the decision and the publish."""
+    staged: dict[int, Path] = {}
+    try:
+        for index, plan in enumerate(plans):
+            if plan.present_as is None:
+                staged[index] = _stage(registry, bundle, plan.incoming)
+        with registry.write_lock():
+            plans = [_plan(registry, v, as_new_version) for v in bundle.versions]
+            for index, plan in enumerate(plans):
+                if plan.present_as is None and index not in staged:  # removed meanwhile: stage it now
+                    staged[index] = _stage(registry, bundle, plan.incoming)
+            return _publish_all(registry, bundle, plans, staged, keep_stages)
+    finally:
+        for folder in staged.values():
+            files.remove_tree(folder)
+
+
+def _stage(registry: CustomModelRegistry, bundle: Bundle, incoming: Incoming) -> Path:
+    """Extract one version's payload into a new staging folder, verifying every file."""
+    folder = registry.staging_dir("import")
+    try:
+        for relative, member in incoming.members.items():
+            _extract_verified(bundle, member, folder / relative)
+    except BaseException:
+        files.remove_tree(folder)
+        raise
+    return folder
+
+
+def _extract_verified(bundle: Bundle, member: str, target: Path) -> None:
+    """Copy one member to ``target`` while hashing it; refuse it unless it matches the manifest."""
+    expected = bundle.manifest["files"][member]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    digest, size = hashlib.sha256(), 0
+    try:
+        source = bundle.tar.extractfile(bundle.headers[member])
+        assert source is not None  # regular files only, checked in the audit
+        with source, open(target, "xb") as out:
+            for block in iter(lambda: source.read(COPY_BLOCK), b""):
+                digest.update(block)
+                size += len(block)
+                out.write(block)
+            out.flush()
+            os.fsync(out.fileno())
+    except (tarfile.TarError, EOFError, zlib.error) as exc:
+        raise refuse(bundle.path, f"member {member!r} cannot be read; the archive is truncated ({exc})") from None
+    check_digest(bundle.path, member, digest.hexdigest(), size, expected)
+
+
+def _publish_all(
+    registry: CustomModelRegistry, bundle: Bundle, plans: list[_Plan], staged: dict[int, Path], keep_stages: bool
+) -> list[ImportedVersion]:
+    """Publish (caller holds the lock): numbers that are kept first, renumbered ones after."""
+    results: dict[int, ImportedVersion] = {}
+    order = sorted(range(len(plans)), key=lambda i: (not plans[i].keep_number, plans[i].incoming.version))
+    for index in order:
+        plan = plans[index]
+        incoming = plan.incoming
+        if plan.present_as is not None:
+            results[index] = ImportedVersion(*plan.present_as, incoming.version, incoming.run_id, "present")
+            continue
+        meta = _imported_meta(bundle, plan, keep_stages)
+        wanted = incoming.version if plan.keep_number else None
+        version = registry.publish_staged(incoming.name, staged[index], meta, version=wanted)
+        results[index] = ImportedVersion(incoming.name, version, incoming.version, meta["run_id"], "imported")
+    return [results[i] for i in range(len(plans))]
+
+
+def _imported_meta(bundle: Bundle, plan: _Plan, keep_stages: bool) -> dict[str, Any]:
+    """The bundle's record, with state reset and where it came from recorded in ``source``."""
+    incoming = plan.incoming
+    meta = json.loads(json.dumps(incoming.meta))  # a deep copy; the audit's copy stays intact
+    stage = meta.get("stage") if meta.get("stage") in STAGES else None
+    aliases = sorted(meta.get("aliases") or {})
+    meta["source"] = {
+        "imported_from": str(bundle.path.resolve()),
+        "imported_at": utcnow(),
+        "bundle_sha256": bundle.sha256,
+        "original_name": incoming.name,
+        "original_version": incoming.version,
+        "original_run_id": incoming.run_id,
+        "original_stage": stage,
+        "original_aliases": aliases,
+        "original_stage_history": meta.get("stage_history") or [],
+        "exported_at": bundle.manifest.get("created_at"),
+        "exported_by": bundle.manifest.get("created_by"),
+        "previous": incoming.meta.get("source"),
+    }
+    if plan.new_run_id:
+        meta["run_id"] = uuid.uuid4().hex
+    meta["stage_history"] = []
+    meta["stage"] = stage if keep_stages else None
+    meta["aliases"] = dict.fromkeys(aliases, meta["source"]["imported_at"]) if keep_stages else {}
+    return meta
+
+
+def _warn_environment(incoming: Incoming) -> None:
+    environment.warn_on_mismatch(
+        incoming.meta.get("environment") or {},
+        what=f"imported version {incoming.name}/{incoming.version}",
+        stacklevel=5,
+    )
