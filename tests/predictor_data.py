@@ -8,6 +8,7 @@ model trained on its output.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -80,3 +81,11 @@ def linear(transformed: np.ndarray, y: Any) -> Any:
     from sklearn.linear_model import LinearRegression
 
     return LinearRegression().fit(transformed, y)
+
+
+@cache
+def trained() -> tuple[pd.DataFrame, dict[str, Any], Any]:
+    """Training games, the fitted artifact and an XGBoost model (trained once per process)."""
+    train = games(1500)
+    artifact, transformed = fit_artifact(train)
+    return train, artifact, xgb_classifier(transformed, train["home_win"])

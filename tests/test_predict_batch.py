@@ -7,7 +7,6 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -17,19 +16,12 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 from memory_registry import MemoryRegistry
-from predictor_data import FEATURES, fit_artifact, games, linear, logistic, xgb_classifier
+from predictor_data import FEATURES, games, linear, logistic, trained
 
 from fsregistry.errors import PredictorError, SchemaError
 from fsregistry.predictor import ModelPredictor
 
 TESTS = Path(__file__).resolve().parent
-
-
-@cache
-def trained() -> tuple[pd.DataFrame, dict[str, Any], Any]:
-    train = games(1500)
-    artifact, transformed = fit_artifact(train)
-    return train, artifact, xgb_classifier(transformed, train["home_win"])
 
 
 def predictor_for(model: Any, artifact: Any, example: Any = None) -> ModelPredictor:

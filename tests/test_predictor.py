@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ import pandas as pd
 import pytest
 import torch
 from memory_registry import MemoryRegistry
-from predictor_data import FEATURES, NUMERIC, fit_artifact, games, linear, logistic, xgb_classifier
+from predictor_data import FEATURES, NUMERIC, games, linear, logistic, trained
 
 from fsregistry import CustomModelRegistry
 from fsregistry.base import BaseModelRegistry
@@ -24,14 +23,6 @@ from fsregistry.predictor import ModelPredictor
 from fsregistry.signature import Signature, infer_signature
 
 TESTS = Path(__file__).resolve().parent
-
-
-@cache
-def trained() -> tuple[pd.DataFrame, dict[str, Any], Any]:
-    """Training games, the fitted artifact and an XGBoost model (trained once per session)."""
-    train = games(1500)
-    artifact, transformed = fit_artifact(train)
-    return train, artifact, xgb_classifier(transformed, train["home_win"])
 
 
 @pytest.fixture
