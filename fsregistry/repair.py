@@ -9,7 +9,8 @@ model's ``model.json``; everything else is derived.  ``check`` reports, and with
   folders, versions that are gone, wrong stages or aliases): the index is rebuilt;
 * ``stage_conflict`` - two versions claiming one exclusive stage or alias after a crash
   between two writes: the latest claim is kept, the others are archived or unaliased;
-* ``missing_model_record`` and ``run_map`` - derived records rewritten;
+* ``missing_model_record`` / ``corrupt_model_record`` and ``run_map`` - rewritten (a lost
+  record's highest deleted number is recovered from the index and the folders);
 * ``integrity`` / ``corrupt_meta`` / ``unexpected_file`` - reported, never "fixed": a
   corrupt model must be restored from a bundle or saved again, not silently replaced.
 """
