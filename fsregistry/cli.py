@@ -22,7 +22,7 @@ from typing import Any, TextIO
 
 from . import cli_format as fmt
 from .config import ENV_ROOT
-from .errors import RegistryError
+from .errors import InvalidArgumentError, RegistryError
 from .registry import CustomModelRegistry
 
 PROG = "fsregistry"
@@ -38,7 +38,7 @@ class Outcome:
     code: int = EXIT_OK
 
 
-class CliError(Exception):
+class CliError(InvalidArgumentError):
     """A usage problem found after parsing (e.g. no registry root); printed, exit code 2."""
 
 
@@ -384,7 +384,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except BrokenPipeError:  # `fsregistry versions m | head`: the reader left; say nothing
             _silence_stdout()
             return EXIT_ERROR
-        except (RegistryError, OSError, CliError) as exc:
+        except (RegistryError, OSError) as exc:
             return _fail(exc)
         except Exception as exc:  # a bug or a framework error: still one line, never a traceback
             return _fail(exc, prefix=f"unexpected {type(exc).__name__}: ")
