@@ -144,6 +144,38 @@ def test_failure_after_publish_keeps_the_version_and_is_healed(
     assert registry.check().problems == []
 
 
+@pytest.mark.parametrize("index_fails", [False, True])
+def test_the_rename_into_place_is_flushed_before_save_returns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, index_fails: bool
+) -> None:
+    """The model folder is fsync'd after the version's rename (by the index update, or on
+    its own when that update fails), so a save that returned survives a power cut."""
+    registry = CustomModelRegistry(tmp_path / "reg")
+    registry.save_model(Doubler(), "m")
+    model_dir = registry.layout.model_dir("m")
+    events: list[str] = []
+    real_publish, real_fsync_dir = files.publish_dir, files.fsync_dir
+
+    def publish(staged: Path, final: Path, **kwargs: bool) -> None:
+        real_publish(staged, final, **kwargs)
+        events.append(f"rename {final.name}")
+
+    def fsync_dir(path: Path) -> None:
+        real_fsync_dir(path)
+        events.append(f"fsync {path.name}" if Path(path) == model_dir else "fsync other")
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise OSError("injected: the index cannot be written")
+
+    monkeypatch.setattr(files, "publish_dir", publish)
+    monkeypatch.setattr(files, "fsync_dir", fsync_dir)
+    if index_fails:
+        monkeypatch.setattr(index, "write_refs", boom)
+    assert registry.save_model(Doubler(), "m") == "models:/m/2"
+    assert "rename 2" in events
+    assert "fsync m" in events[events.index("rename 2") + 1 :]
+
+
 def test_kill_between_two_stage_writes_is_resolved_by_repair(tmp_path: Path) -> None:
     """Two meta.json files claiming Production (a crash mid-transition): the later claim wins."""
     registry = CustomModelRegistry(tmp_path / "reg")

@@ -30,3 +30,23 @@ def test_load_verified_refuses_a_mismatch_even_if_the_loader_succeeded(tmp_path:
         load_verified(path, expected, lambda: "ok", name="m", version=1)
     with pytest.raises(IntegrityError):  # the integrity error wins over the loader's own failure
         load_verified(path, expected, lambda: 1 / 0, name="m", version=1)
+
+
+@pytest.mark.parametrize("mappable", [True, False])
+def test_large_files_hash_the_same_mapped_or_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mappable: bool
+) -> None:
+    """Large files are hashed through a memory map; where mapping fails (some network
+    file systems), reading in blocks gives the same digest."""
+    import mmap
+
+    data = bytes(range(256)) * (5 * 4096 + 7)  # > 1 MiB, not a multiple of the block size
+    path = tmp_path / "f"
+    path.write_bytes(data)
+    if not mappable:
+
+        def refuse(*args: object, **kwargs: object) -> None:
+            raise OSError("mmap not supported here")
+
+        monkeypatch.setattr(mmap, "mmap", refuse)
+    assert sha256_file(path) == hashlib.sha256(data).hexdigest()
