@@ -41,6 +41,7 @@ def derive_refs(name: str, entries: dict[int, dict[str, Any]], floor: int = 0) -
             alias_claims[alias] = max(alias_claims.get(alias, claim), claim)
     refs.stages = {stage: version for stage, (_, version) in stage_claims.items()}
     refs.aliases = {alias: version for alias, (_, version) in alias_claims.items()}
+    refs.indexed_through = refs.last_version  # a rebuilt index writes every chunk
     return refs
 
 
@@ -110,12 +111,34 @@ class Catalog:
         return refs
 
     def versions(self, name: str, refs: idx.Refs | None = None) -> dict[int, dict[str, Any]]:
-        """Summaries of every version of ``name``, from the chunks or, if stale, the folders."""
+        """Summaries of every version of ``name``, from the index or, if stale, the folders."""
         refs = refs or self.refs(name)
-        entries = idx.read_all_versions(self.layout, name, refs.last_version)
+        entries = self.indexed_versions(name, refs)
+        if entries is None or len(entries) != refs.count:
+            # A writer may have changed the index between our two reads: look once more.
+            fresh = idx.read_refs(self.layout, name)
+            if fresh is not None and fresh != refs:
+                refs, entries = fresh, self.indexed_versions(name, fresh)
         if entries is None or len(entries) != refs.count:
             log.warning("versions index of model %r is stale; using the version folders (run check)", name)
             _, entries = self.rebuild(name, for_reader=True)
+        return entries
+
+    def indexed_versions(self, name: str, refs: idx.Refs) -> dict[int, dict[str, Any]] | None:
+        """What the index says: the chunks' summaries up to ``refs.indexed_through``, and
+        the tail's read from ``meta.json``.  ``None`` when a chunk or a tail record is
+        unreadable (the caller rebuilds, or reports)."""
+        entries = idx.read_all_versions(self.layout, name, refs.indexed_through)
+        if entries is None:
+            return None
+        entries = {v: e for v, e in entries.items() if v <= refs.indexed_through}
+        for version in range(refs.indexed_through + 1, refs.last_version + 1):
+            try:
+                entries[version] = records.summary(records.read_meta(self.layout, name, version))
+            except (FileNotFoundError, NotADirectoryError):
+                continue  # deleted, or a number skipped
+            except (CorruptRegistryError, KeyError, TypeError, ValueError):
+                return None
         return entries
 
     # -- writers (caller holds the lock) --------------------------------------------------
@@ -144,8 +167,36 @@ class Catalog:
         return refs
 
     def record(self, name: str, metas: list[dict[str, Any]], refs: idx.Refs, new: Iterable[int] = ()) -> None:
-        """Write the index entries of changed versions (in order), then the refs.
-        ``new`` names the versions being added to the index (just published)."""
+        """Write the index entries of changed versions, then the refs.  ``new`` names the
+        versions being added (just published).  Versions in the tail need no chunk write
+        (their ``meta.json`` is what listing reads); a tail grown past
+        :data:`~fsregistry.storage.index.TAIL_LIMIT` is folded into the chunks here."""
+        added = set(new)
+        for meta in metas:
+            _apply(refs, meta, is_new=meta["version"] in added)
+        to_chunks = [m for m in metas if m["version"] <= refs.indexed_through]
+        if refs.last_version - refs.indexed_through > idx.TAIL_LIMIT:
+            to_chunks += self._tail(name, refs, {m["version"]: m for m in metas})
+            refs.indexed_through = refs.last_version
+        self._write_chunks(name, to_chunks)
+        idx.write_refs(self.layout, refs)
+
+    def _tail(self, name: str, refs: idx.Refs, given: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
+        """Records of the tail's versions (as given, else read), to fold into the chunks."""
+        out = []
+        for version in range(refs.indexed_through + 1, refs.last_version + 1):
+            if version in given:
+                out.append(given[version])
+                continue
+            try:
+                out.append(records.read_meta(self.layout, name, version))
+            except (FileNotFoundError, NotADirectoryError):
+                continue  # deleted, or a number skipped
+            except (CorruptRegistryError, KeyError, TypeError, ValueError):
+                log.warning("version folder %s/%d is unreadable; leaving it out of the index", name, version)
+        return out
+
+    def _write_chunks(self, name: str, metas: list[dict[str, Any]]) -> None:
         by_chunk: dict[int, list[dict[str, Any]]] = {}
         for meta in metas:
             by_chunk.setdefault(chunk_of(meta["version"]), []).append(meta)
@@ -154,10 +205,6 @@ class Catalog:
             for meta in group:
                 entries[meta["version"]] = records.summary(meta)
             idx.write_chunk(self.layout, name, chunk, entries)
-        added = set(new)
-        for meta in metas:
-            _apply(refs, meta, is_new=meta["version"] in added)
-        idx.write_refs(self.layout, refs)
 
     def _chunk_for_write(self, name: str, chunk: int) -> dict[int, dict[str, Any]]:
         """Entries of one chunk; rebuilt from the version folders it covers when the file is
@@ -179,7 +226,8 @@ class Catalog:
         """Drop deleted versions from the index."""
         by_chunk: dict[int, list[int]] = {}
         for version in versions:
-            by_chunk.setdefault(chunk_of(version), []).append(version)
+            if version <= refs.indexed_through:  # a tail version has no chunk entry
+                by_chunk.setdefault(chunk_of(version), []).append(version)
         for chunk, group in by_chunk.items():
             entries = self._chunk_for_write(name, chunk)
             for version in group:

@@ -280,7 +280,7 @@ class _ModelCheck:
         if current is not None:
             floor = max(floor, current.last_version)
         expected = derive_refs(self.name, entries, floor)
-        indexed = idx.read_all_versions(self.layout, self.name, floor) if current is not None else None
+        indexed = self.catalog.indexed_versions(self.name, current) if current is not None else None
         differences = _index_differences(current, indexed, expected, entries)
         if not differences:
             return

@@ -12,6 +12,7 @@ from toy_models import Doubler
 
 from fsregistry import CorruptRegistryError, CustomModelRegistry, FormatVersionError, IntegrityError
 from fsregistry.storage import files
+from fsregistry.storage.index import TAIL_LIMIT, read_refs, write_chunk
 
 
 def _flip_byte(path: Path, offset: int = -5) -> None:
@@ -81,16 +82,18 @@ def test_corrupt_index_is_detected_and_repaired(model_registry: CustomModelRegis
 
 
 def test_orphaned_version_folder_is_indexed_by_repair(model_registry: CustomModelRegistry) -> None:
-    model_registry.save_model(Doubler(), "m")
-    model_registry.save_model(Doubler(), "m")
-    index_before = (model_registry.root / "m" / "index.json").read_bytes()
-    chunk_before = (model_registry.root / "m" / "index-0.json").read_bytes()
+    for _ in range(TAIL_LIMIT + 2):  # some versions in a chunk, some in the tail
+        model_registry.save_model(Doubler(), "m")
+    model_dir = model_registry.root / "m"
+    index_before = {p.name: p.read_bytes() for p in model_dir.glob("index*.json")}
     model_registry.save_model(Doubler(5.0), "m")
-    # roll the index back to before version 3, as if the writer died after its rename
-    (model_registry.root / "m" / "index.json").write_bytes(index_before)
-    (model_registry.root / "m" / "index-0.json").write_bytes(chunk_before)
+    # roll the index back to before this version, as if the writer died after its rename
+    for path in model_dir.glob("index*.json"):
+        path.unlink()
+    for file_name, data in index_before.items():
+        (model_dir / file_name).write_bytes(data)
     problems = model_registry.check().problems
-    assert [p.kind for p in problems] == ["stale_index"] and "[3]" in problems[0].detail
+    assert [p.kind for p in problems] == ["stale_index"] and f"[{TAIL_LIMIT + 3}]" in problems[0].detail
     assert model_registry.check(repair=True).ok
     assert model_registry.load_model("m/latest")["model"].factor == 5.0
 
@@ -176,3 +179,52 @@ def test_a_corrupt_model_record_never_lets_a_deleted_number_be_reused(model_regi
     assert "corrupt_model_record" in {p.kind for p in model_registry.check().problems}
     assert model_registry.check(repair=True).ok
     assert model_registry.save_model(Doubler(), "m") == "models:/m/4"
+
+
+def test_index_tail_is_folded_into_chunks_and_listing_stays_exact(model_registry: CustomModelRegistry) -> None:
+    """Recent versions live in the index's tail (read from meta.json) until a save folds
+    them into a chunk; stage moves, aliases, tags and deletes on either side of the fold
+    keep listings, resolution and check() exact."""
+    registry = model_registry
+    total = 2 * TAIL_LIMIT + 5
+    for i in range(total):
+        registry.save_model(Doubler(float(i)), "m", metrics={"i": float(i)})
+        refs = read_refs(registry.layout, "m")
+        assert refs is not None
+        assert refs.last_version - refs.indexed_through <= TAIL_LIMIT
+    assert refs.indexed_through > 0 and (registry.root / "m" / "index-0.json").exists()
+    in_chunk, in_tail = refs.indexed_through - 1, total - 1
+    registry.transition_model_stage(f"m/{in_chunk}", "Production")
+    registry.transition_model_stage(f"m/{in_tail}", "Staging")
+    registry.set_alias("m", "champion", in_tail)
+    registry.set_tag(f"m/{in_chunk}", "team", "a")
+    registry.delete_model(f"m/{total}")
+    registry.delete_model(f"m/{in_chunk - 1}")
+    listed = {v["version"]: v for v in registry.list_versions("m")}
+    assert sorted(listed) == [v for v in range(1, total) if v != in_chunk - 1]
+    assert listed[in_chunk]["stage"] == "Production" and listed[in_chunk]["tags"] == {"team": "a"}
+    assert listed[in_tail]["stage"] == "Staging" and listed[in_tail]["aliases"] == ["champion"]
+    assert all(listed[v]["metrics"] == {"i": float(v - 1)} for v in listed)
+    assert registry.load_model("m@champion")["version"] == in_tail
+    assert registry.load_model("m/latest")["version"] == total - 1
+    assert registry.check().problems == []
+    assert registry.save_model(Doubler(), "m") == f"models:/m/{total + 1}"
+    assert registry.check().problems == []
+
+
+def test_index_written_before_the_tail_existed_is_read_as_all_chunks(model_registry: CustomModelRegistry) -> None:
+    """An index.json without ``indexed_through`` (an older writer) has every version in its
+    chunks; it is read that way, and the next save carries on from it."""
+    for _ in range(3):
+        model_registry.save_model(Doubler(), "m")
+    refs, entries = model_registry.catalog.rebuild("m")
+    write_chunk(model_registry.layout, "m", 0, entries)
+    legacy = refs.to_json()
+    del legacy["indexed_through"]
+    (model_registry.root / "m" / "index.json").write_text(json.dumps(legacy))
+    read = read_refs(model_registry.layout, "m")
+    assert read is not None and read.indexed_through == 3
+    assert [v["version"] for v in model_registry.list_versions("m")] == [3, 2, 1]
+    assert model_registry.save_model(Doubler(), "m") == "models:/m/4"
+    assert [v["version"] for v in model_registry.list_versions("m")] == [4, 3, 2, 1]
+    assert model_registry.check().problems == []

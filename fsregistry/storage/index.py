@@ -3,15 +3,19 @@
 Two kinds of file, both replaced atomically under the write lock and read without it:
 
 * ``index.json`` - the *refs*: highest version ever published, latest version, count,
-  which version holds each exclusive stage, and where each alias points.  Small, so
-  resolving ``Production``, ``latest`` or ``@alias`` costs one small read whatever the
-  number of versions.
-* ``index-<K>.json`` - summaries of versions ``K*256+1 .. (K+1)*256``.  A save rewrites
-  one chunk, so saving into a model with 10,000 versions costs about what saving into an
-  empty one does; listing reads every chunk.
+  which version holds each exclusive stage, where each alias points, and how far the
+  chunks reach (``indexed_through``).  Small, so resolving ``Production``, ``latest`` or
+  ``@alias`` costs one small read whatever the number of versions.
+* ``index-<K>.json`` - summaries of versions ``K*256+1 .. (K+1)*256``, up to
+  ``indexed_through``.  The few versions above it (at most :data:`TAIL_LIMIT`) are the
+  *tail*: listing reads their ``meta.json`` directly, so a save writes no chunk at all.
+  Once the tail grows past the limit, the save that grows it folds it into the chunks.
+  Saving therefore costs the same in a model with 10,000 versions as in an empty one,
+  and listing reads every chunk plus a handful of ``meta.json`` files.
 
 Nothing here is the truth: every entry can be rebuilt from the versions' ``meta.json``
-(see ``fsregistry.repair``).
+(see ``fsregistry.repair``).  An ``index.json`` written before ``indexed_through``
+existed has every version in its chunks, and is read that way.
 """
 
 from __future__ import annotations
@@ -21,6 +25,11 @@ from typing import Any
 
 from . import files
 from .layout import FORMAT_VERSION, Layout, chunk_of, utcnow
+
+#: versions above ``indexed_through`` listed from their ``meta.json``; a save that makes
+#: the tail longer than this folds it into the chunks (so one save in this many pays
+#: for a chunk rewrite, and listing reads at most this many extra small files)
+TAIL_LIMIT = 16
 
 
 @dataclass
@@ -35,6 +44,8 @@ class Refs:
     aliases: dict[str, int] = field(default_factory=dict)
     #: when the index last changed (a save, stage, alias, tag or delete)
     updated_at: str | None = None
+    #: the chunks hold every version up to this one; those above are the tail
+    indexed_through: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -46,18 +57,23 @@ class Refs:
             "stages": self.stages,
             "aliases": self.aliases,
             "updated_at": self.updated_at,
+            "indexed_through": self.indexed_through,
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Refs:
+        last_version = int(data.get("last_version") or 0)
+        through = data.get("indexed_through")
         return cls(
             name=str(data["name"]),
-            last_version=int(data.get("last_version") or 0),
+            last_version=last_version,
             latest=data.get("latest"),
             count=int(data.get("count") or 0),
             stages={str(k): int(v) for k, v in (data.get("stages") or {}).items()},
             aliases={str(k): int(v) for k, v in (data.get("aliases") or {}).items()},
             updated_at=data.get("updated_at"),
+            # absent in indexes written before the tail existed: everything is in chunks
+            indexed_through=last_version if through is None else min(int(through), last_version),
         )
 
 
