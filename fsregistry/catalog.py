@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from . import records
-from .errors import CorruptRegistryError
+from .errors import CorruptRegistryError, RegistryError
 from .storage import files
 from .storage import index as idx
 from .storage.layout import CHUNK_SIZE, Layout, chunk_of
@@ -126,26 +126,43 @@ class Catalog:
 
     def indexed_versions(self, name: str, refs: idx.Refs) -> dict[int, dict[str, Any]] | None:
         """What the index says: the chunks' summaries up to ``refs.indexed_through``, and
-        the tail's read from ``meta.json``.  ``None`` when a chunk or a tail record is
-        unreadable (the caller rebuilds, or reports)."""
+        the tail's read from ``meta.json``.  ``None`` when a chunk is unreadable; an
+        unreadable tail record is left out (the count then tells the caller)."""
         entries = idx.read_all_versions(self.layout, name, refs.indexed_through)
         if entries is None:
             return None
         entries = {v: e for v, e in entries.items() if v <= refs.indexed_through}
-        for version in range(refs.indexed_through + 1, refs.last_version + 1):
-            try:
-                entries[version] = records.summary(records.read_meta(self.layout, name, version))
-            except (FileNotFoundError, NotADirectoryError):
-                continue  # deleted, or a number skipped
-            except (CorruptRegistryError, KeyError, TypeError, ValueError):
-                return None
+        for version in self.tail_numbers(name, refs):
+            meta = self._readable_meta(name, version)
+            if meta is not None:
+                entries[version] = records.summary(meta)
         return entries
+
+    def tail_numbers(self, name: str, refs: idx.Refs) -> list[int]:
+        """Version numbers above ``indexed_through`` that may exist (up to ``last_version``).
+        A wide gap (an import that kept a high number) is listed from the folder, not probed."""
+        low, high = refs.indexed_through + 1, refs.last_version
+        if high - low < 4 * idx.TAIL_LIMIT:
+            return list(range(low, high + 1))
+        return [v for v in self.layout.version_numbers(name) if low <= v <= high]
+
+    def _readable_meta(self, name: str, version: int) -> dict[str, Any] | None:
+        """A version's ``meta.json`` if it exists and can be summarised, else ``None``
+        (deleted, a number never used, or unreadable: ``check`` reports the last)."""
+        try:
+            meta = records.read_meta(self.layout, name, version)
+            records.summary(meta)
+        except (OSError, RegistryError, KeyError, TypeError, ValueError, AttributeError):
+            return None
+        return meta
 
     # -- writers (caller holds the lock) --------------------------------------------------
     def writer_refs(self, name: str) -> idx.Refs:
         """Refs for a writer: rebuilt and written back if lost, with versions published
         after the last index update (a crash between rename and index) indexed now."""
         refs = idx.read_refs(self.layout, name)
+        if refs is not None and refs.legacy and not self._chunks_complete(name, refs):
+            refs = None  # written by an older writer that knew no tail: some versions are missing
         if refs is None:
             refs, entries = self.rebuild(name)
             for chunk in idx.chunks_for(refs.last_version):
@@ -166,6 +183,10 @@ class Catalog:
             self.record(name, orphans, refs, new=[m["version"] for m in orphans])
         return refs
 
+    def _chunks_complete(self, name: str, refs: idx.Refs) -> bool:
+        entries = idx.read_all_versions(self.layout, name, refs.last_version)
+        return entries is not None and len(entries) == refs.count
+
     def record(self, name: str, metas: list[dict[str, Any]], refs: idx.Refs, new: Iterable[int] = ()) -> None:
         """Write the index entries of changed versions, then the refs.  ``new`` names the
         versions being added (just published).  Versions in the tail need no chunk write
@@ -174,52 +195,53 @@ class Catalog:
         added = set(new)
         for meta in metas:
             _apply(refs, meta, is_new=meta["version"] in added)
-        to_chunks = [m for m in metas if m["version"] <= refs.indexed_through]
-        if refs.last_version - refs.indexed_through > idx.TAIL_LIMIT:
+        through = refs.indexed_through
+        to_chunks = [m for m in metas if m["version"] <= through]
+        if refs.last_version - through > idx.TAIL_LIMIT:
             to_chunks += self._tail(name, refs, {m["version"]: m for m in metas})
             refs.indexed_through = refs.last_version
-        self._write_chunks(name, to_chunks)
+        self._write_chunks(name, to_chunks, through)
         idx.write_refs(self.layout, refs)
 
     def _tail(self, name: str, refs: idx.Refs, given: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
         """Records of the tail's versions (as given, else read), to fold into the chunks."""
         out = []
-        for version in range(refs.indexed_through + 1, refs.last_version + 1):
-            if version in given:
-                out.append(given[version])
-                continue
-            try:
-                out.append(records.read_meta(self.layout, name, version))
-            except (FileNotFoundError, NotADirectoryError):
-                continue  # deleted, or a number skipped
-            except (CorruptRegistryError, KeyError, TypeError, ValueError):
+        for version in self.tail_numbers(name, refs):
+            meta = given.get(version) or self._readable_meta(name, version)
+            if meta is not None:
+                out.append(meta)
+            elif files.exists(self.layout.version_dir(name, version)):
                 log.warning("version folder %s/%d is unreadable; leaving it out of the index", name, version)
         return out
 
-    def _write_chunks(self, name: str, metas: list[dict[str, Any]]) -> None:
+    def _write_chunks(self, name: str, metas: list[dict[str, Any]], through: int) -> None:
+        """Put ``metas``' summaries into their chunks.  Entries a chunk holds above
+        ``through`` (the tail's bound before this write) are dropped: the tail is read
+        from the folders, so anything there is either being folded in now or gone."""
         by_chunk: dict[int, list[dict[str, Any]]] = {}
         for meta in metas:
             by_chunk.setdefault(chunk_of(meta["version"]), []).append(meta)
         for chunk, group in sorted(by_chunk.items()):
-            entries = self._chunk_for_write(name, chunk)
+            entries = self._chunk_for_write(name, chunk, through)
             for meta in group:
                 entries[meta["version"]] = records.summary(meta)
             idx.write_chunk(self.layout, name, chunk, entries)
 
-    def _chunk_for_write(self, name: str, chunk: int) -> dict[int, dict[str, Any]]:
-        """Entries of one chunk; rebuilt from the version folders it covers when the file is
-        missing or unreadable (so an update never drops the other entries of the chunk)."""
+    def _chunk_for_write(self, name: str, chunk: int, through: int) -> dict[int, dict[str, Any]]:
+        """Entries of one chunk up to version ``through``; rebuilt from the version folders
+        it covers when the file is missing or unreadable (so an update never drops the
+        other entries of the chunk)."""
         entries = idx.read_chunk(self.layout, name, chunk)
         if entries is not None:
-            return entries
-        low, high = chunk * CHUNK_SIZE + 1, (chunk + 1) * CHUNK_SIZE
-        on_disk = [v for v in self.layout.version_numbers(name) if low <= v <= high]
+            return {v: e for v, e in entries.items() if v <= through}
+        low, high = chunk * CHUNK_SIZE + 1, min((chunk + 1) * CHUNK_SIZE, through)
         rebuilt: dict[int, dict[str, Any]] = {}
-        for version in on_disk:
-            try:
-                rebuilt[version] = records.summary(records.read_meta(self.layout, name, version))
-            except (FileNotFoundError, CorruptRegistryError, KeyError, TypeError, ValueError):
+        for version in (v for v in self.layout.version_numbers(name) if low <= v <= high):
+            meta = self._readable_meta(name, version)
+            if meta is None:
                 log.warning("version folder %s/%d is unreadable; leaving it out of the index", name, version)
+                continue
+            rebuilt[version] = records.summary(meta)
         return rebuilt
 
     def forget(self, name: str, versions: list[int], refs: idx.Refs) -> None:
@@ -229,7 +251,7 @@ class Catalog:
             if version <= refs.indexed_through:  # a tail version has no chunk entry
                 by_chunk.setdefault(chunk_of(version), []).append(version)
         for chunk, group in by_chunk.items():
-            entries = self._chunk_for_write(name, chunk)
+            entries = self._chunk_for_write(name, chunk, refs.indexed_through)
             for version in group:
                 entries.pop(version, None)
             idx.write_chunk(self.layout, name, chunk, entries)

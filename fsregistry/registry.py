@@ -234,9 +234,11 @@ class CustomModelRegistry(BaseModelRegistry):
         final = self.layout.version_dir(name, version)
         # The rename is made durable by the fsync of the model folder that ends the index
         # update below (index.json lives in the same folder), or, if that update fails, in
-        # ``finally``: one disk flush instead of two, and no reader ever sees the index
-        # name a version before its folder is in place.
-        files.publish_dir(staged, final, sync_parent=False)
+        # ``finally``: one disk flush instead of two.  A save that takes a stage or an alias
+        # from another version flushes the rename first, before that version's meta.json
+        # gives it up, so a power cut can never leave the stage or alias with neither.
+        displaces = stage in EXCLUSIVE_STAGES or bool(aliases)
+        files.publish_dir(staged, final, sync_parent=displaces)
         indexed = False
         # The version is now complete.  What follows is derived from it (the run map, the
         # index, the previous holder's stage), so a failure here must not report the save

@@ -157,8 +157,8 @@ def test_the_rename_into_place_is_flushed_before_save_returns(
     real_publish, real_fsync_dir = files.publish_dir, files.fsync_dir
 
     def publish(staged: Path, final: Path, **kwargs: bool) -> None:
+        events.append(f"rename {final.name}")  # what publish_dir flushes comes after
         real_publish(staged, final, **kwargs)
-        events.append(f"rename {final.name}")
 
     def fsync_dir(path: Path) -> None:
         real_fsync_dir(path)
@@ -174,6 +174,38 @@ def test_the_rename_into_place_is_flushed_before_save_returns(
     assert registry.save_model(Doubler(), "m") == "models:/m/2"
     assert "rename 2" in events
     assert "fsync m" in events[events.index("rename 2") + 1 :]
+
+
+def test_a_save_that_takes_a_stage_flushes_its_rename_before_the_holder_gives_it_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Saving with ``stage=`` / ``aliases=`` demotes the previous holder; the new version's
+    rename is flushed first, so a power cut never leaves the stage or alias with neither."""
+    registry = CustomModelRegistry(tmp_path / "reg")
+    registry.save_model(Doubler(), "m", stage="Production", aliases=["champion"])
+    model_dir = registry.layout.model_dir("m")
+    events: list[str] = []
+    real_publish, real_fsync_dir, real_write = files.publish_dir, files.fsync_dir, files.write_json_atomic
+
+    def publish(staged: Path, final: Path, **kwargs: bool) -> None:
+        events.append(f"rename {final.name}")  # what publish_dir flushes comes after
+        real_publish(staged, final, **kwargs)
+
+    def fsync_dir(path: Path) -> None:
+        real_fsync_dir(path)
+        events.append("fsync m" if Path(path) == model_dir else "fsync other")
+
+    def write(path: Path, obj: object, **kwargs: bool) -> None:
+        real_write(path, obj, **kwargs)
+        events.append(f"write {Path(path).relative_to(registry.root)}")
+
+    monkeypatch.setattr(files, "publish_dir", publish)
+    monkeypatch.setattr(files, "fsync_dir", fsync_dir)
+    monkeypatch.setattr(files, "write_json_atomic", write)
+    registry.save_model(Doubler(), "m", stage="Production", aliases=["champion"])
+    demoted = events.index(f"write {Path('m', '1', 'meta.json')}")
+    assert "fsync m" in events[events.index("rename 2") + 1 : demoted]
+    assert registry.get_model_by_stage("m", "Production")["version"] == 2
 
 
 def test_kill_between_two_stage_writes_is_resolved_by_repair(tmp_path: Path) -> None:

@@ -50,3 +50,37 @@ def test_large_files_hash_the_same_mapped_or_read(
 
         monkeypatch.setattr(mmap, "mmap", refuse)
     assert sha256_file(path) == hashlib.sha256(data).hexdigest()
+
+
+def test_files_on_network_file_systems_are_never_mapped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A mapped file that another host deletes or truncates raises SIGBUS, which no code
+    can catch: off local file systems, large files are read instead."""
+    import mmap
+
+    from fsregistry.storage import files
+
+    data = b"n" * (2 * 1024 * 1024)
+    path = tmp_path / "f"
+    path.write_bytes(data)
+
+    def forbidden(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("mapped a file on a network file system")
+
+    monkeypatch.setattr(files, "maps_safely", lambda fd: False)
+    monkeypatch.setattr(mmap, "mmap", forbidden)
+    assert sha256_file(path) == hashlib.sha256(data).hexdigest()
+
+
+def test_mount_type_reads_mountinfo() -> None:
+    import os
+
+    from fsregistry.storage.files import mount_type
+
+    lines = [
+        "27 1 254:0 / / rw,relatime - ext4 /dev/vda rw",
+        "40 27 0:52 / /mnt/models rw,relatime shared:5 - nfs4 server:/export rw,vers=4.2",
+        "garbage",
+    ]
+    assert mount_type(lines, os.makedev(254, 0)) == "ext4"
+    assert mount_type(lines, os.makedev(0, 52)) == "nfs4"
+    assert mount_type(lines, os.makedev(8, 1)) is None

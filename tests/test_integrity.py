@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from toy_models import Doubler
 
-from fsregistry import CorruptRegistryError, CustomModelRegistry, FormatVersionError, IntegrityError
+from fsregistry import CorruptRegistryError, CustomModelRegistry, FormatVersionError, IntegrityError, records
+from fsregistry.catalog import Catalog
 from fsregistry.storage import files
 from fsregistry.storage.index import TAIL_LIMIT, read_refs, write_chunk
 
@@ -181,7 +182,19 @@ def test_a_corrupt_model_record_never_lets_a_deleted_number_be_reused(model_regi
     assert model_registry.save_model(Doubler(), "m") == "models:/m/4"
 
 
-def test_index_tail_is_folded_into_chunks_and_listing_stays_exact(model_registry: CustomModelRegistry) -> None:
+def _forbid_rebuild(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make listing fail instead of silently falling back to scanning the version folders,
+    so a test sees whether the index itself is right."""
+
+    def rebuild(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the index was stale: listing fell back to the version folders")
+
+    monkeypatch.setattr(Catalog, "rebuild", rebuild)
+
+
+def test_index_tail_is_folded_into_chunks_and_listing_stays_exact(
+    model_registry: CustomModelRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Recent versions live in the index's tail (read from meta.json) until a save folds
     them into a chunk; stage moves, aliases, tags and deletes on either side of the fold
     keep listings, resolution and check() exact."""
@@ -200,6 +213,7 @@ def test_index_tail_is_folded_into_chunks_and_listing_stays_exact(model_registry
     registry.set_tag(f"m/{in_chunk}", "team", "a")
     registry.delete_model(f"m/{total}")
     registry.delete_model(f"m/{in_chunk - 1}")
+    _forbid_rebuild(monkeypatch)
     listed = {v["version"]: v for v in registry.list_versions("m")}
     assert sorted(listed) == [v for v in range(1, total) if v != in_chunk - 1]
     assert listed[in_chunk]["stage"] == "Production" and listed[in_chunk]["tags"] == {"team": "a"}
@@ -228,3 +242,67 @@ def test_index_written_before_the_tail_existed_is_read_as_all_chunks(model_regis
     assert model_registry.save_model(Doubler(), "m") == "models:/m/4"
     assert [v["version"] for v in model_registry.list_versions("m")] == [4, 3, 2, 1]
     assert model_registry.check().problems == []
+
+
+def test_deleted_tail_version_stays_gone_after_a_lost_chunk_is_rebuilt(
+    model_registry: CustomModelRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lost chunk is rebuilt from the folders up to ``indexed_through`` only: tail versions
+    stay out of it, so deleting one and folding later cannot bring it back."""
+    registry = model_registry
+    for _ in range(TAIL_LIMIT + 4):
+        registry.save_model(Doubler(), "m")
+    refs = read_refs(registry.layout, "m")
+    assert refs is not None and refs.indexed_through < refs.last_version
+    (registry.root / "m" / "index-0.json").unlink()  # lost (a cache wipe)
+    registry.set_tag("m/5", "k", "v")  # rewrites chunk 0 from the folders
+    registry.delete_model(f"m/{refs.last_version}")  # a tail version
+    for _ in range(TAIL_LIMIT + 2):  # fold the tail
+        registry.save_model(Doubler(), "m")
+    _forbid_rebuild(monkeypatch)
+    listed = [v["version"] for v in registry.list_versions("m")]
+    assert refs.last_version not in listed and len(listed) == 2 * TAIL_LIMIT + 5
+    assert registry.check().problems == []
+
+
+def test_older_writer_after_a_newer_one_is_healed_by_the_next_write(
+    model_registry: CustomModelRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An older process rewrites index.json without ``indexed_through`` while versions sit
+    in the tail (not in any chunk): the next write notices and rebuilds the chunks."""
+    registry = model_registry
+    for _ in range(TAIL_LIMIT + 4):
+        registry.save_model(Doubler(), "m")
+    index_file = registry.root / "m" / "index.json"
+    data = json.loads(index_file.read_text())
+    del data["indexed_through"]
+    index_file.write_text(json.dumps(data))
+    registry.set_tag("m/1", "k", "v")  # any write
+    _forbid_rebuild(monkeypatch)
+    assert [v["version"] for v in registry.list_versions("m")] == list(range(TAIL_LIMIT + 4, 0, -1))
+    assert registry.check().problems == []
+
+
+def test_a_wide_gap_above_the_chunks_is_listed_not_probed(
+    model_registry: CustomModelRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An import that keeps a far higher number leaves a gap of unused numbers above the
+    chunks; reading and folding the tail lists the folder instead of trying each number."""
+    registry = model_registry
+    for _ in range(3):
+        registry.save_model(Doubler(), "m")
+    refs = read_refs(registry.layout, "m")
+    assert refs is not None
+    refs.last_version = 10**7
+    reads: list[int] = []
+    real_read_meta = records.read_meta
+
+    def counting(layout: object, name: str, version: int) -> dict[str, object]:
+        reads.append(version)
+        return real_read_meta(layout, name, version)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(records, "read_meta", counting)
+    entries = registry.catalog.indexed_versions("m", refs)
+    assert entries is not None and sorted(entries) == [1, 2, 3]
+    assert len(reads) <= 3
+    assert [m["version"] for m in registry.catalog._tail("m", refs, {})] == [1, 2, 3]

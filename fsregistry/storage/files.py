@@ -9,6 +9,7 @@ so the rename itself survives a power cut.  Temporary files are removed in ``fin
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import shutil
@@ -163,3 +164,42 @@ def exists(path: Path) -> bool:
 def rename(src: Path, dst: Path) -> None:
     """Atomic rename within one file system."""
     os.rename(src, dst)
+
+
+#: file systems where a mapped file can only shrink if a process on this machine truncates
+#: it; on network file systems another host's delete or an I/O error raises SIGBUS instead
+#: of a catchable error, so files there are read, never mapped
+_LOCAL_FILE_SYSTEMS = frozenset(
+    {"ext2", "ext3", "ext4", "xfs", "btrfs", "f2fs", "zfs", "bcachefs", "jfs", "nilfs2", "tmpfs", "ramfs"}
+)
+
+
+def maps_safely(fd: int) -> bool:
+    """Whether the open file ``fd`` lives on a local file system (Linux; ``False`` where
+    that cannot be told), so that reading it through a memory map is safe."""
+    return _file_system_type(os.fstat(fd).st_dev) in _LOCAL_FILE_SYSTEMS
+
+
+@functools.lru_cache(maxsize=32)
+def _file_system_type(device: int) -> str | None:
+    """The type of the file system mounted from ``device``, from /proc/self/mountinfo."""
+    try:
+        with open("/proc/self/mountinfo", encoding="utf-8", errors="replace") as fh:
+            lines = fh.read().splitlines()
+    except OSError:
+        return None
+    return mount_type(lines, device)
+
+
+def mount_type(mountinfo_lines: list[str], device: int) -> str | None:
+    """The file-system type of the mount whose ``major:minor`` is ``device`` (see proc(5):
+    ``ID PARENT MAJOR:MINOR ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - TYPE SOURCE ...``)."""
+    for line in mountinfo_lines:
+        before, sep, after = line.partition(" - ")
+        fields = before.split()
+        if not sep or len(fields) < 5 or not after.split():
+            continue
+        major, _, minor = fields[2].partition(":")
+        if major.isdigit() and minor.isdigit() and os.makedev(int(major), int(minor)) == device:
+            return after.split()[0]
+    return None

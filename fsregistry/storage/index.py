@@ -46,6 +46,9 @@ class Refs:
     updated_at: str | None = None
     #: the chunks hold every version up to this one; those above are the tail
     indexed_through: int = 0
+    #: read from an ``index.json`` without ``indexed_through`` (an older writer's): its
+    #: chunks should hold every version, and a writer checks that they do
+    legacy: bool = field(default=False, compare=False, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -74,6 +77,7 @@ class Refs:
             updated_at=data.get("updated_at"),
             # absent in indexes written before the tail existed: everything is in chunks
             indexed_through=last_version if through is None else min(int(through), last_version),
+            legacy=through is None,
         )
 
 
@@ -111,9 +115,9 @@ def write_chunk(layout: Layout, name: str, chunk: int, entries: dict[int, dict[s
         files.remove_file(layout.chunk_file(name, chunk))
         return
     payload = {"format": FORMAT_VERSION, "name": name, "versions": {str(v): e for v, e in sorted(entries.items())}}
-    # Not fsync'd: a chunk is a pure cache of meta.json, and a chunk lost or emptied by a
-    # power cut is detected (unreadable, or fewer entries than index.json counts) and rebuilt.
-    files.write_json_atomic(layout.chunk_file(name, chunk), payload, durable=False)
+    # Durable like index.json, which relies on it (indexed_through): saves write no chunk
+    # (see the tail above), so this costs only folds, deletes and state changes.
+    files.write_json_atomic(layout.chunk_file(name, chunk), payload)
 
 
 def chunks_for(last_version: int) -> range:
