@@ -29,33 +29,40 @@ _MAP_THRESHOLD = 256 * 1024
 #: below this size a freshly written file is hashed after its fsync in the calling thread:
 #: a worker thread costs more than the overlap saves (measured crossover about 200 KB)
 _SEAL_PARALLEL_THRESHOLD = 256 * 1024
-#: below this size a file is hashed before it is loaded; higher than for sealing because
-#: several frameworks hold the GIL while loading, which delays the hashing thread's start
-_LOAD_PARALLEL_THRESHOLD = 1024 * 1024
+#: below this size a file is hashed before it is loaded, for the same reason
+_LOAD_PARALLEL_THRESHOLD = 256 * 1024
+#: at most how long a verified load waits for its hashing thread to start hashing (seconds)
+_HASH_START_WAIT = 0.05
 
 
 def sha256_file(path: Path) -> str:
     """Hex SHA-256 of a file.
 
-    Large files are hashed through a read-only memory map: no copy from the page cache
-    into a buffer, which matters when the hash runs beside a load that copies the same
-    bytes.  (A file truncated by someone else *while* it is mapped would raise SIGBUS;
-    stored files are immutable and their size is checked first, so the window is the hash
-    itself.)  Small files, and file systems that cannot map, are read in large blocks.
+    Large files on a local file system are hashed through a read-only memory map: no
+    copy from the page cache into a buffer, which matters when the hash runs beside a load
+    that copies the same bytes.  (A mapped file that shrinks raises SIGBUS rather than an
+    error; stored files are immutable and their size is checked first, and on network file
+    systems, where another host could delete them, files are never mapped.)  Small files,
+    and everything that cannot be mapped, are read in large blocks.
     """
     with open(path, "rb", buffering=0) as fh:
         return _sha256_open(fh)
 
 
-def _sha256_open(fh: Any) -> str:
-    """Hex SHA-256 of an open, unbuffered binary file, from its start."""
+def _sha256_open(fh: Any, hashing: threading.Event | None = None) -> str:
+    """Hex SHA-256 of an open, unbuffered binary file, from its start.  ``hashing`` is set
+    just before the digest starts (``hashlib`` releases the GIL while it works)."""
     size = os.fstat(fh.fileno()).st_size
-    if size >= _MAP_THRESHOLD:
+    if size >= _MAP_THRESHOLD and files.maps_safely(fh.fileno()):
         try:
             with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+                if hashing is not None:
+                    hashing.set()
                 return hashlib.sha256(mapped).hexdigest()
         except (OSError, ValueError):  # cannot map here: fall back to reading
             fh.seek(0)
+    if hashing is not None:
+        hashing.set()
     digest = hashlib.sha256()
     buf = bytearray(min(_BLOCK, max(size, 1)))
     view = memoryview(buf)
@@ -143,15 +150,22 @@ def load_verified(
         verify_file(path, expected, name=name, version=version)
         return load()
     result: dict[str, str] = {}
+    hashing = threading.Event()
 
     def work() -> None:
         try:
-            result["sha256"] = sha256_file(path)
+            with open(path, "rb", buffering=0) as fh:
+                result["sha256"] = _sha256_open(fh, hashing)
         except OSError as exc:  # vanished or unreadable mid-way
             result["error"] = str(exc)
+        finally:
+            hashing.set()
 
     worker = threading.Thread(target=work, name="fsregistry-verify", daemon=True)
     worker.start()
+    # Let the hash start before the load: several frameworks hold the GIL while they
+    # deserialise, which would otherwise keep the worker from starting until they finish.
+    hashing.wait(_HASH_START_WAIT)
     try:
         value = load()
     except BaseException:

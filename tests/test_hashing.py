@@ -69,6 +69,16 @@ def test_files_on_network_file_systems_are_never_mapped(tmp_path: Path, monkeypa
     monkeypatch.setattr(files, "maps_safely", lambda fd: False)
     monkeypatch.setattr(mmap, "mmap", forbidden)
     assert sha256_file(path) == hashlib.sha256(data).hexdigest()
+    # a verified load waits for its hashing thread to signal that hashing began: reading
+    # signals too, or every load there would wait out the timeout
+    import threading
+
+    from fsregistry.hashing import _sha256_open
+
+    started = threading.Event()
+    with open(path, "rb", buffering=0) as fh:
+        assert _sha256_open(fh, started) == hashlib.sha256(data).hexdigest()
+    assert started.is_set()
 
 
 def test_mount_type_reads_mountinfo() -> None:
@@ -84,3 +94,21 @@ def test_mount_type_reads_mountinfo() -> None:
     assert mount_type(lines, os.makedev(254, 0)) == "ext4"
     assert mount_type(lines, os.makedev(0, 52)) == "nfs4"
     assert mount_type(lines, os.makedev(8, 1)) is None
+
+
+def test_a_hash_that_cannot_read_the_file_fails_the_load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hashing thread failing before it starts hashing neither hangs the load nor
+    lets its result through."""
+    import fsregistry.hashing as hashing_module
+
+    size = 2 * 1024 * 1024
+    path = tmp_path / "f"
+    path.write_bytes(b"z" * size)
+    expected = {"sha256": hashlib.sha256(b"z" * size).hexdigest(), "size": size}
+
+    def unreadable(*args: object, **kwargs: object) -> str:
+        raise OSError("stale file handle")
+
+    monkeypatch.setattr(hashing_module, "_sha256_open", unreadable)
+    with pytest.raises(IntegrityError, match="could not be read"):
+        load_verified(path, expected, lambda: "loaded", name="m", version=1)
