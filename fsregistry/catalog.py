@@ -73,6 +73,13 @@ class Catalog:
         record = self.model_record(name) or {}
         return int(record.get("max_deleted_version") or 0)
 
+    # -- run map ----------------------------------------------------------------------------
+    def record_run(self, run_id: str, name: str, version: int, *, durable: bool = False) -> None:
+        """Map ``runs:/RUN_ID`` to its version (a cache: ``check(repair=True)`` rebuilds it).
+        The folder is recreated if someone removed it, as caches may be."""
+        files.ensure_dir(self.layout.runs)
+        files.write_json_atomic(self.layout.run_file(run_id), {"name": name, "version": version}, durable=durable)
+
     # -- rebuilding from the truth --------------------------------------------------------
     def scan(self, name: str) -> tuple[dict[int, dict[str, Any]], list[tuple[int, str]]]:
         """Summaries of every readable version folder, and ``(version, error)`` for the rest."""
@@ -123,6 +130,26 @@ class Catalog:
             log.warning("versions index of model %r is stale; using the version folders (run check)", name)
             _, entries = self.rebuild(name, for_reader=True)
         return entries
+
+    def agrees(self, name: str, refs: idx.Refs, kind: str, value: object, found: int | None) -> bool:
+        """Whether the refs' answer ``found`` for a ``latest``, alias or stage reference
+        matches the versions' ``meta.json``.  It does not after a crash between a
+        ``meta.json`` write and the index update (a promotion, an alias moved, a version
+        published or deleted): then the caller answers from the folders instead.  Costs one
+        ``lstat`` and, for aliases and stages, one small read."""
+        if files.exists(self.layout.version_dir(name, refs.last_version + 1)):
+            return False  # a published version the index has not seen
+        if found is None or kind not in ("latest", "alias", "stage"):
+            return True
+        try:
+            meta = records.read_meta(self.layout, name, found)
+        except (OSError, RegistryError, ValueError):
+            return False
+        if kind == "alias":
+            return str(value) in (meta.get("aliases") or {})
+        if kind == "stage" and value in ("Staging", "Production"):
+            return meta.get("stage") == value
+        return True
 
     def indexed_versions(self, name: str, refs: idx.Refs) -> dict[int, dict[str, Any]] | None:
         """What the index says: the chunks' summaries up to ``refs.indexed_through``, and

@@ -63,6 +63,9 @@ def parse_identifier(identifier: object) -> ModelRef:
     if not isinstance(identifier, str) or not identifier.strip():
         raise _bad(identifier, "expected a non-empty string")
     text = identifier.strip()
+    scheme, colon, rest = text.partition(":")
+    if colon and scheme.lower() in ("runs", "models"):  # URI schemes are case-insensitive
+        text = f"{scheme.lower()}:{rest}"
     if text.startswith("runs:"):
         match = _RUN_RE.fullmatch(text)
         if not match:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .errors import InvalidNameError, InvalidStageError
+from .errors import InvalidArgumentError, InvalidNameError, InvalidStageError
 
 MAX_NAME_LENGTH = 128
 MAX_TAG_KEY_LENGTH = 250
@@ -68,6 +68,8 @@ def validate_tag(key: Any, value: Any) -> tuple[str, str]:
         )
     if any(ord(ch) < 32 for ch in key):
         raise InvalidNameError(f"tag key {key!r} contains control characters")
+    if value is None:
+        raise InvalidNameError(f"tag {key!r}: the value is None; use delete_tag to remove a tag")
     text = value if isinstance(value, str) else str(value)
     if len(text) > MAX_TAG_VALUE_LENGTH:
         raise InvalidNameError(f"tag {key!r}: value is {len(text)} characters; the limit is {MAX_TAG_VALUE_LENGTH}")
@@ -102,3 +104,23 @@ def normalize_stage(stage: Any) -> str | None:
 def is_stage_word(text: str) -> bool:
     """True when ``text`` names a stage that a version can be looked up by."""
     return text.lower() in _STAGE_LOOKUP
+
+
+def require_flag(value: Any, what: str) -> bool:
+    """``value`` as a bool; anything but ``True``/``False`` (numpy's too) is refused, so
+    that ``force="no"`` cannot mean yes."""
+    numpy_bool = type(value).__module__ == "numpy" and type(value).__name__ in ("bool", "bool_")
+    if isinstance(value, bool) or numpy_bool:
+        return bool(value)
+    raise InvalidArgumentError(f"{what} must be True or False, got {value!r}")
+
+
+def require_aliases(aliases: Any) -> list[str]:
+    """Validated alias names from ``None``, one name, or a list/tuple/set of names."""
+    if aliases is None:
+        return []
+    if isinstance(aliases, str):
+        aliases = [aliases]
+    if not isinstance(aliases, (list, tuple, set, frozenset)):
+        raise InvalidArgumentError(f"aliases must be a name or a list of names, got {type(aliases).__name__}")
+    return [validate_alias(a) for a in aliases]

@@ -9,6 +9,7 @@ knows where the folder lives or how versions are numbered: that is the registry'
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -98,25 +99,35 @@ def read(
     """``(model, preprocessor_artifact)`` from ``folder``; hashes checked when ``verify``.
     The caller has applied :func:`refuse_pickle`."""
     name, version = meta["name"], meta["version"]
-    digests = meta["files"] if verify else {}
     saved = saved_model(meta)
-    model = hashing.load_verified(
+    model = _read_one(
         folder / MODEL_BIN,
-        digests.get(MODEL_BIN),
+        meta,
         lambda: _flavor_load(flavor, folder / MODEL_BIN, saved, options, name, version),
-        name=name,
-        version=version,
+        verify=verify,
     )
     artifact = None
     if with_preprocessor and meta.get("preprocessor"):
-        artifact = hashing.load_verified(
-            folder / PREPROCESSOR_PKL,
-            digests.get(PREPROCESSOR_PKL),
-            lambda: pickling.load(folder / PREPROCESSOR_PKL),
-            name=name,
-            version=version,
+        artifact = _read_one(
+            folder / PREPROCESSOR_PKL, meta, lambda: pickling.load(folder / PREPROCESSOR_PKL), verify=verify
         )
     return model, artifact
+
+
+def _read_one(path: Path, meta: dict[str, Any], load: Callable[[], Any], *, verify: bool) -> Any:
+    """Load one stored file, verified while loading; unverified, a failed load is checked
+    against the recorded hash afterwards, so a corrupt file is reported as corrupt rather
+    than as whatever the deserialiser made of it (a missing module, a bad header...)."""
+    name, version = meta["name"], meta["version"]
+    expected = meta["files"].get(path.name)
+    if verify:
+        return hashing.load_verified(path, expected, load, name=name, version=version)
+    try:
+        return load()
+    except Exception:
+        if expected is not None:
+            hashing.verify_file(path, expected, name=name, version=version)  # IntegrityError if corrupt
+        raise
 
 
 def _flavor_unpickles(flavor: Flavor, saved: SavedModel) -> bool:

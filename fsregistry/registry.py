@@ -27,6 +27,7 @@ from .catalog import Catalog
 from .config import resolve_root
 from .errors import (
     CorruptRegistryError,
+    InvalidArgumentError,
     InvalidIdentifierError,
     InvalidMetadataError,
     ModelExistsError,
@@ -39,6 +40,8 @@ from .identifiers import ModelRef, model_uri, parse_identifier
 from .names import (
     EXCLUSIVE_STAGES,
     normalize_stage,
+    require_aliases,
+    require_flag,
     validate_alias,
     validate_model_name,
     validate_tag,
@@ -79,12 +82,15 @@ class CustomModelRegistry(BaseModelRegistry):
     ) -> None:
         super().__init__(root_or_config, app_logger, error_handler)
         self.root = resolve_root(root_or_config)
-        self.allow_pickle = pickling.allow_pickle_default(allow_pickle)
-        self.verify = verify
+        explicit = None if allow_pickle is None else require_flag(allow_pickle, "allow_pickle")
+        self.allow_pickle = pickling.allow_pickle_default(explicit)
+        self.verify = require_flag(verify, "verify")
+        if isinstance(lock_timeout, bool) or not isinstance(lock_timeout, (int, float)) or not lock_timeout >= 0:
+            raise InvalidArgumentError(f"lock_timeout must be a number of seconds >= 0, got {lock_timeout!r}")
         self.layout = Layout(self.root)
-        self.layout.initialize(create=create)
+        self.layout.initialize(create=require_flag(create, "create"))
         self.catalog = Catalog(self.layout)
-        self._lock = RegistryLock(self.layout.lock, timeout=lock_timeout)
+        self._lock = RegistryLock(self.layout.lock, timeout=float(lock_timeout))
 
     def __repr__(self) -> str:
         return f"CustomModelRegistry({str(self.root)!r})"
@@ -146,7 +152,9 @@ class CustomModelRegistry(BaseModelRegistry):
                 description,
             )
             wanted_stage = normalize_stage(stage)
-            wanted_aliases = [validate_alias(a) for a in (aliases or ())]
+            wanted_aliases = require_aliases(aliases)
+            if model is None:
+                raise InvalidArgumentError("model is None: pass the trained model to save", name=name)
             chosen = get_flavor(flavor) if flavor else detect_flavor(model)
             staged = files.make_temp_dir(self.layout.staging, "save")
             try:
@@ -244,9 +252,10 @@ class CustomModelRegistry(BaseModelRegistry):
         # index, the previous holder's stage), so a failure here must not report the save
         # as failed: the next writer or check(repair=True) heals it.
         try:
-            files.write_json_atomic(
-                self.layout.run_file(meta["run_id"]), {"name": name, "version": version}, durable=False
-            )  # a cache; check(repair=True) rebuilds it
+            self.catalog.record_run(meta["run_id"], name, version)
+        except OSError as exc:  # a cache: runs:/ falls back to a scan, check(repair=True) rebuilds it
+            self.logger.warning("could not record run %s of %s/%s (%s)", meta["run_id"], name, version, exc)
+        try:
             changed = self._displaced(name, refs, version, stage, aliases, now)
             self.catalog.record(name, [*changed, meta], refs, new=[version])
             indexed = True
@@ -305,6 +314,8 @@ class CustomModelRegistry(BaseModelRegistry):
         ``device``/``model_factory`` are for PyTorch models.
         """
         with self._errors(f"load_model({model_identifier!r})"):
+            verify = self.verify if verify is None else require_flag(verify, "verify")
+            with_preprocessor = require_flag(with_preprocessor, "with_preprocessor")
             name, version = self.resolve(model_identifier)
             meta = records.read_meta(self.layout, name, version)
             flavor = get_flavor(meta["flavor"])
@@ -318,7 +329,7 @@ class CustomModelRegistry(BaseModelRegistry):
                 meta,
                 flavor,
                 LoadOptions(device, model_factory),
-                verify=self.verify if verify is None else verify,
+                verify=verify,
                 with_preprocessor=with_preprocessor,
             )
             data = records.version_info(meta)
@@ -358,26 +369,39 @@ class CustomModelRegistry(BaseModelRegistry):
 
     def _resolve_pointer(self, name: str, ref: ModelRef) -> int:
         refs = self.catalog.refs(name)
-        found: int | None
-        if ref.kind == "latest":
-            found = refs.latest
-        elif ref.kind == "alias":
-            found = refs.aliases.get(str(ref.value))
-        elif ref.value in EXCLUSIVE_STAGES:
-            found = refs.stages.get(str(ref.value))
-        else:  # Archived: several versions may hold it; the most recently archived wins
-            archived = [
-                (e.get("stage_changed_at", ""), v)
-                for v, e in self.catalog.versions(name, refs).items()
-                if e.get("stage") == ref.value
-            ]
-            found = max(archived)[1] if archived else None
+        found = self._point(name, refs, ref)
+        if not self.catalog.agrees(name, refs, ref.kind, ref.value, found):
+            # The index is behind the versions' meta.json (a writer died between the two):
+            # answer from the folders, as check(repair=True) would make the index say.
+            self.logger.warning(
+                "the index of model %r is behind its versions (an interrupted write); resolving from the "
+                "version folders - run check(repair=True)",
+                name,
+            )
+            refs, _ = self.catalog.rebuild(name, for_reader=True)
+            found = self._point(name, refs, ref)
         if found is None:
             what = {"latest": "no versions", "alias": f"no alias {ref.value!r}"}.get(
                 ref.kind, f"no version in stage {ref.value}"
             )
             raise VersionNotFoundError(f"model {name!r} has {what}", name=name)
         return found
+
+    def _point(self, name: str, refs: Refs, ref: ModelRef) -> int | None:
+        """The version ``refs`` name for a ``latest``, alias or stage reference."""
+        if ref.kind == "latest":
+            return refs.latest
+        if ref.kind == "alias":
+            return refs.aliases.get(str(ref.value))
+        if ref.value in EXCLUSIVE_STAGES:
+            return refs.stages.get(str(ref.value))
+        # Archived: several versions may hold it; the most recently archived wins
+        archived = [
+            (e.get("stage_changed_at", ""), v)
+            for v, e in self.catalog.versions(name, refs).items()
+            if e.get("stage") == ref.value
+        ]
+        return max(archived)[1] if archived else None
 
     def _resolve_run(self, run_id: str) -> tuple[str, int]:
         entry = files.read_json_or_none(self.layout.run_file(run_id))
@@ -487,6 +511,7 @@ class CustomModelRegistry(BaseModelRegistry):
         """
         with self._errors(f"transition_model_stage({model_identifier!r}, {stage!r})"):
             target = normalize_stage(stage)
+            archive_existing = require_flag(archive_existing, "archive_existing")
             with self._lock.hold():
                 name, version = self.resolve(model_identifier)
                 refs = self.catalog.writer_refs(name)
@@ -618,6 +643,7 @@ class CustomModelRegistry(BaseModelRegistry):
         the highest number ever published.
         """
         with self._errors(f"delete_model({model_identifier!r})"):
+            force = require_flag(force, "force")
             ref = parse_identifier(model_identifier)
             with self._lock.hold():
                 if ref.kind == "model":

@@ -136,7 +136,8 @@ def test_failure_after_publish_keeps_the_version_and_is_healed(
     assert registry.save_model(Doubler(3.0), "m") == "models:/m/2"
     monkeypatch.undo()
     assert registry.load_model("m/2")["model"].factor == 3.0  # published and complete
-    assert registry.load_model("m/latest")["version"] == 1  # the index has not caught up
+    # the index has not caught up, but readers look past it rather than answer stale
+    assert registry.load_model("m/latest")["version"] == 2
     assert registry.check().problems != []
     assert registry.save_model(Doubler(), "m") == "models:/m/3"
     assert [v["version"] for v in registry.list_versions("m")] == [3, 2, 1]
@@ -233,3 +234,26 @@ def test_failed_save_in_another_thread_does_not_block_the_lock(tmp_path: Path) -
         registry.save_model(Unpicklable(), "m")
     assert registry.save_model(Doubler(), "m") == "models:/m/1"
     assert registry_module.CustomModelRegistry is CustomModelRegistry
+
+
+def test_readers_look_past_an_index_left_behind_by_a_crash(tmp_path: Path) -> None:
+    """A writer that dies after rewriting meta.json but before the index leaves the index
+    naming the old holder of a stage or alias: readers notice that the holder's own
+    meta.json disagrees and answer from the version folders."""
+    registry = CustomModelRegistry(tmp_path / "reg")
+    registry.save_model(Doubler(1.0), "m", stage="Production", aliases=["champ"])
+    registry.save_model(Doubler(2.0), "m")
+    model_dir = registry.layout.model_dir("m")
+    before = {p.name: p.read_bytes() for p in model_dir.glob("index*.json")}
+    registry.transition_model_stage("m/2", "Production")
+    registry.set_alias("m", "champ", 2)
+    for path in model_dir.glob("index*.json"):  # as if both writers died before the index
+        path.unlink()
+    for file_name, data in before.items():
+        (model_dir / file_name).write_bytes(data)
+    assert registry.get_model_version("m/Production")["version"] == 2
+    assert registry.load_model("models:/m@champ")["model"].factor == 2.0
+    assert registry.get_model_version("m/1")["stage"] == "Archived"
+    assert [p.kind for p in registry.check().problems] == ["stale_index"]
+    assert registry.check(repair=True).ok
+    assert registry.get_model_version("m/Production")["version"] == 2

@@ -395,3 +395,73 @@ def test_importing_fsregistry_is_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]"
+
+
+# -- arguments a careful caller might get wrong ------------------------------------------------
+
+
+def test_flags_must_be_booleans(model_registry: fsregistry.CustomModelRegistry, tmp_path: Path) -> None:
+    """``force="no"`` or ``allow_pickle="False"`` are truthy strings: refused, never obeyed."""
+    model_registry.save_model(Doubler(), "m", stage="Production")
+    with pytest.raises(fsregistry.InvalidArgumentError, match="force must be True or False"):
+        model_registry.delete_model("m/1", force="no")  # type: ignore[arg-type]
+    with pytest.raises(fsregistry.InvalidArgumentError, match="verify"):
+        model_registry.load_model("m/1", verify="yes")  # type: ignore[arg-type]
+    with pytest.raises(fsregistry.InvalidArgumentError, match="archive_existing"):
+        model_registry.transition_model_stage("m/1", "Staging", archive_existing=0)  # type: ignore[arg-type]
+    with pytest.raises(fsregistry.InvalidArgumentError, match="allow_pickle"):
+        fsregistry.CustomModelRegistry(tmp_path / "r", allow_pickle="False")  # type: ignore[arg-type]
+    with pytest.raises(fsregistry.InvalidArgumentError, match="lock_timeout"):
+        fsregistry.CustomModelRegistry(tmp_path / "r", lock_timeout="soon")  # type: ignore[arg-type]
+    assert model_registry.load_model("m/1", verify=np.bool_(False))["version"] == 1
+    assert model_registry.list_versions("m")[0]["stage"] == "Production"  # nothing was deleted
+
+
+def test_one_alias_may_be_given_as_a_string(model_registry: fsregistry.CustomModelRegistry) -> None:
+    model_registry.save_model(Doubler(), "m", aliases="champion")
+    assert model_registry.get_model("m")["aliases"] == {"champion": 1}
+    with pytest.raises(fsregistry.InvalidArgumentError, match="aliases"):
+        model_registry.save_model(Doubler(), "m", aliases=5)  # type: ignore[arg-type]
+
+
+def test_nothing_to_save_and_none_tags_are_refused(model_registry: fsregistry.CustomModelRegistry) -> None:
+    with pytest.raises(fsregistry.InvalidArgumentError, match="model is None"):
+        model_registry.save_model(None, "m")
+    assert model_registry.list_models() == []
+    model_registry.save_model(Doubler(), "m")
+    with pytest.raises(fsregistry.InvalidNameError, match="delete_tag"):
+        model_registry.set_tag("m/1", "owner", None)
+    with pytest.raises(fsregistry.InvalidNameError, match="delete_tag"):
+        model_registry.save_model(Doubler(), "m", tags={"owner": None})
+
+
+def test_uri_schemes_are_case_insensitive(model_registry: fsregistry.CustomModelRegistry) -> None:
+    run_id = model_registry.save_model(Doubler(), "m") and model_registry.get_model_version("m/1")["run_id"]
+    assert model_registry.load_model("MODELS:/m/1")["version"] == 1
+    assert model_registry.load_model(f"Runs:/{run_id}/model")["version"] == 1
+
+
+def test_an_unverified_load_of_a_corrupt_file_says_it_is_corrupt(
+    model_registry: fsregistry.CustomModelRegistry,
+) -> None:
+    """With ``verify=False`` the hash is checked only when the load fails, so a corrupt
+    pickle is reported as corrupt, not as a missing module or a bad header."""
+    model_registry.save_model(Doubler(), "m")
+    path = model_registry.layout.version_dir("m", 1) / "model.bin"
+    path.write_bytes(path.read_bytes()[:-7] + b"garbage")
+    with pytest.raises(fsregistry.IntegrityError, match=r"model\.bin"):
+        model_registry.load_model("m/1", verify=False)
+
+
+def test_a_removed_run_map_folder_is_recreated(model_registry: fsregistry.CustomModelRegistry) -> None:
+    """``.runs`` is a cache: removing it loses nothing, and saves neither fail nor skip
+    the index update."""
+    import shutil
+
+    model_registry.save_model(Doubler(), "m")
+    shutil.rmtree(model_registry.layout.runs)
+    model_registry.save_model(Doubler(), "m")
+    assert model_registry.load_model("m/latest")["version"] == 2
+    run_id = model_registry.get_model_version("m/2")["run_id"]
+    assert (model_registry.layout.runs / f"{run_id}.json").exists()
+    assert model_registry.load_model(f"runs:/{run_id}/model")["version"] == 2

@@ -21,7 +21,7 @@ import datetime as _dt
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..errors import CorruptRegistryError, FormatVersionError
+from ..errors import CorruptRegistryError, FormatVersionError, InvalidArgumentError
 from . import files
 
 FORMAT_VERSION = 1
@@ -72,6 +72,7 @@ class Layout:
         if marker is None:
             if not create:
                 raise CorruptRegistryError(f"{self.root} is not an fsregistry root (no {MARKER})", path=str(self.root))
+            self._refuse_foreign_folder()
             files.ensure_dir(self.root)
             marker_record = {"format": FORMAT_VERSION, "created_at": utcnow(), "kind": "fsregistry"}
             files.write_json_atomic(self.marker, marker_record)
@@ -79,6 +80,26 @@ class Layout:
             check_format(marker.get("format") if isinstance(marker, dict) else None, self.marker)
         files.ensure_dir(self.staging)
         files.ensure_dir(self.runs)
+
+    def _refuse_foreign_folder(self) -> None:
+        """A new registry goes into a missing or empty folder only: never into a file, and
+        never into a folder that already holds other things (a project, a home folder),
+        which it would fill with its own files."""
+        if files.exists(self.root) and not self.root.is_dir():
+            raise InvalidArgumentError(f"{self.root} is a file, not a folder", path=str(self.root))
+        own = {MARKER, LOCK, STAGING, RUNS}  # another process creating this registry right now
+        others = sorted(
+            e.name
+            for e in files.list_dir(self.root)
+            if e.name not in _IGNORED_IN_NEW_ROOT and e.name not in own and not e.name.startswith(f".{MARKER}.")
+        )
+        if others:
+            shown = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
+            raise InvalidArgumentError(
+                f"{self.root} is not an fsregistry root and is not empty ({shown}); "
+                "create the registry in a new or empty folder (e.g. a subfolder)",
+                path=str(self.root),
+            )
 
     # -- per model ---------------------------------------------------------------------
     def model_dir(self, name: str) -> Path:
@@ -122,6 +143,10 @@ class Layout:
     def staging_entries(self) -> Iterator[Path]:
         """Everything under the staging folder (in-flight or left over by a crash)."""
         return (Path(e.path) for e in files.list_dir(self.staging))
+
+
+#: what a new registry root may already hold (a fresh volume's lost+found, VCS keep-files)
+_IGNORED_IN_NEW_ROOT = frozenset({"lost+found", ".gitkeep", ".gitignore", ".keep", ".DS_Store"})
 
 
 def chunk_of(version: int) -> int:
