@@ -7,6 +7,8 @@ scripts.  The registry root comes from ``--root`` or ``$FSREGISTRY_ROOT``.
 Exit codes: 0 success; 1 ``check`` found problems (that remain after ``--repair``);
 2 an error (bad usage, or the library refused), reported as one line on stderr, never a
 traceback (set ``FSREGISTRY_TRACEBACK=1`` to see one when debugging); 130 interrupted.
+A reader that closes the pipe early (``fsregistry versions m | head -1``) is not an error:
+the rest of the output is dropped quietly and the command's own exit code stands.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from . import cli_format as fmt
 from .config import ENV_ROOT
 from .errors import InvalidArgumentError, RegistryError
 from .registry import CustomModelRegistry
+from .repair import REPAIRABLE
 
 PROG = "fsregistry"
 EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -148,9 +151,13 @@ def cmd_export(registry: CustomModelRegistry, args: argparse.Namespace) -> Outco
 def cmd_import(registry: CustomModelRegistry, args: argparse.Namespace) -> Outcome:
     results = registry.import_model(args.path, as_new_version=args.as_new_version, keep_stages=args.keep_stages)
     rows = [(r.name, r.original_version, r.version, r.status, r.uri) for r in results]
-    return Outcome(
-        [r.to_dict() for r in results], fmt.table(["name", "bundle version", "version here", "status", "uri"], rows)
-    )
+    text = fmt.table(["name", "bundle version", "version here", "status", "uri"], rows)
+    kept = {r.name: r.kept_model_fields for r in results if r.kept_model_fields}
+    notes = [
+        f"note: model {name!r} kept this registry's {' and '.join(fields)} (the bundle's differ)"
+        for name, fields in kept.items()
+    ]
+    return Outcome([r.to_dict() for r in results], "\n".join([text, *notes]))
 
 
 def cmd_check(registry: CustomModelRegistry, args: argparse.Namespace) -> Outcome:
@@ -160,10 +167,22 @@ def cmd_check(registry: CustomModelRegistry, args: argparse.Namespace) -> Outcom
         return Outcome(report.to_dict(), f"ok: no problems in {registry.root}", code)
     rows = [(p.kind, _where(p), p.detail, "yes" if p.fixed else "no") for p in report.problems]
     text = fmt.table(["problem", "where", "detail", "fixed"], rows)
-    summary = f"{len(report.problems)} problem(s) found"
-    if not args.repair:
-        summary += "; run `fsregistry check --repair` to fix what can be fixed"
-    return Outcome(report.to_dict(), f"{text}\n{summary}", code)
+    return Outcome(report.to_dict(), "\n".join([text, *_check_summary(report.problems, args.repair)]), code)
+
+
+def _check_summary(problems: Sequence[Any], repaired: bool) -> list[str]:
+    """What was fixed, what ``--repair`` would fix, and what only a person can."""
+    fixed = sum(1 for p in problems if p.fixed)
+    fixable = [p for p in problems if not p.fixed and p.kind in REPAIRABLE]
+    manual = [p for p in problems if not p.fixed and p.kind not in REPAIRABLE]
+    line = f"repaired {fixed} of {len(problems)} problem(s)" if repaired else f"{len(problems)} problem(s) found"
+    if fixable:
+        line += f"; run `{PROG} check --repair` to fix {len(fixable)} of them"
+    lines = [line]
+    if manual:
+        kinds = ", ".join(dict.fromkeys(p.kind for p in manual))
+        lines.append(f"{len(manual)} cannot be fixed by --repair ({kinds}); DETAIL says what to do")
+    return lines
 
 
 def cmd_prune(registry: CustomModelRegistry, args: argparse.Namespace) -> Outcome:
@@ -360,10 +379,14 @@ def open_registry(args: argparse.Namespace) -> CustomModelRegistry:
 def run(args: argparse.Namespace, stdout: TextIO) -> int:
     """Run a parsed command and print its outcome."""
     outcome: Outcome = args.func(open_registry(args), args)
-    if getattr(args, "json", False):
-        print(fmt.to_json(outcome.data), file=stdout)
-    elif outcome.text:
-        print(outcome.text, file=stdout)
+    try:
+        if getattr(args, "json", False):
+            print(fmt.to_json(outcome.data), file=stdout)
+        elif outcome.text:
+            print(outcome.text, file=stdout)
+        stdout.flush()  # here, not at exit, so that a reader that left is caught below
+    except BrokenPipeError:  # `fsregistry versions m | head -1`: the reader got what it asked for
+        _silence_stdout(stdout)
     return outcome.code
 
 
@@ -381,22 +404,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         except KeyboardInterrupt:
             print(f"{PROG}: interrupted", file=sys.stderr)
             return EXIT_INTERRUPTED
-        except BrokenPipeError:  # `fsregistry versions m | head`: the reader left; say nothing
-            _silence_stdout()
-            return EXIT_ERROR
         except (RegistryError, OSError) as exc:
             return _fail(exc)
         except Exception as exc:  # a bug or a framework error: still one line, never a traceback
             return _fail(exc, prefix=f"unexpected {type(exc).__name__}: ")
 
 
-def _silence_stdout() -> None:
-    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+def _silence_stdout(stdout: TextIO) -> None:
+    """Point stdout at /dev/null so that the interpreter's flush at exit, which would write
+    what is still buffered, cannot fail again (as Python's documentation of SIGPIPE advises)."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+    except OSError:
+        return
+    try:
+        os.dup2(devnull, stdout.fileno())
     except (OSError, ValueError):  # not a real file (tests capture it): nothing to flush
         pass
+    finally:
+        os.close(devnull)
 
 
 def _fail(exc: BaseException, prefix: str = "") -> int:

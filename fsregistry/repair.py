@@ -11,8 +11,11 @@ model's ``model.json``; everything else is derived.  ``check`` reports, and with
   between two writes: the latest claim is kept, the others are archived or unaliased;
 * ``missing_model_record`` / ``corrupt_model_record`` and ``run_map`` - rewritten (a lost
   record's highest deleted number is recovered from the index and the folders);
-* ``integrity`` / ``corrupt_meta`` / ``unexpected_file`` - reported, never "fixed": a
-  corrupt model must be restored from a bundle or saved again, not silently replaced.
+* ``integrity`` / ``corrupt_meta`` / ``unexpected_file`` / ``stray_file`` - reported,
+  never "fixed": a corrupt version must be restored from a backup or a bundle, or deleted,
+  not silently replaced; a file the registry does not know (in a version folder, a model
+  folder or the root) may be someone's, so it is never deleted.  Their ``detail`` says what
+  to do instead.
 """
 
 from __future__ import annotations
@@ -26,16 +29,49 @@ from typing import TYPE_CHECKING, Any
 
 from . import hashing, records
 from .catalog import derive_refs
-from .errors import CorruptRegistryError, IntegrityError, InvalidNameError
+from .errors import CorruptRegistryError, FormatVersionError, IntegrityError, InvalidNameError
 from .names import EXCLUSIVE_STAGES, validate_model_name
 from .storage import files
 from .storage import index as idx
-from .storage.layout import META_JSON, Layout, chunk_of, utcnow
+from .storage.layout import HARMLESS_ENTRIES, INDEX_FILE, LOCK, MARKER, META_JSON, MODEL_FILE, Layout, chunk_of, utcnow
 
 if TYPE_CHECKING:
     from .registry import CustomModelRegistry
 
 _PID_RE = re.compile(r"\.(\d+)\.")
+_CHUNK_RE = re.compile(r"index-\d+\.json")
+#: the "run check" hint that lower layers append to their errors; check gives its own advice
+_RUN_CHECK_HINT = re.compile(r"(;\s*run check\(.*\)|\s*\(run check\(\)[^)]*\))$")
+#: the problems ``check(repair=True)`` fixes; every other kind is reported only
+REPAIRABLE = frozenset(
+    {
+        "leftover_staging",
+        "leftover_temp",
+        "stale_index",
+        "stage_conflict",
+        "missing_model_record",
+        "corrupt_model_record",
+        "run_map",
+    }
+)
+#: what a person can do about a problem that repair leaves alone
+_ADVICE = {
+    "integrity": (
+        "repair cannot rebuild a model file: restore the version folder from a backup, or delete "
+        "the version (fsregistry delete {ident}) and import it again from a bundle (--as-new-version)"
+    ),
+    "corrupt_meta": (
+        "repair cannot rebuild meta.json, the version's own record: restore the version folder from a "
+        "backup, or delete the version (fsregistry delete {ident}) and import it again from a bundle "
+        "(--as-new-version)"
+    ),
+    "missing_meta": (
+        "repair cannot rebuild meta.json, the version's own record: restore it from a backup, or remove the "
+        "folder {path} yourself (without meta.json nothing can load or delete this version)"
+    ),
+    "unexpected_file": "check leaves it alone: move it out of the version folder, or delete it",
+    "stray_file": "check leaves it alone: move it out of the registry, or delete it",
+}
 
 
 @dataclass
@@ -90,6 +126,7 @@ def check(registry: CustomModelRegistry, repair: bool = False, verify: bool = Tr
     guard = registry.write_lock() if repair else contextlib.nullcontext()
     with guard:
         _check_staging(registry.layout, report, repair)
+        _check_root(registry.layout, report, repair)
         for name in registry.layout.candidate_model_dirs():
             try:
                 validate_model_name(name)
@@ -98,6 +135,11 @@ def check(registry: CustomModelRegistry, repair: bool = False, verify: bool = Tr
             _ModelCheck(registry, name, report, repair, verify).run()
         _check_run_map(registry.layout, report, repair)
     return report
+
+
+def _advised(detail: str, kind: str, *, ident: str = "", path: str = "") -> str:
+    """``detail`` without a lower layer's "run check" hint, followed by what to do."""
+    return f"{_RUN_CHECK_HINT.sub('', detail)}; {_ADVICE[kind].format(ident=ident, path=path)}"
 
 
 def _pid_alive(entry_name: str) -> bool:
@@ -124,6 +166,26 @@ def _check_staging(layout: Layout, report: CheckReport, repair: bool) -> None:
         if repair:
             files.remove_tree(path) if path.is_dir() else files.remove_file(path)
             problem.fixed = True
+
+
+def _check_root(layout: Layout, report: CheckReport, repair: bool) -> None:
+    """Files directly in the root; folders are models, the registry's own, or left alone."""
+    for entry in files.list_dir(layout.root):
+        if entry.is_dir() or entry.name in (MARKER, LOCK, *HARMLESS_ENTRIES) or _temp_file(entry, report, repair):
+            continue
+        report.add("stray_file", _advised(f"{entry.name} is not a file of the registry", "stray_file"), path=entry.path)
+
+
+def _temp_file(entry: os.DirEntry[str], report: CheckReport, repair: bool, name: str | None = None) -> bool:
+    """True for a temporary file; one whose writer is gone is reported (and, with repair, removed)."""
+    if not entry.name.endswith(files.TEMP_SUFFIX):
+        return False
+    if not _pid_alive(entry.name):
+        problem = report.add("leftover_temp", "temporary file of an interrupted write", name=name, path=entry.path)
+        if repair:
+            files.remove_file(Path(entry.path))
+            problem.fixed = True
+    return True
 
 
 def _check_run_map(layout: Layout, report: CheckReport, repair: bool) -> None:
@@ -160,7 +222,7 @@ class _ModelCheck:
             return  # a folder that is not a model
         self.report.models_checked += 1
         self._model_record(has_record)
-        self._temp_files(self.layout.model_dir(self.name))
+        self._model_folder()
         for version in versions:
             self._version(version)
         self._conflicts()
@@ -196,13 +258,13 @@ class _ModelCheck:
         }
         self._fix(problem, lambda: self.catalog.write_model_record(self.name, record))
 
-    def _temp_files(self, folder: Path) -> None:
-        for entry in files.list_dir(folder):
-            if entry.name.endswith(files.TEMP_SUFFIX) and not _pid_alive(entry.name):
-                problem = self.report.add(
-                    "leftover_temp", "temporary file of an interrupted write", name=self.name, path=entry.path
-                )
-                self._fix(problem, lambda p=Path(entry.path): files.remove_file(p))
+    def _model_folder(self) -> None:
+        """Leftover temporary files, and entries that are none of the registry's (reported only)."""
+        for entry in files.list_dir(self.layout.model_dir(self.name)):
+            if _temp_file(entry, self.report, self.repair, self.name) or _is_model_entry(entry):
+                continue
+            detail = _advised(f"{entry.name} is not a file of the registry", "stray_file")
+            self.report.add("stray_file", detail, name=self.name, path=entry.path)
 
     def _version(self, version: int) -> None:
         self.report.versions_checked += 1
@@ -210,23 +272,22 @@ class _ModelCheck:
         try:
             meta = records.read_meta(self.layout, self.name, version)
             records.validate_meta(meta)
-        except (FileNotFoundError, CorruptRegistryError) as exc:
-            self.report.add(
-                "corrupt_meta",
-                str(exc) or "meta.json is missing",
-                name=self.name,
-                version=version,
-                path=str(vdir / META_JSON),
-            )
+        except (FileNotFoundError, CorruptRegistryError, FormatVersionError) as exc:
+            # a newer format is reported too (by a check that cannot judge it), never raised
+            path = str(vdir / META_JSON)
+            missing = isinstance(exc, FileNotFoundError)
+            detail = "meta.json is missing" if missing else str(exc)
+            advice = "missing_meta" if missing else "corrupt_meta"
+            detail = _advised(detail, advice, ident=f"{self.name}/{version}", path=str(vdir))
+            self.report.add("corrupt_meta", detail, name=self.name, version=version, path=path)
             return
         self.metas[version] = meta
-        self._temp_files(vdir)
         recorded = meta.get("files") or {}
         for entry in files.list_dir(vdir):
-            if entry.name not in recorded and entry.name != META_JSON and not entry.name.endswith(files.TEMP_SUFFIX):
-                self.report.add(
-                    "unexpected_file", "not recorded in meta.json", name=self.name, version=version, path=entry.path
-                )
+            if _temp_file(entry, self.report, self.repair, self.name) or entry.name in (*recorded, META_JSON):
+                continue
+            detail = _advised(f"{entry.name} is not recorded in meta.json", "unexpected_file")
+            self.report.add("unexpected_file", detail, name=self.name, version=version, path=entry.path)
         if self.verify:
             for filename, expected in recorded.items():
                 self._verify(vdir / filename, expected, version)
@@ -236,7 +297,8 @@ class _ModelCheck:
             hashing.verify_file(path, expected, name=self.name, version=version)
             self.report.files_verified += 1
         except IntegrityError as exc:
-            self.report.add("integrity", str(exc), name=self.name, version=version, path=str(path))
+            detail = _advised(str(exc), "integrity", ident=f"{self.name}/{version}")
+            self.report.add("integrity", detail, name=self.name, version=version, path=str(path))
 
     def _conflicts(self) -> None:
         """Versions whose meta claims an exclusive stage or alias that a later claim holds."""
@@ -307,7 +369,17 @@ class _ModelCheck:
                 version=version,
                 path=str(path),
             )
-            self._fix(problem, lambda p=path, v=version: files.write_json_atomic(p, {"name": self.name, "version": v}))
+            self._fix(
+                problem,
+                lambda run_id=meta["run_id"], v=version: self.catalog.record_run(run_id, self.name, v, durable=True),
+            )
+
+
+def _is_model_entry(entry: os.DirEntry[str]) -> bool:
+    """A version folder, the model record, or an index file: what a model folder holds."""
+    if entry.is_dir():
+        return entry.name.isdigit()
+    return entry.name in (MODEL_FILE, INDEX_FILE, *HARMLESS_ENTRIES) or bool(_CHUNK_RE.fullmatch(entry.name))
 
 
 def _index_differences(

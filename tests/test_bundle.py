@@ -24,6 +24,7 @@ from fsregistry import (
     EnvironmentMismatchWarning,
     ImportConflictError,
     IntegrityError,
+    InvalidArgumentError,
     ModelExistsError,
     ModelPredictor,
     PickleRefusedError,
@@ -346,6 +347,7 @@ def test_imported_version_reports_itself(target: CustomModelRegistry, bundle: Pa
         "run_id": first.run_id,
         "status": "imported",
         "uri": "models:/nba/1",
+        "kept_model_fields": [],
     }
 
 
@@ -492,6 +494,16 @@ def _huge_version(m: dict[str, bytes], tmp: Path) -> list[tuple[tarfile.TarInfo,
     return _entries(m)
 
 
+def _edit_manifest(change: Callable[[dict[str, Any]], None]) -> Mutation:
+    def mutate(m: dict[str, bytes], tmp: Path) -> list[tuple[tarfile.TarInfo, bytes]]:
+        manifest = json.loads(m[MANIFEST_NAME])
+        change(manifest)
+        m[MANIFEST_NAME] = json.dumps(manifest).encode()
+        return _entries(m)
+
+    return mutate
+
+
 HOSTILE: dict[str, tuple[Mutation, str]] = {
     "dotdot name": (_dotdot, "unsafe name"),
     "absolute name": (_absolute, "unsafe name"),
@@ -520,6 +532,16 @@ HOSTILE: dict[str, tuple[Mutation, str]] = {
         "does not list preprocessor.pkl",
     ),
     "huge version number": (_huge_version, "valid version number"),
+    "models table not an object": (_edit_manifest(lambda m: m.update(models=["nba"])), "'models' table"),
+    "models table names another model": (
+        _edit_manifest(lambda m: m["models"].update(other={"description": "x", "tags": {}})),
+        "no version",
+    ),
+    "model-level description not text": (
+        _edit_manifest(lambda m: m["models"]["nba"].update(description=5)),
+        "model-level record",
+    ),
+    "model-level tags not a dict": (_edit_manifest(lambda m: m["models"]["nba"].update(tags=["x"])), "tags"),
 }
 
 
@@ -699,3 +721,91 @@ def test_malformed_fields_are_refused_before_anything_is_published(
     with pytest.raises(BundleError, match="malformed"):
         target.import_model(crafted)
     assert_untouched(target)
+
+
+# -- model-level description and tags -----------------------------------------------------------
+
+
+def _describe_model(registry: CustomModelRegistry, description: str, **tags: str) -> None:
+    registry.set_description("nba", description)
+    for key, value in tags.items():
+        registry.set_tag("nba", key, value)
+
+
+def test_model_description_and_tags_travel_with_the_bundle(
+    source: CustomModelRegistry, target: CustomModelRegistry, tmp_path: Path
+) -> None:
+    _describe_model(source, "predicts home wins", team="ops", sport="nba")
+    path = source.export_model("nba/1", tmp_path / "described.tar.gz")
+    models = read_manifest(path)["models"]
+    assert models == {"nba": {"description": "predicts home wins", "tags": {"team": "ops", "sport": "nba"}}}
+    results = target.import_model(path)
+    here = target.get_model("nba")
+    assert (here["description"], here["tags"]) == ("predicts home wins", {"team": "ops", "sport": "nba"})
+    assert [r.kept_model_fields for r in results] == [()]
+    assert target.get_model_version("nba/1")["metadata"]["tags"] == {"framework": "sklearn"}  # versions' own
+
+
+def test_a_receiving_model_without_its_own_gets_the_bundles(
+    source: CustomModelRegistry, target: CustomModelRegistry, tmp_path: Path
+) -> None:
+    _describe_model(source, "from the source", team="ops")
+    path = source.export_model("nba/2", tmp_path / "b.tar.gz")
+    save_version(target, "nba", seed=7)  # the model exists here, with no description or tags
+    target.import_model(path)
+    assert (target.get_model("nba")["description"], target.get_model("nba")["tags"]) == (
+        "from the source",
+        {"team": "ops"},
+    )
+
+
+def test_a_receiving_models_own_description_and_tags_are_kept_and_said(
+    source: CustomModelRegistry,
+    target: CustomModelRegistry,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    _describe_model(source, "from the source", team="ops")
+    path = source.export_model("nba", tmp_path / "b.tar.gz")
+    save_version(target, "nba", seed=7)
+    _describe_model(target, "ours", team="serving")
+    with caplog.at_level("INFO", logger="fsregistry"):
+        results = target.import_model(path, as_new_version=True)
+    assert (target.get_model("nba")["description"], target.get_model("nba")["tags"]) == ("ours", {"team": "serving"})
+    assert {r.kept_model_fields for r in results} == {("description", "tags")}
+    assert results[0].to_dict()["kept_model_fields"] == ["description", "tags"]
+    assert "keeps this registry's description and tags" in caplog.text
+
+
+def test_a_bundle_without_model_level_data_still_imports(
+    source: CustomModelRegistry, target: CustomModelRegistry, bundle: Path, tmp_path: Path
+) -> None:
+    members = read_members(bundle)
+    manifest = json.loads(members[MANIFEST_NAME])
+    del manifest["models"]  # as written before model-level data travelled
+    members[MANIFEST_NAME] = json.dumps(manifest).encode()
+    older = write_tar(tmp_path / "older.tar.gz", _entries(members))
+    assert [r.status for r in target.import_model(older)] == ["imported", "imported"]
+    assert (target.get_model("nba")["description"], target.get_model("nba")["tags"]) == ("", {})
+
+
+# -- export destinations ------------------------------------------------------------------------
+
+
+def test_export_into_a_missing_folder_says_so(source: CustomModelRegistry, tmp_path: Path) -> None:
+    with pytest.raises(InvalidArgumentError, match=r"folder .*nodir does not exist") as caught:
+        source.export_model("nba/1", tmp_path / "nodir" / "x.tar.gz")
+    assert isinstance(caught.value, ValueError)
+    assert "incomplete" not in str(caught.value)
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(InvalidArgumentError, match="is not a folder"):
+        source.export_model("nba/1", tmp_path / "afile" / "x.tar.gz")
+
+
+@pytest.mark.parametrize("overwrite", [False, True])
+def test_export_onto_a_folder_is_refused_clearly(source: CustomModelRegistry, tmp_path: Path, overwrite: bool) -> None:
+    folder = tmp_path / "out"
+    folder.mkdir()
+    with pytest.raises(InvalidArgumentError, match="it is a folder; name the bundle file"):
+        source.export_model("nba/1", folder, overwrite=overwrite)
+    assert list(folder.iterdir()) == [] and not list(tmp_path.glob(".*incomplete"))

@@ -258,7 +258,8 @@ def test_check_exit_codes(cli: Run, registry: CustomModelRegistry) -> None:
     model_bin.write_bytes(model_bin.read_bytes()[:-1] + b"\x00")
     code, out, _ = cli("check")
     assert code == EXIT_PROBLEMS
-    assert "nba/1" in out and "check --repair" in out
+    assert "nba/1" in out and "cannot be fixed by --repair (integrity)" in out
+    assert "check --repair" not in out  # repair never fixes a corrupt file; DETAIL says what does
     code, out, _ = cli("check", "--json")
     assert code == EXIT_PROBLEMS and json.loads(out)["ok"] is False
 
@@ -388,3 +389,77 @@ def test_python_dash_m_reports_errors_without_a_traceback(registry: CustomModelR
     assert done.returncode == EXIT_ERROR
     assert done.stderr.startswith("fsregistry: error:") and done.stderr.count("\n") == 1
     assert "Traceback" not in done.stderr
+
+
+# -- review fixes: export destinations, model-level notes, check advice, closed pipes -------------
+
+
+def test_export_into_a_missing_folder_is_one_clear_line(cli: Run, tmp_path: Path) -> None:
+    code, _, err = cli("export", "nba/1", str(tmp_path / "nodir" / "x.tar.gz"))
+    assert_one_line_error(code, err, "nodir does not exist")
+    assert "incomplete" not in err
+    code, _, err = cli("export", "nba/1", str(tmp_path), "--force")
+    assert_one_line_error(code, err, "is a folder")
+
+
+def test_import_notes_model_description_and_tags_it_kept(
+    cli: Run, registry: CustomModelRegistry, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    registry.set_description("nba", "source's")
+    bundle = tmp_path / "nba.tar.gz"
+    cli("export", "nba/2", str(bundle))
+    other_root = tmp_path / "box-b"
+    here = CustomModelRegistry(other_root)
+    save_version(here, seed=9)
+    here.set_description("nba", "ours")
+    code, out, _ = Run(other_root, capsys)("import", str(bundle))
+    assert code == EXIT_OK
+    assert "note: model 'nba' kept this registry's description" in out
+    assert here.get_model("nba")["description"] == "ours"
+
+
+def test_check_after_repair_lists_what_was_fixed_and_what_needs_a_person(
+    cli: Run, registry: CustomModelRegistry
+) -> None:
+    registry.layout.meta_file("nba", 1).write_text("{not json")
+    (registry.layout.staging / "save.999999999.abc.incomplete").mkdir()
+    code, out, _ = cli("check")
+    assert code == EXIT_PROBLEMS
+    assert "run `fsregistry check --repair` to fix" in out
+    assert "cannot be fixed by --repair (corrupt_meta)" in out
+    code, out, _ = cli("check", "--repair")
+    assert code == EXIT_PROBLEMS
+    assert "check --repair" not in out and "check(repair=True)" not in out
+    assert "repaired" in out and "cannot be fixed by --repair (corrupt_meta)" in out
+    assert "restore the version folder from a backup" in out and "fsregistry delete nba/1" in out
+
+
+def _more_than_a_pipe_holds(registry: CustomModelRegistry) -> None:
+    for n in range(40):  # about 80 KB of `versions --json`: more than a pipe buffer holds
+        registry.set_tag("nba/1", f"k{n}", "v" * 2000)
+
+
+def test_a_reader_that_closes_the_pipe_early_is_not_an_error(registry: CustomModelRegistry) -> None:
+    _more_than_a_pipe_holds(registry)
+    env = subprocess_env(FSREGISTRY_ROOT=str(registry.root))
+    argv = [PYTHON, "-m", "fsregistry", "versions", "nba", "--json"]
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.close()  # the reader leaves before the command writes a byte
+        err = proc.stderr.read().decode()
+        assert proc.wait(timeout=120) == EXIT_OK, err
+    assert err == ""
+
+
+def test_a_pipefail_script_reading_one_line_succeeds(registry: CustomModelRegistry) -> None:
+    _more_than_a_pipe_holds(registry)
+    script = f'set -euo pipefail\n"{PYTHON}" -m fsregistry versions nba --json | head -1\n'
+    done = subprocess.run(
+        ["bash", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=subprocess_env(FSREGISTRY_ROOT=str(registry.root)),
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "[\n" and done.stderr == ""

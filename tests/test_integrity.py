@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 from toy_models import Doubler
 
-from fsregistry import CorruptRegistryError, CustomModelRegistry, FormatVersionError, IntegrityError, records
+from fsregistry import (
+    CorruptRegistryError,
+    CustomModelRegistry,
+    FormatVersionError,
+    IntegrityError,
+    InvalidArgumentError,
+    records,
+)
 from fsregistry.catalog import Catalog
 from fsregistry.storage import files
 from fsregistry.storage.index import TAIL_LIMIT, read_refs, write_chunk
@@ -146,15 +153,30 @@ def test_opening_a_non_registry_without_create_is_refused(tmp_path: Path) -> Non
 
 
 def test_unrelated_folders_under_the_root_are_left_alone(tmp_path: Path) -> None:
+    registry = CustomModelRegistry(tmp_path)
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "a.txt").write_text("mine")
-    registry = CustomModelRegistry(tmp_path)
     registry.save_model(Doubler(), "m")
     assert [m["name"] for m in registry.list_models()] == ["m"]
     assert registry.check(repair=True).ok
     assert (tmp_path / "notes" / "a.txt").read_text() == "mine"
     shutil.rmtree(tmp_path / "m")
     assert registry.list_models() == []
+
+
+def test_a_new_registry_is_never_made_in_a_file_or_a_folder_of_other_things(tmp_path: Path) -> None:
+    (tmp_path / "project").mkdir()
+    (tmp_path / "project" / "train.py").write_text("print('hi')")
+    with pytest.raises(InvalidArgumentError, match=r"not empty .*train\.py"):
+        CustomModelRegistry(tmp_path / "project")
+    assert sorted(p.name for p in (tmp_path / "project").iterdir()) == ["train.py"]  # nothing written
+    (tmp_path / "a_file").write_text("x")
+    with pytest.raises(InvalidArgumentError, match="is a file"):
+        CustomModelRegistry(tmp_path / "a_file")
+    volume = tmp_path / "volume"  # a freshly formatted disk mounted as the root
+    (volume / "lost+found").mkdir(parents=True)
+    CustomModelRegistry(volume).save_model(Doubler(), "m")
+    assert CustomModelRegistry(volume).list_models()[0]["name"] == "m"
 
 
 def test_a_meta_json_missing_a_field_is_reported_not_a_crash(model_registry: CustomModelRegistry) -> None:
@@ -306,3 +328,57 @@ def test_a_wide_gap_above_the_chunks_is_listed_not_probed(
     assert entries is not None and sorted(entries) == [1, 2, 3]
     assert len(reads) <= 3
     assert [m["version"] for m in registry.catalog._tail("m", refs, {})] == [1, 2, 3]
+
+
+def test_corrupt_meta_advice_names_what_a_person_can_do(model_registry: CustomModelRegistry) -> None:
+    model_registry.save_model(Doubler(), "m")
+    model_registry.save_model(Doubler(), "m")
+    model_registry.layout.meta_file("m", 1).write_text("{not json")
+    os.remove(model_registry.layout.meta_file("m", 2))
+    report = model_registry.check(repair=True)
+    details = {p.version: p.detail for p in report.problems if p.kind == "corrupt_meta"}
+    assert set(details) == {1, 2} and not report.ok
+    assert all("check(repair=True)" not in d for d in details.values())
+    assert "restore the version folder from a backup" in details[1] and "fsregistry delete m/1" in details[1]
+    assert "meta.json is missing" in details[2] and "remove the folder" in details[2]
+    model_registry.delete_model("m/1")  # the advice works
+    assert [p.version for p in model_registry.check().problems if p.kind == "corrupt_meta"] == [2]
+
+
+def test_stray_files_in_model_folders_and_the_root_are_reported_never_deleted(tmp_path: Path) -> None:
+    registry = CustomModelRegistry(tmp_path / "reg")
+    registry.save_model(Doubler(), "m")
+    strays = [registry.root / "notes.txt", registry.root / "m" / "backup.json", registry.root / "m" / "old"]
+    strays[0].write_text("mine")
+    strays[1].write_text("{}")
+    strays[2].mkdir()
+    (registry.root / "unrelated").mkdir()  # a folder under the root that is not a model: left alone
+    found = [p for p in registry.check().problems if p.kind == "stray_file"]
+    assert sorted(p.path or "" for p in found) == sorted(str(s) for s in strays)
+    names = {Path(p.path or "").name: p.name for p in found}
+    assert names == {"notes.txt": None, "backup.json": "m", "old": "m"}
+    assert all(f"{Path(p.path or '').name} is not a file of the registry" in p.detail for p in found)
+    report = registry.check(repair=True)
+    assert not report.ok and [p.kind for p in report.unresolved] == ["stray_file"] * 3
+    assert all(s.exists() for s in strays)
+    assert registry.load_model("m/1")["model"].factor == 2.0
+
+
+def test_repair_recreates_a_removed_run_map_on_the_same_instance(model_registry: CustomModelRegistry) -> None:
+    model_registry.save_model(Doubler(), "m")
+    shutil.rmtree(model_registry.layout.runs)
+    assert [p.kind for p in model_registry.check().problems] == ["run_map"]
+    assert model_registry.check(repair=True).ok
+    run_id = model_registry.get_model_version("m/1")["run_id"]
+    assert model_registry.load_model(f"runs:/{run_id}/model")["version"] == 1
+
+
+def test_a_version_of_a_newer_format_is_reported_not_raised(model_registry: CustomModelRegistry) -> None:
+    model_registry.save_model(Doubler(), "m")
+    model_registry.save_model(Doubler(), "m")
+    path = model_registry.layout.meta_file("m", 2)
+    meta = json.loads(path.read_text())
+    meta["format"] = 99
+    path.write_text(json.dumps(meta))
+    problems = model_registry.check().problems
+    assert [(p.kind, p.version) for p in problems if p.kind == "corrupt_meta"] == [("corrupt_meta", 2)]

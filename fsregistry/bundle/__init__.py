@@ -2,7 +2,8 @@
 
 A bundle is one tar archive (gzip-compressed unless its name ends in ``.tar``) holding::
 
-    fsregistry-bundle.json             the manifest: every other member's SHA-256 and size
+    fsregistry-bundle.json             the manifest: every other member's SHA-256 and size,
+                                       and each model's own description and tags
     models/<NAME>/<VERSION>/meta.json  the version's record, as it was at export
     models/<NAME>/<VERSION>/model.bin  ... and every payload file its meta.json lists
 
@@ -22,7 +23,9 @@ What import keeps: name, version number (when this registry never used it), run 
 creation time, params, metrics, tags, description, signature, input example and the
 recorded environment.  What it does not carry over: stage and aliases - promotion is the
 receiving registry's decision - unless ``keep_stages=True``; the originals are recorded
-in ``meta["source"]`` along with where and when the version was imported from.
+in ``meta["source"]`` along with where and when the version was imported from.  The
+model's own description and tags (the manifest's optional ``models`` table) are applied
+where the receiving model has none, and the receiving model's own are kept otherwise.
 """
 
 from __future__ import annotations

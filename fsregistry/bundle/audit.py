@@ -17,7 +17,7 @@ from typing import Any
 
 from .. import hashing, records
 from ..errors import BundleError, CorruptRegistryError, InvalidNameError
-from ..names import STAGES, validate_alias, validate_model_name
+from ..names import STAGES, validate_alias, validate_model_name, validate_tags
 from ..storage.layout import META_JSON, MODEL_BIN, PREPROCESSOR_PKL, check_format
 from .archive import (
     BUNDLE_FORMAT,
@@ -54,6 +54,14 @@ class Incoming:
         return str(self.meta["run_id"])
 
 
+@dataclass(frozen=True)
+class ModelLevel:
+    """A model's own description and tags as exported (``manifest["models"]``)."""
+
+    description: str
+    tags: dict[str, str]
+
+
 @dataclass
 class Bundle:
     """An opened, audited bundle."""
@@ -64,6 +72,8 @@ class Bundle:
     headers: dict[str, tarfile.TarInfo]
     manifest: dict[str, Any]
     versions: list[Incoming]
+    #: per model name; empty for bundles written before model-level data travelled
+    models: dict[str, ModelLevel] = field(default_factory=dict)
 
 
 def read_manifest(path: str | os.PathLike[str], *, max_member_size: int = DEFAULT_MAX_MEMBER_SIZE) -> dict[str, Any]:
@@ -85,7 +95,8 @@ def opened(path: Path, max_member_size: int) -> Iterator[Bundle]:
         manifest = _read_manifest(tar, headers, path)
         versions = [_incoming(tar, headers, manifest, entry, path) for entry in manifest["versions"]]
         _check_coverage(headers, manifest, versions, path)
-        yield Bundle(path, digest, tar, headers, manifest, versions)
+        models = _model_levels(manifest, versions, path)
+        yield Bundle(path, digest, tar, headers, manifest, versions, models)
 
 
 def _audit_headers(tar: tarfile.TarFile, path: Path, max_member_size: int) -> dict[str, tarfile.TarInfo]:
@@ -298,6 +309,30 @@ def _check_coverage(
                 f"member {member!r} is {headers[member].size} bytes, the manifest says "
                 f"{manifest['files'][member]['size']}",
             )
+
+
+def _model_levels(manifest: dict[str, Any], versions: list[Incoming], path: Path) -> dict[str, ModelLevel]:
+    """The optional ``models`` table: each model's own description and tags.  Bundles written
+    before it existed have none; one that is there must be well formed, for a model the
+    bundle carries versions of (unknown keys inside an entry are ignored)."""
+    table = manifest.get("models")
+    if table is None:
+        return {}
+    if not isinstance(table, dict):
+        raise refuse(path, "the manifest's 'models' table is not an object")
+    carried = {v.name for v in versions}
+    out = {}
+    for name, entry in table.items():
+        if name not in carried:
+            raise refuse(path, f"the manifest's 'models' table names {name!r}, of which the bundle has no version")
+        if not isinstance(entry, dict) or not isinstance(entry.get("description", ""), str):
+            raise refuse(path, f"the manifest's model-level record of {name!r} is malformed")
+        try:
+            tags = validate_tags(entry.get("tags") or {})
+        except InvalidNameError as exc:
+            raise refuse(path, f"model-level tags of {name!r}: {exc}") from None
+        out[name] = ModelLevel(entry.get("description") or "", tags)
+    return out
 
 
 def check_digest(path: Path, member: str, sha256: str, size: int, expected: dict[str, Any]) -> None:

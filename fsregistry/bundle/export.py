@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from .. import hashing
-from ..errors import BundleError, CorruptRegistryError, IntegrityError, ModelNotFoundError
+from ..errors import BundleError, CorruptRegistryError, IntegrityError, InvalidArgumentError, ModelNotFoundError
 from ..identifiers import parse_identifier
 from ..storage import files
 from ..storage.layout import META_JSON, utcnow
@@ -54,17 +54,33 @@ def export_model(
     ``models:/nba/Production``, ``nba@champion``, ``runs:/ID/model``) adds that version, a
     bare model name (``nba``) adds every version of the model.  The archive is gzip-compressed
     unless ``path`` ends in ``.tar`` (``compress`` overrides).  An existing file is replaced
-    only with ``overwrite=True``.  Every payload file is checked against its recorded SHA-256
-    while it is copied, so a corrupt version is never exported.  Returns the bundle's path.
+    only with ``overwrite=True``; a folder, or a path whose folder does not exist, is refused
+    (:class:`~fsregistry.errors.InvalidArgumentError`).  Every payload file is checked against
+    its recorded SHA-256 while it is copied, so a corrupt version is never exported.  The
+    models' own description and tags travel in the manifest.  Returns the bundle's path.
     """
     final = Path(path)
-    if files.exists(final) and not overwrite:
-        raise BundleError(f"{final} already exists; pass overwrite=True (CLI: --force) to replace it", path=str(final))
+    _check_destination(final, overwrite)
     versions = [_outgoing(registry, name, version) for name, version in _targets(registry, identifiers)]
     manifest = _manifest(registry, versions)
     gz = compress if compress is not None else not final.name.endswith(".tar")
     _write_archive(final, manifest, versions, gz)
     return final
+
+
+def _check_destination(final: Path, overwrite: bool) -> None:
+    """Refuse, before anything is read, a destination the archive cannot be moved onto."""
+    if final.is_dir():
+        raise InvalidArgumentError(
+            f"cannot export to {final}: it is a folder; name the bundle file, e.g. {final / 'bundle.tar.gz'}",
+            path=str(final),
+        )
+    folder = final.parent
+    if not folder.is_dir():
+        why = "is not a folder" if files.exists(folder) else "does not exist; create it first"
+        raise InvalidArgumentError(f"cannot export to {final}: the destination folder {folder} {why}", path=str(final))
+    if files.exists(final) and not overwrite:
+        raise BundleError(f"{final} already exists; pass overwrite=True (CLI: --force) to replace it", path=str(final))
 
 
 def _targets(registry: CustomModelRegistry, identifiers: str | Sequence[str]) -> list[tuple[str, int]]:
@@ -115,6 +131,7 @@ def _manifest(registry: CustomModelRegistry, versions: list[_Outgoing]) -> dict[
         entries.append({"name": out.name, "version": out.version, "run_id": out.meta.get("run_id"), "path": out.prefix})
     from .. import __version__
 
+    models = {name: _model_level(registry, name) for name in dict.fromkeys(out.name for out in versions)}
     return {
         "kind": BUNDLE_KIND,
         "format": BUNDLE_FORMAT,
@@ -126,8 +143,15 @@ def _manifest(registry: CustomModelRegistry, versions: list[_Outgoing]) -> dict[
             "root": str(registry.root),
         },
         "versions": entries,
+        "models": models,
         "files": members,
     }
+
+
+def _model_level(registry: CustomModelRegistry, name: str) -> dict[str, Any]:
+    """The model's own description and tags (not its versions'), for ``manifest["models"]``."""
+    summary = registry.get_model(name)
+    return {"description": summary.get("description") or "", "tags": dict(summary.get("tags") or {})}
 
 
 def _write_archive(final: Path, manifest: dict[str, Any], versions: list[_Outgoing], gz: bool) -> None:

@@ -9,17 +9,17 @@ import os
 import tarfile
 import uuid
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from .. import environment
-from ..errors import ImportConflictError, ModelExistsError, ModelNotFoundError
+from ..errors import ImportConflictError, ModelExistsError, ModelNotFoundError, RegistryError
 from ..names import STAGES
 from ..storage import files
 from ..storage.layout import utcnow
 from .archive import COPY_BLOCK, DEFAULT_MAX_MEMBER_SIZE, refuse
-from .audit import Bundle, Incoming, check_digest, opened
+from .audit import Bundle, Incoming, ModelLevel, check_digest, opened
 
 if TYPE_CHECKING:
     from ..registry import CustomModelRegistry
@@ -32,6 +32,8 @@ class ImportedVersion:
     ``status`` is ``"imported"`` (published now) or ``"present"`` (this registry already
     held the same run with the same files, so nothing was written).  ``version`` is its
     number in this registry, ``original_version`` its number in the bundle.
+    ``kept_model_fields`` names the model-level fields (``"description"``, ``"tags"``) that
+    this registry's model already had, with other values than the bundle's, and kept.
     """
 
     name: str
@@ -39,6 +41,7 @@ class ImportedVersion:
     original_version: int
     run_id: str
     status: Literal["imported", "present"]
+    kept_model_fields: tuple[str, ...] = ()
 
     @property
     def uri(self) -> str:
@@ -52,6 +55,7 @@ class ImportedVersion:
             "run_id": self.run_id,
             "status": self.status,
             "uri": self.uri,
+            "kept_model_fields": list(self.kept_model_fields),
         }
 
 
@@ -139,7 +143,9 @@ def import_model(
     whose number, or run id, is taken by something else raises :class:`ImportConflictError`
     (before anything is published) unless ``as_new_version=True``, which publishes it under
     the next free number (and a fresh run id when its run id was taken).  ``keep_stages=True``
-    also applies the bundle's stages and aliases, displacing their current holders.  An
+    also applies the bundle's stages and aliases, displacing their current holders.  The
+    model's own description and tags are applied where this registry's model has none; where
+    it has other values, they are kept (logged, and named in ``kept_model_fields``).  An
     :class:`~fsregistry.environment.EnvironmentMismatchWarning` names the packages whose
     installed versions differ from those a version was saved with.
     """
@@ -167,7 +173,8 @@ def _import_audited(
             for index, plan in enumerate(plans):
                 if plan.present_as is None and index not in staged:  # removed meanwhile: stage it now
                     staged[index] = _stage(registry, bundle, plan.incoming)
-            return _publish_all(registry, bundle, plans, staged, keep_stages)
+            results = _publish_all(registry, bundle, plans, staged, keep_stages)
+            return _apply_model_levels(registry, bundle, results)
     finally:
         for folder in staged.values():
             files.remove_tree(folder)
@@ -222,6 +229,42 @@ def _publish_all(
         version = registry.publish_staged(incoming.name, staged[index], meta, version=wanted)
         results[index] = ImportedVersion(incoming.name, version, incoming.version, meta["run_id"], "imported")
     return [results[i] for i in range(len(plans))]
+
+
+def _apply_model_levels(
+    registry: CustomModelRegistry, bundle: Bundle, results: list[ImportedVersion]
+) -> list[ImportedVersion]:
+    """Give each model the bundle's description and tags where it has none (caller holds the
+    lock); name in the results the fields it already had, with other values, and kept."""
+    kept = {name: _apply_model_level(registry, name, level) for name, level in bundle.models.items()}
+    return [replace(r, kept_model_fields=kept.get(r.name, ())) for r in results]
+
+
+def _apply_model_level(registry: CustomModelRegistry, name: str, level: ModelLevel) -> tuple[str, ...]:
+    """The versions are published by now: a failure here is logged, not raised, and importing
+    the bundle again applies what is missing."""
+    try:
+        here = registry.get_model(name)
+        if level.description and not here["description"]:
+            registry.set_description(name, level.description)
+        if level.tags and not here["tags"]:
+            for key, value in level.tags.items():
+                registry.set_tag(name, key, value)
+    except (RegistryError, OSError) as exc:
+        registry.logger.warning(
+            "imported %r but could not apply the bundle's model description and tags (%s); "
+            "import the bundle again to apply them",
+            name,
+            exc,
+        )
+        return ()
+    pairs = (("description", here["description"], level.description), ("tags", here["tags"], level.tags))
+    kept = tuple(field for field, mine, theirs in pairs if mine and theirs and mine != theirs)
+    if kept:
+        registry.logger.info(
+            "model %r keeps this registry's %s, which differ from the bundle's", name, " and ".join(kept)
+        )
+    return kept
 
 
 def _imported_meta(bundle: Bundle, plan: _Plan, keep_stages: bool) -> dict[str, Any]:

@@ -94,9 +94,7 @@ def read_json(path: Path) -> Any:
     try:
         return json.loads(raw)
     except ValueError as exc:
-        raise CorruptRegistryError(
-            f"{path} is not valid JSON ({exc}); run check(repair=True)", path=str(path)
-        ) from None
+        raise CorruptRegistryError(f"{path} is not valid JSON ({exc}); run check()", path=str(path)) from None
 
 
 def read_json_or_none(path: Path) -> Any:

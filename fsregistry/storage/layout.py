@@ -91,7 +91,7 @@ class Layout:
         others = sorted(
             e.name
             for e in files.list_dir(self.root)
-            if e.name not in _IGNORED_IN_NEW_ROOT and e.name not in own and not e.name.startswith(f".{MARKER}.")
+            if e.name not in HARMLESS_ENTRIES and e.name not in own and not e.name.startswith(f".{MARKER}.")
         )
         if others:
             shown = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
@@ -145,8 +145,9 @@ class Layout:
         return (Path(e.path) for e in files.list_dir(self.staging))
 
 
-#: what a new registry root may already hold (a fresh volume's lost+found, VCS keep-files)
-_IGNORED_IN_NEW_ROOT = frozenset({"lost+found", ".gitkeep", ".gitignore", ".keep", ".DS_Store"})
+#: what any folder may hold without it being a problem (a fresh volume's lost+found, VCS
+#: keep-files): a new root may already contain these, and check never reports them
+HARMLESS_ENTRIES = frozenset({"lost+found", ".gitkeep", ".gitignore", ".keep", ".DS_Store"})
 
 
 def chunk_of(version: int) -> int:
