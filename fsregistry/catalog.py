@@ -110,11 +110,23 @@ class Catalog:
 
     # -- readers --------------------------------------------------------------------------
     def refs(self, name: str) -> idx.Refs:
-        """Current refs; rebuilt in memory when ``index.json`` is missing or unreadable."""
+        """Current refs; rebuilt in memory when ``index.json`` is missing or unreadable.
+
+        Versions published after the index was last written (a save in flight right now,
+        or one whose writer died between its rename and the index) are folded in, in
+        memory, so readers see them at once: one ``lstat`` when there are none."""
         refs = idx.read_refs(self.layout, name)
         if refs is None:
             log.warning("index of model %r is missing or unreadable; using the version folders (run check)", name)
             refs, _ = self.rebuild(name, for_reader=True)
+            return refs
+        version = refs.last_version + 1
+        while files.exists(self.layout.version_dir(name, version)):
+            meta = self._readable_meta(name, version)
+            if meta is not None:
+                _apply(refs, meta, is_new=True)
+            refs.last_version = version
+            version += 1
         return refs
 
     def versions(self, name: str, refs: idx.Refs | None = None) -> dict[int, dict[str, Any]]:
@@ -131,14 +143,11 @@ class Catalog:
             _, entries = self.rebuild(name, for_reader=True)
         return entries
 
-    def agrees(self, name: str, refs: idx.Refs, kind: str, value: object, found: int | None) -> bool:
+    def agrees(self, name: str, kind: str, value: object, found: int | None) -> bool:
         """Whether the refs' answer ``found`` for a ``latest``, alias or stage reference
-        matches the versions' ``meta.json``.  It does not after a crash between a
-        ``meta.json`` write and the index update (a promotion, an alias moved, a version
-        published or deleted): then the caller answers from the folders instead.  Costs one
-        ``lstat`` and, for aliases and stages, one small read."""
-        if files.exists(self.layout.version_dir(name, refs.last_version + 1)):
-            return False  # a published version the index has not seen
+        matches that version's own ``meta.json``.  It does not while a promotion, alias
+        move or delete is between its ``meta.json`` writes and the index update, or after a
+        writer died there: then the caller looks again.  Costs one small read."""
         if found is None or kind not in ("latest", "alias", "stage"):
             return True
         try:

@@ -370,16 +370,21 @@ class CustomModelRegistry(BaseModelRegistry):
     def _resolve_pointer(self, name: str, ref: ModelRef) -> int:
         refs = self.catalog.refs(name)
         found = self._point(name, refs, ref)
-        if not self.catalog.agrees(name, refs, ref.kind, ref.value, found):
-            # The index is behind the versions' meta.json (a writer died between the two):
-            # answer from the folders, as check(repair=True) would make the index say.
-            self.logger.warning(
-                "the index of model %r is behind its versions (an interrupted write); resolving from the "
-                "version folders - run check(repair=True)",
-                name,
-            )
-            refs, _ = self.catalog.rebuild(name, for_reader=True)
-            found = self._point(name, refs, ref)
+        if not self.catalog.agrees(name, ref.kind, ref.value, found):
+            # The index is behind the versions' meta.json: a writer is between the two
+            # right now (look again), or died there (answer from the folders, as
+            # check(repair=True) would make the index say).
+            fresh = self.catalog.refs(name)
+            if fresh != refs:
+                refs, found = fresh, self._point(name, fresh, ref)
+            if not self.catalog.agrees(name, ref.kind, ref.value, found):
+                self.logger.warning(
+                    "the index of model %r is behind its versions (an interrupted write?); resolving from the "
+                    "version folders - run check(repair=True) if this persists",
+                    name,
+                )
+                refs, _ = self.catalog.rebuild(name, for_reader=True)
+                found = self._point(name, refs, ref)
         if found is None:
             what = {"latest": "no versions", "alias": f"no alias {ref.value!r}"}.get(
                 ref.kind, f"no version in stage {ref.value}"

@@ -257,3 +257,30 @@ def test_readers_look_past_an_index_left_behind_by_a_crash(tmp_path: Path) -> No
     assert [p.kind for p in registry.check().problems] == ["stale_index"]
     assert registry.check(repair=True).ok
     assert registry.get_model_version("m/Production")["version"] == 2
+
+
+def test_a_version_published_after_the_index_is_seen_without_a_rescan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A version renamed into place whose index update has not happened yet (a save in
+    flight, or a writer that died there) is read from its own meta.json - stage and alias
+    included - without scanning every version folder."""
+    from fsregistry.catalog import Catalog
+
+    registry = CustomModelRegistry(tmp_path / "reg")
+    registry.save_model(Doubler(1.0), "m", stage="Production", aliases=["champ"])
+    model_dir = registry.layout.model_dir("m")
+    before = {p.name: p.read_bytes() for p in model_dir.glob("index*.json")}
+    registry.save_model(Doubler(2.0), "m", stage="Production", aliases=["champ"])
+    for path in model_dir.glob("index*.json"):
+        path.unlink()
+    for file_name, data in before.items():
+        (model_dir / file_name).write_bytes(data)
+
+    def no_rescan(*args: object, **kwargs: object) -> None:
+        raise AssertionError("scanned every version folder")
+
+    monkeypatch.setattr(Catalog, "rebuild", no_rescan)
+    for identifier in ("m/latest", "m/Production", "models:/m@champ"):
+        assert registry.get_model_version(identifier)["version"] == 2
+    assert [v["version"] for v in registry.list_versions("m")] == [2, 1]
