@@ -13,9 +13,13 @@ Only the columns the model needs (plus the caller's id columns) are read from fi
 text columns are read as text, so a CSV category such as ``"07"`` is never guessed to be
 a number.
 
+A file that lacks columns the model needs is refused before anything is read or
+written, naming every missing column.
+
 Predictions are written as they are produced, to a temporary file beside the target that
 is renamed over it only when every chunk succeeded: a failed run leaves no half-written
-output.
+output, and an existing file at the target is replaced only then.  An output path that is
+the input file itself is refused before anything is read.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from typing import Any, Protocol, TypeAlias
 import numpy as np
 import pandas as pd
 
-from .errors import PredictorError, SchemaError
+from .errors import OutputExistsError, PredictorError, SchemaError
 
 Chunk: TypeAlias = "pd.DataFrame | np.ndarray"
 
@@ -41,10 +45,13 @@ _PARQUET_SUFFIXES = (".parquet", ".pq")
 
 @dataclass(frozen=True)
 class ReadPlan:
-    """Which columns to read from a file (``None``: all) and which to read as text."""
+    """Which columns to read from a file (``None``: all), which to read as text, and which
+    a file must have: the model's (``required``) and the caller's id columns (``ids``)."""
 
     columns: tuple[str, ...] | None = None
     text_columns: tuple[str, ...] = ()
+    required: tuple[str, ...] = ()
+    ids: tuple[str, ...] = ()
 
 
 @dataclass
@@ -98,10 +105,26 @@ def _file_source(path: Path, batch_size: int, plan: ReadPlan) -> Source:
         raise PredictorError(f"input file {path} does not exist", path=str(path))
     name = path.name.lower()
     if name.endswith(_CSV_SUFFIXES):
-        return Source(_csv_chunks(path, batch_size, plan), None)
+        header = _csv_header(path)
+        _require_columns(path, header, plan)
+        return Source(_csv_chunks(path, header, batch_size, plan), None)
     if name.endswith(_PARQUET_SUFFIXES):
         return _parquet_source(path, batch_size, plan)
     raise PredictorError(f"cannot tell the format of {path}: use a .csv or .parquet suffix", path=str(path))
+
+
+def _require_columns(path: Path, available: Sequence[str], plan: ReadPlan) -> None:
+    """Refuse a file that lacks model or id columns, listing them all, before reading it
+    (a file with none of them would otherwise look like a file with no rows)."""
+    present = set(available)
+    missing = [c for c in plan.required if c not in present]
+    missing_ids = [c for c in plan.ids if c not in present]
+    problems = [f"missing required columns: {missing}"] if missing else []
+    problems += [f"id columns not in the input file: {missing_ids}"] if missing_ids else []
+    if problems:
+        raise SchemaError(
+            f"input file {path.name} does not match the model's schema: {'; '.join(problems)}", path=str(path)
+        )
 
 
 def _wanted(available: Sequence[str], plan: ReadPlan) -> list[str] | None:
@@ -112,19 +135,34 @@ def _wanted(available: Sequence[str], plan: ReadPlan) -> list[str] | None:
     return [c for c in available if c in wanted]
 
 
-def _csv_chunks(path: Path, batch_size: int, plan: ReadPlan) -> Iterator[pd.DataFrame]:
-    header = [str(c) for c in pd.read_csv(path, nrows=0).columns]
+def _csv_header(path: Path) -> list[str]:
+    try:
+        return [str(c) for c in pd.read_csv(path, nrows=0).columns]
+    except pd.errors.EmptyDataError as exc:
+        raise PredictorError(f"input file {path} is empty (not even a header line)", path=str(path)) from exc
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise PredictorError(f"cannot read {path} as CSV: {exc}", path=str(path)) from exc
+
+
+def _csv_chunks(path: Path, header: list[str], batch_size: int, plan: ReadPlan) -> Iterator[pd.DataFrame]:
     text = {c: str for c in plan.text_columns if c in header}
-    reader = pd.read_csv(path, chunksize=batch_size, usecols=_wanted(header, plan), dtype=text or None)
-    with reader:
-        for chunk in reader:
-            if len(chunk):
-                yield chunk
+    try:
+        with pd.read_csv(path, chunksize=batch_size, usecols=_wanted(header, plan), dtype=text or None) as reader:
+            for chunk in reader:
+                if len(chunk):
+                    yield chunk
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise PredictorError(f"cannot read {path} as CSV: {exc}", path=str(path)) from exc
 
 
 def _parquet_source(path: Path, batch_size: int, plan: ReadPlan) -> Source:
     pq = _pyarrow_parquet()
     handle = pq.ParquetFile(path, pre_buffer=False)  # pre-buffering caches every row group read (grows with the file)
+    try:
+        _require_columns(path, handle.schema_arrow.names, plan)
+    except SchemaError:
+        handle.close()
+        raise
     columns = _wanted(handle.schema_arrow.names, plan)
     return Source(_parquet_chunks(handle, batch_size, columns), handle.metadata.num_rows)
 
@@ -282,12 +320,35 @@ def writer_for(path: Path) -> type[CsvWriter] | type[ParquetSink]:
     raise PredictorError(f"cannot write predictions to {path}: use a .csv or .parquet suffix", path=str(path))
 
 
+def refuse_input_as_output(source: Any, output: Path) -> None:
+    """Refuse an ``output`` that is the input file itself (also through a link or another
+    spelling of its path): replacing it would destroy the input."""
+    if not isinstance(source, (str, os.PathLike)):
+        return
+    if _same_file(Path(source), output):
+        raise OutputExistsError(
+            f"output_path {output} is the input file {source}; writing the predictions there would "
+            "replace the input. Choose another output path",
+            path=str(output),
+        )
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet)
+        return a.resolve() == b.resolve()
+
+
 @contextmanager
 def atomic_output(path: Path) -> Iterator[PredictionWriter]:
-    """A writer on a temporary file beside ``path``, renamed over ``path`` on success only."""
+    """A writer on a temporary file beside ``path``, renamed over ``path`` on success only
+    (an existing file at ``path`` is replaced then, and only then)."""
     writer_cls = writer_for(path)
     if not path.parent.is_dir():
         raise PredictorError(f"output folder {path.parent} does not exist", path=str(path))
+    if path.is_dir():
+        raise PredictorError(f"output_path {path} is a folder; name a .csv or .parquet file", path=str(path))
     temp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.partial")
     writer = writer_cls(temp)
     try:

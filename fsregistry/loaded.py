@@ -45,7 +45,6 @@ def build_loaded(record: Mapping[str, Any]) -> LoadedModel:
     names = names_in or _fitted_names(preprocessor if preprocessor is not None else model)
     metadata = record.get("metadata") or {}
     kind = _torch_output_kind(model, metadata, signature)
-    classes = signature.output.get("classes") if signature is not None else None
     return LoadedModel(
         model=model,
         preprocessor=preprocessor,
@@ -53,7 +52,7 @@ def build_loaded(record: Mapping[str, Any]) -> LoadedModel:
         feature_names_out=names_out,
         signature=signature,
         schema=schema_from(signature, names),
-        adapter=adapter_for(model, kind, classes),
+        adapter=adapter_for(model, kind, signature.output if signature is not None else None),
         output_kind=kind,
         record={k: v for k, v in record.items() if k not in ("model", "preprocessor_artifact")},
     )

@@ -1,31 +1,47 @@
 """How a loaded model turns preprocessed features into predictions.
 
-Two adapters give the predictor one vocabulary (``task``, ``classes``,
+Three adapters give the predictor one vocabulary (``task``, ``classes``,
 ``probabilities``, ``labels``, ``values``) whatever the framework:
 
 * :class:`EstimatorAdapter` for anything with the scikit-learn API (scikit-learn,
   XGBoost, LightGBM, CatBoost estimators, pipelines): a model with ``predict_proba`` is
   a classifier, one without is a regressor;
+* :class:`BoosterAdapter` for raw XGBoost and LightGBM ``Booster`` objects, whose
+  objective says whether they classify (``binary``/``multi...``) and whose ``predict``
+  then returns probabilities;
 * :class:`TorchAdapter` for ``torch.nn.Module`` models, which cannot say by themselves
   whether their output is logits, probabilities or plain values, so they must declare it
   (see :func:`declared_output_kind`).
 
-torch is imported only inside :class:`TorchAdapter`, i.e. only when the loaded model is
-already a torch module (so torch is already imported); scikit-learn models never cause it.
+Class labels (:func:`class_map`): a model whose classes are the labels themselves is
+decoded with its own classes; a model that predicts class indexes ``0..k-1`` is decoded
+with the signature's labels in their recorded encoding order (a Categorical's categories,
+else sorted order, which is scikit-learn's ``LabelEncoder`` order).  The sorted-order
+case is an assumption the model cannot confirm, so it comes with a ``note`` that the
+predictor turns into a warning at load time.
+
+torch and xgboost are imported only inside their adapters, i.e. only when the loaded
+model is already one of theirs (so the framework is already imported).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import json
+import numbers
+from collections.abc import Mapping
+from dataclasses import dataclass
 from itertools import chain
 from typing import Any, Protocol
 
 import numpy as np
+import pandas as pd
 
 from .errors import PredictorError
 
 OUTPUT_KINDS = ("logits", "probabilities", "values")
 _TORCH_MODULE = "torch.nn.modules.module.Module"
+_XGB_BOOSTER = "xgboost.core.Booster"
+_LGB_BOOSTER = "lightgbm.basic.Booster"
 
 
 class Adapter(Protocol):
@@ -35,6 +51,8 @@ class Adapter(Protocol):
     task: str
     #: original class labels in output column order, when known
     classes: list[Any] | None
+    #: an assumption about the labels the caller should hear about (warned at load)
+    note: str | None
 
     def probabilities(self, Xt: Any) -> np.ndarray:
         """Class probabilities, shape ``(n, k)``."""
@@ -72,24 +90,136 @@ def declared_output_kind(model: Any, tags: Mapping[str, Any], params: Mapping[st
     return None
 
 
-def adapter_for(model: Any, output_kind: str | None, classes_hint: Sequence[Any] | None) -> Adapter:
-    """The adapter for ``model``; ``classes_hint`` are the original labels from the signature."""
-    hint = list(classes_hint) if classes_hint else None
+def adapter_for(model: Any, output_kind: str | None, output: Mapping[str, Any] | None) -> Adapter:
+    """The adapter for ``model``; ``output`` is the signature's output (kind, classes...)."""
+    output = output or {}
     if is_torch_module(model):
-        return TorchAdapter(model, output_kind, hint)
+        return TorchAdapter(model, output_kind, output)
+    if is_booster(model):
+        return BoosterAdapter(model, output)
     if not callable(getattr(model, "predict", None)):
         raise PredictorError(f"a {type(model).__name__} has no predict method; the predictor cannot use it")
-    return EstimatorAdapter(model, hint)
+    return EstimatorAdapter(model, output)
 
 
-def _decoder(model_classes: Any, hint: list[Any] | None) -> list[Any] | None:
-    """Original labels for a model trained on encoded targets 0..k-1, else ``None``."""
-    if hint is None or model_classes is None:
-        return None
-    known = np.asarray(model_classes)
-    if known.dtype.kind not in "iu" or len(known) != len(hint) or list(known) == hint:
-        return None
-    return hint if np.array_equal(known, np.arange(len(hint))) else None
+def is_booster(model: Any) -> bool:
+    """True for a raw XGBoost or LightGBM ``Booster``, decided without importing either."""
+    return bool({_XGB_BOOSTER, _LGB_BOOSTER} & set(type_paths(model)))
+
+
+# -- class labels -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClassMap:
+    """How a model's classes become the original labels.
+
+    ``model_classes`` are what the model predicts, in probability-column order (``0..k-1``
+    for a model without ``classes_``); ``labels`` the original label of each; ``note`` an
+    assumption about them worth a warning.
+    """
+
+    model_classes: list[Any] | None
+    labels: list[Any] | None
+    note: str | None = None
+
+    @property
+    def decodes(self) -> bool:
+        if self.labels is None or self.model_classes is None:
+            return False
+        return [(_family(v), v) for v in self.labels] != [(_family(v), v) for v in self.model_classes]
+
+    def decode(self, predicted: np.ndarray) -> np.ndarray:
+        """Original labels for the class values a model predicted."""
+        if not self.decodes or self.labels is None or self.model_classes is None:
+            return predicted
+        index = pd.Index(np.asarray(self.model_classes)).get_indexer(pd.Index(predicted))
+        return predicted if (index < 0).any() else _take(self.labels, index)
+
+    def by_index(self, index: np.ndarray) -> np.ndarray:
+        """Original labels for probability-column indexes."""
+        return _take(self.labels, index) if self.labels is not None else index
+
+
+def class_map(model_classes: Any, output: Mapping[str, Any], n_classes: int | None = None) -> ClassMap:
+    """Labels for a model's classes (``model_classes``; ``None``: indexes ``0..n_classes-1``)
+    from the signature's ``output`` (``classes`` in encoding order, ``class_order``)."""
+    hint = list(output["classes"]) if output.get("classes") else None
+    if model_classes is not None:
+        known: list[Any] | None = [_plain(v) for v in np.asarray(model_classes).tolist()]
+    elif hint is not None or n_classes is not None:
+        known = list(range(n_classes if n_classes is not None else len(hint or ())))
+    else:
+        known = None
+    if known is None or hint is None or _keys(known) <= _keys(hint):
+        return ClassMap(known, known)
+    return _encoded(known, hint, output.get("class_order") == "categories")
+
+
+def _encoded(known: list[Any], hint: list[Any], categorical: bool) -> ClassMap:
+    """Labels for a model that predicts something other than the labels themselves."""
+    by_text = {str(h): h for h in hint}
+    if len(by_text) == len(hint) and {str(k) for k in known} == set(by_text):
+        return ClassMap(known, [by_text[str(k)] for k in known])  # "1" was trained as 1
+    if not all(_is_int(k) for k in known):
+        return ClassMap(
+            known,
+            known,
+            f"the signature's labels {_brief(hint)} are not the model's classes "
+            f"{_brief(known)}; predictions are the model's own classes",
+        )
+    if categorical and all(0 <= k < len(hint) for k in known):
+        return ClassMap(known, [hint[k] for k in known])
+    if known != list(range(len(hint))):
+        return ClassMap(
+            known,
+            known,
+            f"the model has classes {_brief(known)} but the signature records "
+            f"{len(hint)} labels {_brief(hint)}; labels are not decoded",
+        )
+    return ClassMap(known, hint, None if _identity(hint) else _assumed(known, hint))
+
+
+def _assumed(known: list[Any], hint: list[Any]) -> str:
+    pairs = ", ".join(f"{k!r} -> {h!r}" for k, h in list(zip(known, hint, strict=True))[:6])
+    more = ", ..." if len(hint) > 6 else ""
+    return (
+        f"the model predicts class indexes {_brief(known)} and the signature records the labels "
+        f"{_brief(hint)} without their encoding; assuming sorted label order (scikit-learn's "
+        f"LabelEncoder): {pairs}{more}. If the model was trained with another encoding, save the "
+        "signature as infer_signature(X, pd.Categorical(y, categories=[label of 0, label of 1, ...]))"
+    )
+
+
+def _brief(values: list[Any]) -> str:
+    return repr(values) if len(values) <= 10 else f"{repr(values[:10])[:-1]}, ...] ({len(values)} in all)"
+
+
+def _keys(values: list[Any]) -> set[tuple[str, Any]]:
+    """Labels compared by value within a family: ``1 == 1.0``, but ``True`` is not ``1``
+    and ``"1"`` is not ``1``."""
+    return {(_family(v), v) for v in values}
+
+
+def _family(value: Any) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return "bool"
+    if isinstance(value, numbers.Number):
+        return "number"
+    return type(value).__name__
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _identity(hint: list[Any]) -> bool:
+    """Labels that are their own index (``[False, True]``, ``[0, 1, 2]``): nothing to assume."""
+    return all(isinstance(h, numbers.Number) and h == i for i, h in enumerate(hint))
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _take(labels: list[Any], index: np.ndarray) -> np.ndarray:
@@ -100,38 +230,144 @@ def _mixed(labels: list[Any]) -> bool:
     return len({type(v) for v in labels}) > 1
 
 
+# -- adapters -----------------------------------------------------------------------------
+
+
 class EstimatorAdapter:
     """A model with the scikit-learn API."""
 
-    def __init__(self, model: Any, hint: list[Any] | None) -> None:
+    def __init__(self, model: Any, output: Mapping[str, Any]) -> None:
         self.model = model
         self.task = "classifier" if callable(getattr(model, "predict_proba", None)) else "regressor"
-        model_classes = getattr(model, "classes_", None)
-        self._decode = _decoder(model_classes, hint)
-        known = np.asarray(model_classes).tolist() if model_classes is not None else hint
-        self.classes: list[Any] | None = self._decode or known
+        self._classes = _estimator_classes(getattr(model, "classes_", None), output, self.task)
+        self.classes: list[Any] | None = self._classes.labels
+        self.note = self._classes.note
 
     def probabilities(self, Xt: Any) -> np.ndarray:
         proba = np.asarray(self.model.predict_proba(Xt))
         return proba.reshape(-1, 1) if proba.ndim == 1 else proba
 
     def labels(self, Xt: Any) -> np.ndarray:
-        pred = np.asarray(self.model.predict(Xt)).reshape(-1)
-        return _take(self._decode, pred) if self._decode is not None else pred
+        return self._classes.decode(np.asarray(self.model.predict(Xt)).reshape(-1))
 
     def values(self, Xt: Any) -> np.ndarray:
         return np.asarray(self.model.predict(Xt))
 
 
+def _estimator_classes(model_classes: Any, output: Mapping[str, Any], task: str) -> ClassMap:
+    """A classifier without ``classes_`` predicts whatever it predicts: the signature's
+    labels only name its probability columns."""
+    if task != "classifier":
+        return ClassMap(None, None)
+    if model_classes is None:
+        hint = list(output["classes"]) if output.get("classes") else None
+        return ClassMap(hint, hint)
+    return class_map(model_classes, output)
+
+
+#: XGBoost objectives that classify -> what ``Booster.predict`` returns for them
+_XGB_CLASSIFIERS = {
+    "binary:logistic": "probabilities",
+    "binary:logitraw": "logits",
+    "multi:softprob": "probabilities",
+    "multi:softmax": "logits",  # predicts the class index; margins give the probabilities
+}
+#: LightGBM objectives (and their aliases) whose ``Booster.predict`` returns probabilities
+_LGB_CLASSIFIERS = {
+    "binary": "binary",
+    "multiclass": "multiclass",
+    "softmax": "multiclass",
+    "multiclassova": "multiclass",
+    "multiclass_ova": "multiclass",
+    "ova": "multiclass",
+    "ovr": "multiclass",
+}
+
+
+class BoosterAdapter:
+    """A raw XGBoost or LightGBM ``Booster``: a classifier when its objective is binary or
+    multiclass (``predict`` gives probabilities; labels are the argmax, p >= 0.5 for two
+    classes), else a regressor whose ``predict`` gives the values."""
+
+    def __init__(self, model: Any, output: Mapping[str, Any]) -> None:
+        self.model = model
+        self._xgb = _XGB_BOOSTER in type_paths(model)
+        self.objective, self._proba_kind, n_classes = _xgb_task(model) if self._xgb else _lgb_task(model)
+        self.task = "regressor" if self._proba_kind is None else "classifier"
+        self._classes = class_map(None, output, n_classes) if self.task == "classifier" else ClassMap(None, None)
+        self.classes: list[Any] | None = self._classes.labels
+        self.note = self._classes.note
+
+    def _predict(self, Xt: Any, margin: bool = False) -> np.ndarray:
+        if not self._xgb:
+            return np.asarray(self.model.predict(Xt))
+        return np.asarray(self.model.predict(_dmatrix(self.model, Xt), output_margin=margin))
+
+    def probabilities(self, Xt: Any) -> np.ndarray:
+        out = self._predict(Xt, margin=self._proba_kind == "logits")
+        out = out.reshape(len(out), -1)
+        if self._proba_kind == "logits":
+            out = out.astype(np.float64)
+            out = _sigmoid(out) if out.shape[1] == 1 else _softmax(out)
+        if out.shape[1] == 1:
+            return np.column_stack([1.0 - out[:, 0], out[:, 0]])
+        return out
+
+    def labels(self, Xt: Any) -> np.ndarray:
+        return self._classes.by_index(np.argmax(self.probabilities(Xt), axis=1))
+
+    def values(self, Xt: Any) -> np.ndarray:
+        return self._predict(Xt)
+
+
+def _xgb_task(booster: Any) -> tuple[str, str | None, int | None]:
+    """``(objective, what predict returns for a classifier or None, class count)``."""
+    learner = json.loads(booster.save_config())["learner"]
+    objective = str(learner["objective"]["name"])
+    n_classes = int(learner.get("learner_model_param", {}).get("num_class", 0) or 0)
+    kind = _XGB_CLASSIFIERS.get(objective)
+    return objective, kind, (n_classes if n_classes > 1 else 2) if kind else None
+
+
+def _lgb_task(booster: Any) -> tuple[str, str | None, int | None]:
+    params = getattr(booster, "params", None) or {}
+    objective = next(
+        (params[k] for k in ("objective", "objective_type", "app", "application", "loss") if params.get(k)),
+        "regression",
+    )
+    family = _LGB_CLASSIFIERS.get(str(objective).lower()) if isinstance(objective, str) else None
+    if family is None:
+        return str(objective), None, None
+    n_classes = 2 if family == "binary" else int(booster.num_model_per_iteration())
+    return str(objective), "probabilities", n_classes
+
+
+def _dmatrix(booster: Any, Xt: Any) -> Any:
+    """An ``xgboost.DMatrix`` of ``Xt``: a DataFrame keeps its column names (the signature's)
+    and categorical columns; an array gets the booster's own feature names."""
+    import xgboost
+
+    if isinstance(Xt, xgboost.DMatrix):
+        return Xt
+    if isinstance(Xt, pd.DataFrame):
+        return xgboost.DMatrix(Xt, enable_categorical=True)
+    names = booster.feature_names
+    width = Xt.shape[1] if np.ndim(Xt) == 2 else None
+    fit = names is not None and width == len(names)
+    return xgboost.DMatrix(Xt, feature_names=names if fit else None)
+
+
 class TorchAdapter:
     """A ``torch.nn.Module``: float32 input on the module's device, eval mode, no grad."""
 
-    def __init__(self, module: Any, output_kind: str | None, hint: list[Any] | None) -> None:
+    def __init__(self, module: Any, output_kind: str | None, output: Mapping[str, Any]) -> None:
         self.module = module
         self.output_kind = output_kind
         self.task = {"values": "regressor", None: "unknown"}.get(output_kind, "classifier")
         declared = getattr(module, "classes_", None)
-        self.classes: list[Any] | None = hint or (list(declared) if declared is not None else None)
+        self._classes = class_map(declared, output) if self.task != "regressor" else ClassMap(None, None)
+        self.classes: list[Any] | None = self._classes.labels
+        self.note = self._classes.note if self.task == "classifier" else None
 
     def forward(self, Xt: Any) -> np.ndarray:
         """Run the module on ``Xt``; 2-D float output ``(n, outputs)``."""
@@ -157,7 +393,7 @@ class TorchAdapter:
         proba = self.probabilities(Xt)
         index = np.argmax(proba, axis=1)
         if self.classes is not None and len(self.classes) == proba.shape[1]:
-            return _take(self.classes, index)
+            return self._classes.by_index(index)
         return index
 
     def values(self, Xt: Any) -> np.ndarray:

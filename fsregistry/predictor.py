@@ -14,7 +14,8 @@ is a :class:`~fsregistry.errors.PredictorError` chained to the framework's own e
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar, overload
@@ -24,13 +25,11 @@ import pandas as pd
 
 from . import batch
 from .base import BaseModelRegistry
-from .errors import PredictorError, RegistryError, SchemaError
+from .errors import InvalidArgumentError, PredictorError, RegistryError
 from .loaded import LoadedModel, build_loaded, feature_names_out
-from .schema import Findings, InputSchema, as_table, enforce, inspect
+from .schema import Findings, InputSchema, as_table, enforce, inspect, reads_as_text
 
 R = TypeVar("R")
-
-_TEXT_KINDS = ("string", "category")
 
 
 class ModelPredictor:
@@ -54,16 +53,14 @@ class ModelPredictor:
         if registry is None and isinstance(config, BaseModelRegistry):
             config, registry = None, config
         if not isinstance(registry, BaseModelRegistry):
-            raise PredictorError(
-                f"ModelPredictor needs a BaseModelRegistry, got {type(registry).__name__}; use "
-                "ModelPredictor(registry) or ModelPredictor(config, app_logger, error_handler, registry)"
-            )
+            raise PredictorError(_registry_required(config, registry))
         self.registry = registry
         self.config = config
         self.logger: Any = app_logger if app_logger is not None else logging.getLogger("fsregistry.predictor")
         self.error_handler = error_handler
         self._loaded: LoadedModel | None = None
         self._last_extras: tuple[str, ...] = ()
+        self._told_unseen: set[str] = set()
 
     # -- loading ------------------------------------------------------------------------
 
@@ -77,7 +74,12 @@ class ModelPredictor:
         record = self.registry.load_model(model_identifier, **options)
         with self._reporting("load_model"):
             self._loaded = build_loaded(record)
-        self.logger.info("loaded %s (%s)", record.get("uri") or model_identifier, type(self._loaded.model).__name__)
+        self._told_unseen = set()
+        label = record.get("uri") or model_identifier
+        self.logger.info("loaded %s (%s)", label, type(self._loaded.model).__name__)
+        note = self._loaded.adapter.note
+        if note:  # e.g. class indexes decoded in assumed (sorted) label order
+            warnings.warn(f"{label}: {note}", UserWarning, stacklevel=2)
         return self
 
     @property
@@ -107,10 +109,13 @@ class ModelPredictor:
         Classifiers: ``return_probabilities`` ``None`` (default) or ``True`` gives the
         positive-class probability ``(n,)`` for two classes, ``(n, k)`` for more;
         ``False`` gives the original class labels.  Regressors: values (``None`` or
-        ``False``); asking them for probabilities is a :class:`PredictorError`.
+        ``False``); asking them for probabilities is a :class:`PredictorError`.  Any
+        other value than ``None``, ``True`` or ``False`` (numpy booleans included) is an
+        :class:`InvalidArgumentError`.
         """
         with self._reporting("predict"):
-            return self._predict_table(self._require(), X, return_probabilities)
+            flag = _probability_flag(return_probabilities)
+            return self._predict_table(self._require(), X, flag)
 
     def _predict_table(self, loaded: LoadedModel, X: Any, return_probabilities: bool | None) -> np.ndarray:
         features = self._features(loaded, X)
@@ -123,6 +128,7 @@ class ModelPredictor:
             return table
         frame, findings = enforce(table, loaded.schema)
         self._log_extras(findings.extra)
+        self._log_unseen(findings.unseen)
         return frame.to_numpy() if loaded.schema.input_type == "ndarray" else frame
 
     def _transform(self, loaded: LoadedModel, features: pd.DataFrame | np.ndarray) -> Any:
@@ -135,6 +141,19 @@ class ModelPredictor:
         if extras and tuple(extras) != self._last_extras:
             self.logger.info("dropping columns the model was not trained on: %s", list(extras))
         self._last_extras = tuple(extras)
+
+    def _log_unseen(self, unseen: Mapping[str, Sequence[Any]]) -> None:
+        """Warn once per column (per loaded model) about values outside the training
+        categories, which are given to the model as missing values."""
+        for column, examples in unseen.items():
+            if column not in self._told_unseen:
+                self._told_unseen.add(column)
+                self.logger.warning(
+                    "column %r has values that are not among the training categories (e.g. %s); "
+                    "they are given to the model as missing values",
+                    column,
+                    list(examples),
+                )
 
     @overload
     def predict_batch(
@@ -189,12 +208,15 @@ class ModelPredictor:
         """
         with self._reporting("predict_batch"):
             loaded = self._require()
+            flag = _probability_flag(return_probabilities)
             ids = _id_list(id_columns, output_path)
+            if output_path is not None:
+                batch.refuse_input_as_output(X, Path(output_path))
             source = batch.open_source(X, _batch_size(batch_size), _read_plan(loaded.schema, ids))
             chunks = batch.with_progress(source, progress)
             if output_path is None:
-                return self._collect(loaded, chunks, return_probabilities)
-            return self._stream(loaded, chunks, return_probabilities, Path(output_path), ids)
+                return self._collect(loaded, chunks, flag)
+            return self._stream(loaded, chunks, flag, Path(output_path), ids)
 
     def _collect(self, loaded: LoadedModel, chunks: Any, return_probabilities: bool | None) -> np.ndarray:
         parts = [self._predict_table(loaded, chunk, return_probabilities) for chunk in chunks]
@@ -224,7 +246,8 @@ class ModelPredictor:
         """Check ``X`` against the loaded model's schema without predicting; never raises
         for bad data.  Returns ``valid``, ``n_rows``, ``missing_features``,
         ``extra_features``, ``duplicate_features``, ``dtype_errors``, ``coercions``,
-        ``errors`` and ``schema_source``."""
+        ``errors``, ``unseen_categories`` (values of category columns that are not among
+        the training categories, which predict treats as missing) and ``schema_source``."""
         with self._reporting("validate_input"):
             loaded = self._require()
         report = _findings(loaded.schema, X).to_dict()
@@ -264,10 +287,11 @@ class ModelPredictor:
     @contextmanager
     def _reporting(self, context: str) -> Iterator[None]:
         """Tell the seed-style error handler about every error the predictor itself raises
-        (registry errors were already reported by the registry's own handler)."""
+        (registry errors were already reported by the registry's own handler: no registry
+        call runs inside this block)."""
         try:
             yield
-        except (PredictorError, SchemaError) as exc:
+        except RegistryError as exc:
             self._notify(exc, context)
             raise
 
@@ -334,10 +358,31 @@ def _findings(schema: InputSchema | None, X: Any) -> Findings:
 
 
 def _row_count(X: Any) -> int:
+    if isinstance(X, (str, bytes)):
+        return 0
     try:
         return len(X)
     except TypeError:
         return 0
+
+
+def _probability_flag(value: Any) -> bool | None:
+    """``return_probabilities`` as ``None``, ``True`` or ``False``; ``0``, ``"yes"``... are
+    refused rather than guessed (``0`` is not ``False`` here)."""
+    if value is None or isinstance(value, (bool, np.bool_)):
+        return None if value is None else bool(value)
+    raise InvalidArgumentError(f"return_probabilities must be None, True or False, got {value!r}")
+
+
+def _registry_required(config: Any, registry: Any) -> str:
+    forms = "ModelPredictor(registry) or ModelPredictor(config, app_logger, error_handler, registry)"
+    if registry is None:
+        given = "" if config is None else f" (the first argument, a {type(config).__name__}, is taken as config)"
+        return (
+            f"ModelPredictor needs a registry to load models from, a BaseModelRegistry such as "
+            f"CustomModelRegistry(root){given}; pass {forms}"
+        )
+    return f"ModelPredictor needs a registry (a BaseModelRegistry), got a {type(registry).__name__}; pass {forms}"
 
 
 def _batch_size(value: Any) -> int:
@@ -363,7 +408,7 @@ def _read_plan(schema: InputSchema | None, ids: list[str]) -> batch.ReadPlan:
     features = set(schema.names) if schema is not None else set()
     id_text = tuple(c for c in ids if c not in features)
     if schema is None:
-        return batch.ReadPlan(text_columns=id_text)
+        return batch.ReadPlan(text_columns=id_text, ids=tuple(ids))
     columns = tuple(dict.fromkeys([*schema.names, *ids]))
-    text = tuple(c.name for c in schema.columns if c.kind in _TEXT_KINDS) + id_text
-    return batch.ReadPlan(columns=columns, text_columns=text)
+    text = tuple(c.name for c in schema.columns if reads_as_text(c)) + id_text
+    return batch.ReadPlan(columns=columns, text_columns=text, required=tuple(schema.names), ids=tuple(ids))

@@ -15,7 +15,12 @@ The rules (also in ``docs/predictor.md``):
 * safe widenings are applied (bool -> int/float, int -> float, narrower -> wider of the
   same kind); anything that could change or lose values (float -> int, strings ->
   numbers, numbers -> strings, missing values in an integer or bool column...) is an
-  error.
+  error;
+* a ``category`` column is converted to the training categorical dtype (the recorded
+  categories, in their order; inferred from the data for older signatures that did not
+  record them), so text read from a CSV reaches the model as the categories it was
+  trained on; values that are not among the training categories become missing, as the
+  frameworks treat unseen categories, and are reported.
 
 :func:`inspect` computes every finding without raising; :func:`enforce` applies them or
 raises.  ``validate_input`` and ``predict`` share this one code path, so a frame that
@@ -71,7 +76,7 @@ class InputSchema:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "columns": [{"name": c.name, "dtype": c.dtype, "kind": c.kind} for c in self.columns],
+            "columns": [c.to_dict() for c in self.columns],
             "input_type": self.input_type,
             "source": self.source,
         }
@@ -123,6 +128,8 @@ class Findings:
     dtype_errors: list[DtypeProblem] = field(default_factory=list)
     coercions: list[Coercion] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    #: category columns holding values not among the training categories -> a few of them
+    unseen: dict[str, list[Any]] = field(default_factory=dict)
 
     @property
     def valid(self) -> bool:
@@ -149,10 +156,18 @@ class Findings:
             "dtype_errors": [vars(p).copy() for p in self.dtype_errors],
             "coercions": [{"column": c.column, "from": c.from_dtype, "to": c.to_dtype} for c in self.coercions],
             "errors": self.messages(),
+            "unseen_categories": {k: list(v) for k, v in self.unseen.items()},
         }
 
 
 # -- input conversion -------------------------------------------------------------------
+
+
+#: what ``predict`` accepts, for error messages
+ACCEPTED = (
+    "a DataFrame, a 2-D numpy array or nested list of rows, a dict of columns, a dict of scalars "
+    "(one row), a list of row dicts, or a Series (one row)"
+)
 
 
 def as_table(X: Any, schema: InputSchema | None) -> pd.DataFrame | np.ndarray:
@@ -160,7 +175,8 @@ def as_table(X: Any, schema: InputSchema | None) -> pd.DataFrame | np.ndarray:
 
     Accepted: DataFrame, Series (one row), dict of columns or of scalars (one row), list
     of row dicts, 2-D numpy array or nested list.  An array gets the training column
-    names when its width matches the schema.
+    names when its width matches the schema; nested lists are built column by column, so
+    each column keeps its own type (``["BOS", 1, 1500.0, True]``).
     """
     if isinstance(X, pd.DataFrame):
         return _non_empty(X)
@@ -170,7 +186,32 @@ def as_table(X: Any, schema: InputSchema | None) -> pd.DataFrame | np.ndarray:
         return _non_empty(_frame_from_dict(X))
     if isinstance(X, list) and X and all(isinstance(r, dict) for r in X):
         return _non_empty(pd.DataFrame(X))
+    if _is_rows(X):
+        return _rows(X, schema)
     return _named_array(_two_d(X), schema)
+
+
+def _is_rows(X: Any) -> bool:
+    """A non-empty list or tuple of rows, each a list or tuple."""
+    return isinstance(X, (list, tuple)) and bool(X) and all(isinstance(r, (list, tuple)) for r in X)
+
+
+def _rows(rows: Sequence[Sequence[Any]], schema: InputSchema | None) -> pd.DataFrame | np.ndarray:
+    widths = sorted({len(r) for r in rows})
+    if len(widths) > 1:
+        raise PredictorError(f"rows of different lengths {widths}; every row needs one value per column")
+    if widths[0] == 0:
+        raise PredictorError("rows have no values; nothing to predict")
+    frame = pd.DataFrame([list(r) for r in rows])
+    if schema is None:
+        return _two_d(frame.to_numpy() if _mixed_types(frame) else np.asarray(rows))
+    _check_width(frame.shape[1], schema)
+    return frame.set_axis(schema.names, axis=1)
+
+
+def _mixed_types(frame: pd.DataFrame) -> bool:
+    """Columns of different kinds, which one numpy array would turn into strings."""
+    return len({dtype_kind(t) for t in frame.dtypes}) > 1
 
 
 def _frame_from_dict(X: dict[Any, Any]) -> pd.DataFrame:
@@ -193,22 +234,31 @@ def _two_d(X: Any) -> np.ndarray:
         arr = np.asarray(X)
     except (ValueError, TypeError) as exc:
         raise PredictorError(f"cannot read input of type {type(X).__name__} as a table: {exc}") from exc
+    if arr.ndim == 0:
+        raise PredictorError(f"cannot predict on input of type {type(X).__name__}; pass {ACCEPTED}")
     if arr.ndim != 2:
-        hint = " (use X.reshape(1, -1) for a single row)" if arr.ndim == 1 else ""
-        raise PredictorError(f"expected a 2-D array (rows, features), got shape {arr.shape}{hint}")
+        hint = " (use X.reshape(1, -1) for a single row)" if arr.ndim == 1 and len(arr) else ""
+        raise PredictorError(
+            f"expected a 2-D array (rows, features), got {type(X).__name__} of shape {arr.shape}{hint}; pass {ACCEPTED}"
+        )
     if arr.shape[0] == 0:
         raise PredictorError("input has no rows; nothing to predict")
     return arr
 
 
 def _named_array(arr: np.ndarray, schema: InputSchema | None) -> pd.DataFrame | np.ndarray:
+    """``arr`` with the training column names; an object array's columns get their own
+    types back (numbers, booleans, text), as a DataFrame of the same rows would have."""
     if schema is None:
         return arr
-    if arr.shape[1] != len(schema.columns):
-        raise SchemaError(
-            f"array has {arr.shape[1]} columns but the model expects {len(schema.columns)}: {schema.names}"
-        )
-    return pd.DataFrame(arr, columns=schema.names)
+    _check_width(arr.shape[1], schema)
+    named = pd.DataFrame(arr, columns=schema.names)
+    return named.infer_objects() if arr.dtype == object else named
+
+
+def _check_width(width: int, schema: InputSchema) -> None:
+    if width != len(schema.columns):
+        raise SchemaError(f"array has {width} columns but the model expects {len(schema.columns)}: {schema.names}")
 
 
 # -- checking ---------------------------------------------------------------------------
@@ -236,8 +286,12 @@ def _judge(findings: Findings, spec: ColumnSpec, column: pd.Series) -> None:
     verdict = column_verdict(spec, column)
     if isinstance(verdict, DtypeProblem):
         findings.dtype_errors.append(verdict)
-    elif verdict is not None:
+        return
+    if verdict is not None:
         findings.coercions.append(verdict)
+    unseen = unseen_categories(spec, column)
+    if unseen:
+        findings.unseen[spec.name] = unseen
 
 
 def actual_kind(column: pd.Series) -> str:
@@ -323,10 +377,13 @@ def _to_bool(spec: ColumnSpec, column: pd.Series, kind: str) -> Coercion | Dtype
     return _coerce(spec, column, _target(spec.dtype, "bool"))
 
 
+_TEXT_ONLY = "expected text labels; numbers or mixed values are not converted"
+
+
 def _to_text(spec: ColumnSpec, column: pd.Series, kind: str) -> Coercion | DtypeProblem | None:
     if kind in ("string", "category", "empty"):
         return None
-    return _problem(spec, column, kind, "expected text labels; numbers or mixed values are not converted")
+    return _problem(spec, column, kind, _TEXT_ONLY)
 
 
 def _same_kind_only(spec: ColumnSpec, column: pd.Series, kind: str) -> Coercion | DtypeProblem | None:
@@ -371,12 +428,83 @@ def _nullable(dtype: str) -> bool:
     return not isinstance(resolved, np.dtype)
 
 
+def _to_category(spec: ColumnSpec, column: pd.Series, kind: str) -> Coercion | DtypeProblem | None:
+    accepted = _category_sources(spec)
+    if kind not in accepted:
+        return _problem(spec, column, kind, _TEXT_ONLY if accepted[0] == "string" else f"expected {accepted[0]} values")
+    if _is_training_dtype(spec, column):
+        return None
+    if spec.categories is None and kind.startswith("category"):
+        return None  # an older signature without categories: a categorical is used as it is
+    return Coercion(spec.name, str(column.dtype), "category")
+
+
+def _category_sources(spec: ColumnSpec) -> tuple[str, ...]:
+    """The kinds of column that convert to ``spec``'s categories: text for text categories,
+    the categories' own kind (and categoricals of it) otherwise."""
+    kind = _categories_kind(spec)
+    if kind == "string":
+        return ("string", "category", "empty")
+    numeric = ("integer", "float") if kind == "float" else (kind,)
+    return (*numeric, "category-nonstring", "empty")
+
+
+def _categories_kind(spec: ColumnSpec) -> str:
+    if not spec.categories:
+        return "string"
+    return _OBJECT_KINDS.get(pd.api.types.infer_dtype(list(spec.categories), skipna=True), "mixed")
+
+
+def reads_as_text(spec: ColumnSpec) -> bool:
+    """Whether a file column for ``spec`` is read as text (never guessed to be numbers)."""
+    return spec.kind == "string" or (spec.kind == "category" and _categories_kind(spec) == "string")
+
+
+def category_dtype(spec: ColumnSpec) -> pd.CategoricalDtype | None:
+    """The training categorical dtype of a category column (``None``: not recorded)."""
+    if spec.categories is None:
+        return None
+    return pd.CategoricalDtype(pd.Index(list(spec.categories)), ordered=spec.ordered)
+
+
+def _is_training_dtype(spec: ColumnSpec, column: pd.Series) -> bool:
+    """Same categories in the same order: equal codes (pandas calls unordered categoricals
+    with reordered categories equal, but their codes differ)."""
+    target = category_dtype(spec)
+    dtype = column.dtype
+    if target is None or not isinstance(dtype, pd.CategoricalDtype):
+        return False
+    return dtype.ordered == target.ordered and list(dtype.categories) == list(target.categories)
+
+
+def unseen_categories(spec: ColumnSpec, column: pd.Series, limit: int = 5) -> list[Any]:
+    """Up to ``limit`` distinct values of ``column`` that are not among the training
+    categories (they become missing values)."""
+    target = category_dtype(spec) if spec.kind == "category" else None
+    if target is None or _is_training_dtype(spec, column):
+        return []
+    values = column.dropna()
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        values = pd.Series(column.cat.categories[np.unique(column.cat.codes[column.cat.codes >= 0])])
+    unseen = values[~values.isin(target.categories)]
+    return [v.item() if isinstance(v, np.generic) else v for v in pd.unique(unseen)[:limit]]
+
+
+def as_category(column: pd.Series, spec: ColumnSpec) -> pd.Series:
+    """``column`` as the training categorical dtype; values outside its categories become
+    missing (categories inferred from the data when the signature did not record them)."""
+    target = category_dtype(spec)
+    if target is None:
+        return column.astype("category")
+    return column.where(column.isin(target.categories)).astype(target)
+
+
 _RULES = {
     "float": _to_float,
     "integer": _to_int,
     "bool": _to_bool,
     "string": _to_text,
-    "category": _to_text,
+    "category": _to_category,
 }
 
 
@@ -403,5 +531,10 @@ def _apply(frame: pd.DataFrame, schema: InputSchema, findings: Findings) -> pd.D
         if list(frame.columns) != names:  # non-string labels such as 0, 1: use the training names
             frame.columns = pd.Index(names)
     if findings.coercions:
-        frame = frame.astype({c.column: c.to_dtype for c in findings.coercions})
+        specs = {c.name: c for c in schema.columns}
+        categorical = {c.column for c in findings.coercions if specs[c.column].kind == "category"}
+        plain = {c.column: c.to_dtype for c in findings.coercions if c.column not in categorical}
+        frame = frame.astype(plain) if plain else frame
+        if categorical:
+            frame = frame.assign(**{name: as_category(frame[name], specs[name]) for name in categorical})
     return frame

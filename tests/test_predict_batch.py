@@ -18,7 +18,7 @@ import pytest
 from memory_registry import MemoryRegistry
 from predictor_data import FEATURES, games, linear, logistic, trained
 
-from fsregistry.errors import PredictorError, SchemaError
+from fsregistry.errors import OutputExistsError, PredictorError, RegistryError, SchemaError
 from fsregistry.predictor import ModelPredictor
 
 TESTS = Path(__file__).resolve().parent
@@ -196,6 +196,52 @@ def test_a_failure_mid_stream_leaves_no_output(predictor: ModelPredictor, data: 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pred.csv"]
 
 
+def test_an_existing_output_file_is_replaced_when_the_run_succeeds(
+    predictor: ModelPredictor, data: pd.DataFrame, tmp_path: Path
+) -> None:
+    target = tmp_path / "pred.csv"
+    target.write_text("previous results\n")
+    predictor.predict_batch(data, output_path=target)
+    np.testing.assert_allclose(pd.read_csv(target)["probability"], predictor.predict(data), rtol=1e-6)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pred.csv"]
+
+
+def same_file_spellings(tmp_path: Path, source: Path) -> list[Path]:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "link.csv").symlink_to(source)
+    (tmp_path / "hard.csv").hardlink_to(source)
+    return [source, tmp_path / "sub" / ".." / source.name, tmp_path / "link.csv", tmp_path / "hard.csv"]
+
+
+@pytest.mark.parametrize("spelling", range(4))
+def test_the_input_file_is_never_the_output(
+    predictor: ModelPredictor, data: pd.DataFrame, tmp_path: Path, spelling: int
+) -> None:
+    source = tmp_path / "games.csv"
+    data.to_csv(source, index=False)
+    before = source.read_bytes()
+    output = same_file_spellings(tmp_path, source)[spelling]
+    with pytest.raises(OutputExistsError, match="is the input file") as info:
+        predictor.predict_batch(source, output_path=output, id_columns=["game_id"])
+    assert isinstance(info.value, RegistryError) and info.value.path == str(output)
+    assert source.read_bytes() == before
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]
+
+
+def test_the_cli_refuses_to_write_predictions_over_its_input(data: pd.DataFrame, tmp_path: Path) -> None:
+    from fsregistry import CustomModelRegistry
+    from fsregistry.cli import main
+
+    train, artifact, model = trained()
+    registry = CustomModelRegistry(tmp_path / "reg")
+    registry.save_model(model, "m", preprocessor_artifact=artifact, input_example=train[FEATURES].head(2))
+    source = tmp_path / "games.csv"
+    data.to_csv(source, index=False)
+    before = source.read_bytes()
+    assert main(["--root", str(registry.root), "predict", "m/1", str(source), str(source)]) != 0
+    assert source.read_bytes() == before
+
+
 def test_empty_iterable_writes_nothing(predictor: ModelPredictor, tmp_path: Path) -> None:
     with pytest.raises(PredictorError, match="no rows"):
         predictor.predict_batch(iter([]), output_path=tmp_path / "p.csv")
@@ -244,6 +290,56 @@ def test_unknown_formats_and_missing_files(predictor: ModelPredictor, data: pd.D
         predictor.predict_batch(data, output_path=tmp_path / "out.json")
     with pytest.raises(PredictorError, match="does not exist"):
         predictor.predict_batch(data, output_path=tmp_path / "no" / "out.csv")
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_a_file_without_the_models_columns_lists_them_all(
+    predictor: ModelPredictor, tmp_path: Path, suffix: str
+) -> None:
+    source = tmp_path / f"unrelated{suffix}"
+    frame = pd.DataFrame({"city": ["Boston", "Denver"], "population": [650_000, 715_000]})
+    frame.to_csv(source, index=False) if suffix == ".csv" else frame.to_parquet(source)
+    with pytest.raises(SchemaError, match="missing required columns") as info:
+        predictor.predict_batch(source, output_path=tmp_path / "out.csv")
+    assert all(repr(c) in str(info.value) for c in FEATURES)
+    assert "no rows" not in str(info.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [source.name]
+    with pytest.raises(SchemaError, match=r"missing required columns: .*; id columns not in the input file: \['ref'\]"):
+        predictor.predict_batch(source, output_path=tmp_path / "out.csv", id_columns=["ref"])
+
+
+def test_unreadable_csv_files_are_predictor_errors(predictor: ModelPredictor, tmp_path: Path) -> None:
+    (tmp_path / "empty.csv").write_bytes(b"")
+    with pytest.raises(PredictorError, match="empty"):
+        predictor.predict_batch(tmp_path / "empty.csv")
+    row = "1500.0,1490.0,2,0.5,False,BOS"
+    (tmp_path / "broken.csv").write_text("\n".join([",".join(FEATURES), row, row.replace("BOS", '"BOS'), row]))
+    with pytest.raises(PredictorError, match=r"cannot read .*broken.csv as CSV") as info:
+        predictor.predict_batch(tmp_path / "broken.csv")
+    assert isinstance(info.value.__cause__, pd.errors.ParserError)
+    (tmp_path / "latin1.csv").write_bytes(
+        ("\n".join([",".join(FEATURES), row, row.replace("BOS", "BÖS")])).encode("latin-1")
+    )
+    with pytest.raises(PredictorError, match=r"cannot read .*latin1.csv as CSV"):
+        predictor.predict_batch(tmp_path / "latin1.csv")
+
+
+def test_parquet_id_columns_keep_their_types(predictor: ModelPredictor, data: pd.DataFrame, tmp_path: Path) -> None:
+    ids = data.assign(
+        gid=np.arange(len(data), dtype=np.int64),
+        ratio=np.linspace(0, 1, len(data)),
+        day=pd.date_range("2024-01-01", periods=len(data), freq="h"),
+    )
+    ids.to_parquet(tmp_path / "in.parquet")
+    columns = ["gid", "ratio", "day"]
+    out = pd.read_parquet(
+        predictor.predict_batch(
+            tmp_path / "in.parquet", batch_size=500, output_path=tmp_path / "p.parquet", id_columns=columns
+        )
+    )
+    pd.testing.assert_frame_equal(out[columns], ids[columns].reset_index(drop=True), check_dtype=False)
+    assert out["gid"].dtype == np.int64 and out["ratio"].dtype == np.float64
+    assert pd.api.types.is_datetime64_any_dtype(out["day"])
 
 
 def test_iterable_of_something_else(predictor: ModelPredictor) -> None:

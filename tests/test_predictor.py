@@ -17,7 +17,7 @@ from predictor_data import FEATURES, NUMERIC, games, linear, logistic, trained
 
 from fsregistry import CustomModelRegistry
 from fsregistry.base import BaseModelRegistry
-from fsregistry.errors import ModelNotFoundError, PredictorError, RegistryError, SchemaError
+from fsregistry.errors import InvalidArgumentError, ModelNotFoundError, PredictorError, RegistryError, SchemaError
 from fsregistry.loaded import build_loaded, coerce_signature, unpack_artifact
 from fsregistry.predictor import ModelPredictor
 from fsregistry.signature import Signature, infer_signature
@@ -82,6 +82,14 @@ class TestConstruction:
     def test_something_that_is_not_a_registry_is_refused(self, bad: Any) -> None:
         with pytest.raises(PredictorError, match="BaseModelRegistry"):
             ModelPredictor(bad)
+
+    @pytest.mark.parametrize("config", [None, {"registry_root": "/data/registry"}, "/data/registry"])
+    def test_a_missing_registry_is_named_with_the_way_to_pass_one(self, config: Any) -> None:
+        with pytest.raises(PredictorError, match="needs a registry") as info:
+            ModelPredictor(config, logging.getLogger("seed"), None)
+        message = str(info.value)
+        assert "NoneType" not in message and "CustomModelRegistry(root)" in message
+        assert "ModelPredictor(config, app_logger, error_handler, registry)" in message
 
 
 @pytest.mark.parametrize(
@@ -209,6 +217,17 @@ class TestInputForms:
         with pytest.raises(PredictorError):
             predictor.predict(bad)
 
+    def test_nested_list_rows_of_mixed_types(self, predictor: ModelPredictor, new_games: pd.DataFrame) -> None:
+        rows = new_games[FEATURES].head(5).to_numpy(dtype=object).tolist()  # [1512.3, 1490.1, 2, 0.6, False, "BOS"]
+        np.testing.assert_allclose(predictor.predict(rows), raw_proba(new_games.head(5)))
+        np.testing.assert_allclose(predictor.predict([tuple(r) for r in rows]), raw_proba(new_games.head(5)))
+        np.testing.assert_allclose(predictor.predict_batch(rows, batch_size=2), raw_proba(new_games.head(5)))
+
+    @pytest.mark.parametrize("bad", [None, "games.csv", 5])
+    def test_a_wrong_input_type_says_what_is_accepted(self, predictor: ModelPredictor, bad: Any) -> None:
+        with pytest.raises(PredictorError, match=f"input of type {type(bad).__name__}; pass a DataFrame, a 2-D"):
+            predictor.predict(bad)
+
     def test_column_order_and_extras_do_not_matter(self, predictor: ModelPredictor, new_games: pd.DataFrame) -> None:
         shuffled = new_games[list(reversed(new_games.columns))].assign(noise=1.0)
         np.testing.assert_array_equal(predictor.predict(shuffled), raw_proba(new_games))
@@ -252,11 +271,23 @@ class TestOutputs:
         train, artifact, model = trained()
         y = np.where(train["home_win"] == 1, "home", "away")
         sig = infer_signature(train[FEATURES], y)
-        predictor = save(MemoryRegistry(), model, preprocessor_artifact=artifact, signature=sig)
+        with pytest.warns(UserWarning, match="0 -> 'away', 1 -> 'home'"):
+            predictor = save(MemoryRegistry(), model, preprocessor_artifact=artifact, signature=sig)
         labels = predictor.predict(new_games, return_probabilities=False)
         encoded = model.predict(artifact["preprocessor"].transform(new_games[FEATURES]))
         np.testing.assert_array_equal(labels, np.where(encoded == 1, "home", "away"))
         assert predictor.get_model_info()["classes"] == ["away", "home"]
+
+    def test_a_categorical_signature_decodes_by_its_categories(self, new_games: pd.DataFrame) -> None:
+        train, artifact, model = trained()
+        y = pd.Categorical(np.where(train["home_win"] == 1, "home", "away"), categories=["home", "away"])
+        transformed = artifact["preprocessor"].transform(train[FEATURES])
+        flipped = type(model)(**model.get_params()).fit(transformed, y.codes)  # home is class 0
+        predictor = save(MemoryRegistry(), flipped, preprocessor_artifact=artifact, signature=infer_signature(train, y))
+        labels = predictor.predict(new_games, return_probabilities=False)
+        encoded = flipped.predict(artifact["preprocessor"].transform(new_games[FEATURES]))
+        np.testing.assert_array_equal(labels, np.where(encoded == 0, "home", "away"))
+        assert predictor.get_model_info()["classes"] == ["home", "away"]
 
     def test_multiclass_returns_one_column_per_class(self, new_games: pd.DataFrame) -> None:
         train, artifact, _ = trained()
@@ -301,6 +332,35 @@ class TestOutputs:
         predictor = save(MemoryRegistry(), linear(X, X.sum(axis=1)), input_example=X[:2])
         np.testing.assert_allclose(predictor.predict(X.astype(np.int64)), X.sum(axis=1))
         np.testing.assert_allclose(predictor.predict(pd.DataFrame(X, columns=["0", "1"])), X.sum(axis=1))
+
+
+class TestReturnProbabilities:
+    @pytest.mark.parametrize("flag", [False, np.False_, np.bool_(False)])
+    def test_false_and_numpy_false_give_labels(
+        self, predictor: ModelPredictor, new_games: pd.DataFrame, flag: Any
+    ) -> None:
+        labels = predictor.predict(new_games, return_probabilities=flag)
+        assert set(np.unique(labels)) <= {0, 1} and labels.dtype.kind == "i"
+        np.testing.assert_array_equal(predictor.predict_batch(new_games, return_probabilities=flag), labels)
+
+    @pytest.mark.parametrize("flag", [None, True, np.True_])
+    def test_none_and_true_give_probabilities(
+        self, predictor: ModelPredictor, new_games: pd.DataFrame, flag: Any
+    ) -> None:
+        np.testing.assert_array_equal(predictor.predict(new_games, return_probabilities=flag), raw_proba(new_games))
+
+    @pytest.mark.parametrize("flag", [0, 1, 0.0, "yes", "no", "False", [], np.array([False])])
+    def test_anything_else_is_refused(
+        self, registry: MemoryRegistry, new_games: pd.DataFrame, tmp_path: Path, flag: Any
+    ) -> None:
+        recorder = Recorder()
+        predictor = ModelPredictor(None, None, recorder, registry).load_model("nba/1")
+        with pytest.raises(InvalidArgumentError, match="return_probabilities must be None, True or False"):
+            predictor.predict(new_games, return_probabilities=flag)
+        with pytest.raises(InvalidArgumentError, match="return_probabilities"):
+            predictor.predict_batch(new_games, return_probabilities=flag, output_path=tmp_path / "p.csv")
+        assert not (tmp_path / "p.csv").exists()
+        assert [context for _, context in recorder.seen] == ["ModelPredictor.predict", "ModelPredictor.predict_batch"]
 
 
 class TestFrameworkFailures:
@@ -484,9 +544,18 @@ class TestTorch:
     def test_labels_use_the_signature_classes(self) -> None:
         module = Linear(4, 1, "logits")
         sig = infer_signature(self.X, np.array(["away", "home"] * 25))
-        predictor = save(MemoryRegistry(), module, signature=sig)
+        with pytest.warns(UserWarning, match="assuming sorted label order"):
+            predictor = save(MemoryRegistry(), module, signature=sig)
         labels = predictor.predict(self.X, return_probabilities=False)
         np.testing.assert_array_equal(labels, np.where(expected_linear(module, self.X)[:, 0] > 0, "home", "away"))
+
+    def test_labels_follow_a_categorical_signature(self) -> None:
+        module = Linear(4, 3, "logits")
+        y = pd.Categorical(np.array(["tired", "rested", "normal"] * 17)[:50], categories=["tired", "rested", "normal"])
+        predictor = save(MemoryRegistry(), module, signature=infer_signature(self.X, y))
+        labels = predictor.predict(self.X, return_probabilities=False)
+        np.testing.assert_array_equal(labels, np.asarray(y.categories)[expected_linear(module, self.X).argmax(axis=1)])
+        assert predictor.get_model_info()["classes"] == ["tired", "rested", "normal"]
 
     def test_undeclared_output_is_a_clear_error(self) -> None:
         predictor = save(MemoryRegistry(), Linear(4, 1))

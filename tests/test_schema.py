@@ -8,7 +8,7 @@ import pytest
 
 from fsregistry.errors import PredictorError, RegistryError, SchemaError
 from fsregistry.schema import InputSchema, as_table, enforce, inspect, schema_from
-from fsregistry.signature import infer_signature
+from fsregistry.signature import ColumnSpec, infer_signature
 
 TRAIN = pd.DataFrame(
     {
@@ -214,3 +214,90 @@ def test_findings_report_has_the_documented_keys() -> None:
     keys = {"valid", "n_rows", "missing_features", "extra_features", "dtype_errors", "coercions", "errors"}
     assert set(report) >= keys
     assert report["coercions"] == [{"column": "f64", "from": "int64", "to": "float64"}]
+
+
+# -- categorical columns --------------------------------------------------------------------
+
+CATEGORICAL = schema_from(
+    infer_signature(pd.DataFrame({"team": pd.Categorical(["BOS", "LAL"], categories=["LAL", "BOS", "07"])})), None
+)
+
+
+def categorical(values: object) -> pd.DataFrame:
+    assert CATEGORICAL is not None
+    return enforce(pd.DataFrame({"team": values}), CATEGORICAL)[0]
+
+
+def test_text_becomes_the_training_categorical_dtype() -> None:
+    out = categorical(pd.array(["07", "BOS"], dtype="str"))
+    assert list(out["team"].cat.categories) == ["LAL", "BOS", "07"]
+    assert out["team"].cat.codes.tolist() == [2, 1]
+    assert CATEGORICAL is not None
+    findings = inspect(pd.DataFrame({"team": ["07"]}), CATEGORICAL)
+    assert findings.valid and [(c.column, c.to_dtype) for c in findings.coercions] == [("team", "category")]
+
+
+def test_a_categorical_with_other_categories_is_recoded_by_value() -> None:
+    out = categorical(pd.Categorical(["07", "LAL"], categories=["07", "LAL"]))  # codes 0, 1 here
+    assert out["team"].cat.codes.tolist() == [2, 0]
+
+
+def test_values_outside_the_training_categories_become_missing_and_are_reported() -> None:
+    assert CATEGORICAL is not None
+    given = pd.DataFrame({"team": ["SEA", "BOS", None, "SEA", "NOP"]})
+    before = given.copy()
+    findings = inspect(given, CATEGORICAL)
+    assert findings.valid and findings.unseen == {"team": ["SEA", "NOP"]}
+    assert findings.to_dict()["unseen_categories"] == {"team": ["SEA", "NOP"]}
+    out = enforce(given, CATEGORICAL)[0]
+    assert out["team"].isna().tolist() == [True, False, True, True, True]
+    pd.testing.assert_frame_equal(given, before)  # the caller's frame is untouched
+
+
+def test_numbers_are_refused_for_text_categories_and_accepted_for_number_categories() -> None:
+    with pytest.raises(SchemaError, match=r"'team'.*text labels"):
+        categorical([1, 2])
+    sizes = schema_from(infer_signature(pd.DataFrame({"size": pd.Categorical([3, 1])})), None)
+    assert sizes is not None
+    out = enforce(pd.DataFrame({"size": [1, 3, 5]}), sizes)[0]
+    assert out["size"].cat.codes.tolist() == [0, 1, -1]
+
+
+def test_an_older_signature_without_categories_infers_them_from_the_data() -> None:
+    spec = ColumnSpec("team", "category", "category")
+    out = enforce(pd.DataFrame({"team": ["b", "a"]}), InputSchema((spec,)))[0]
+    assert isinstance(out["team"].dtype, pd.CategoricalDtype) and list(out["team"].cat.categories) == ["a", "b"]
+
+
+# -- nested lists and other input types -----------------------------------------------------
+
+
+def test_nested_lists_keep_each_columns_own_type() -> None:
+    table = as_table([[1.5, 2.5, 1, True, "BOS"], (0.5, 1.5, 2, False, "LAL")], SCHEMA)
+    assert isinstance(table, pd.DataFrame) and list(table.columns) == list(TRAIN.columns)
+    out = enforced(table)
+    assert (
+        out["i64"].tolist() == [1, 2]
+        and out["flag"].tolist() == [True, False]
+        and out["team"].tolist() == ["BOS", "LAL"]
+    )
+
+
+def test_nested_lists_without_a_schema_are_arrays_that_keep_their_values() -> None:
+    mixed = as_table([["BOS", 1], ["LAL", 2]], None)
+    assert isinstance(mixed, np.ndarray) and mixed[0, 1] == 1 and not isinstance(mixed[0, 1], str)
+    numbers = as_table([[1, 2], [3, 4]], None)
+    assert isinstance(numbers, np.ndarray) and numbers.dtype == np.int64
+
+
+def test_ragged_rows_are_a_predictor_error() -> None:
+    with pytest.raises(PredictorError, match="different lengths"):
+        as_table([[1, 2], [3]], schema_from(None, ["a", "b"]))
+
+
+@pytest.mark.parametrize("bad", [None, "x.csv", 5, object()])
+def test_inputs_of_the_wrong_type_say_what_was_given_and_what_is_accepted(bad: object) -> None:
+    with pytest.raises(
+        PredictorError, match=rf"cannot predict on input of type {type(bad).__name__}; pass a DataFrame"
+    ):
+        as_table(bad, SCHEMA)

@@ -139,3 +139,56 @@ def test_from_dict_ignores_keys_from_newer_versions_and_refuses_malformed_ones()
 )
 def test_dtype_kinds(dtype: Any, kind: str) -> None:
     assert dtype_kind(dtype) == kind
+
+
+# -- class order and categories -------------------------------------------------------------
+
+
+def test_a_plain_target_records_sorted_labels_and_says_so() -> None:
+    output = infer_signature(np.zeros((3, 1)), np.array(["stay", "churn", "stay"])).output
+    assert output["classes"] == ["churn", "stay"] and output["class_order"] == "sorted"
+
+
+def test_a_categorical_target_keeps_its_categories_order() -> None:
+    y = pd.Categorical(["stay", "churn", "stay"], categories=["stay", "churn", "unused"])
+    output = infer_signature(np.zeros((3, 1)), pd.Series(y)).output
+    assert output["classes"] == ["stay", "churn", "unused"]  # codes 0, 1, 2: the encoding
+    assert output["class_order"] == "categories"
+    json.dumps(output, allow_nan=False)
+
+
+@pytest.mark.parametrize("y", [[0, 1], np.zeros(4), pd.Series([1, 2, 3, 4, 5])])
+def test_y_must_have_one_target_per_row(y: Any) -> None:
+    with pytest.raises(InvalidMetadataError, match=r"y has \d rows but X has 3"):
+        infer_signature(np.zeros((3, 2)), y)
+    with pytest.raises(InvalidMetadataError, match="sequence"):
+        infer_signature(np.zeros((3, 2)), 5)
+
+
+def test_categorical_columns_record_their_categories(frame: pd.DataFrame) -> None:
+    teams = pd.Categorical(["LAL", "BOS"], categories=["LAL", "BOS", "07"])
+    signature = infer_signature(pd.DataFrame({"team": teams, "size": pd.Categorical([3, 1], ordered=True)}))
+    assert signature.inputs == (
+        ColumnSpec("team", "category", "category", categories=("LAL", "BOS", "07")),
+        ColumnSpec("size", "category", "category", categories=(1, 3), ordered=True),
+    )
+    data = json.loads(json.dumps(signature.to_dict(), allow_nan=False))
+    assert data["inputs"][0] == {
+        "name": "team",
+        "dtype": "category",
+        "kind": "category",
+        "categories": ["LAL", "BOS", "07"],
+    }
+    assert Signature.from_dict(data) == signature
+    assert "categories" not in infer_signature(frame).to_dict()["inputs"][0]  # only where there are some
+
+
+def test_signatures_written_before_categories_and_class_order_are_read() -> None:
+    old = {
+        "inputs": [{"name": "team", "dtype": "category", "kind": "category"}],
+        "input_type": "dataframe",
+        "output": {"kind": "classes", "dtype": "object", "classes": ["a", "b"]},
+    }
+    signature = Signature.from_dict(old)
+    assert signature.inputs == (ColumnSpec("team", "category", "category"),)
+    assert signature.inputs[0].categories is None and signature.to_dict() == old

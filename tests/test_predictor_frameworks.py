@@ -1,0 +1,273 @@
+"""ModelPredictor on real XGBoost and LightGBM models saved in a CustomModelRegistry:
+class labels in the model's own encoding, raw Boosters, and categorical columns read
+from CSV and Parquet files."""
+
+from __future__ import annotations
+
+import json
+import logging
+import warnings
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+import pytest
+import xgboost as xgb
+
+from fsregistry import CustomModelRegistry
+from fsregistry.predictor import ModelPredictor
+from fsregistry.signature import infer_signature
+
+TEAMS = ["BOS", "NYK", "LAL", "07", "MIA"]
+
+
+def frame(n: int = 400, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "game_id": np.arange(n, dtype=np.int64),
+            "team": pd.Categorical(rng.choice(TEAMS, n), categories=TEAMS),
+            "rest_days": rng.integers(0, 5, n),
+            "elo": rng.normal(1500, 100, n),
+        }
+    )
+
+
+FEATURES = ["team", "rest_days", "elo"]
+NUMERIC = ["rest_days", "elo"]
+
+
+def churn(X: pd.DataFrame) -> np.ndarray:
+    """Labels that depend on the features: ``"churn"`` for low elo."""
+    return np.where(X["elo"].to_numpy() < 1480, "churn", "stay")
+
+
+def predictor(tmp_path: Path, model: Any, **kwargs: Any) -> ModelPredictor:
+    registry = CustomModelRegistry(tmp_path / "reg")
+    uri = registry.save_model(model, "m", **kwargs)
+    return ModelPredictor(registry).load_model(uri)
+
+
+def quietly(tmp_path: Path, model: Any, **kwargs: Any) -> ModelPredictor:
+    """Load and assert that no warning was raised."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return predictor(tmp_path, model, **kwargs)
+
+
+def xgb_classifier(**params: Any) -> xgb.XGBClassifier:
+    return xgb.XGBClassifier(n_estimators=15, max_depth=3, n_jobs=1, random_state=0, **params)
+
+
+# -- class labels in the model's encoding ---------------------------------------------------
+
+
+class TestClassLabels:
+    def test_the_sorted_order_assumption_is_warned_about_and_named(self, tmp_path: Path) -> None:
+        X = frame()[NUMERIC]
+        y = churn(X)
+        model = xgb_classifier().fit(X, np.where(y == "churn", 1, 0))  # churn is 1, not sorted order
+        with pytest.warns(UserWarning, match=r"0 -> 'churn', 1 -> 'stay'.*pd\.Categorical") as record:
+            p = predictor(tmp_path, model, signature=infer_signature(X, y))
+        assert len(record) == 1
+        assert p.get_model_info()["classes"] == ["churn", "stay"]  # what the warning says is assumed
+
+    def test_a_categorical_target_states_the_encoding(self, tmp_path: Path) -> None:
+        X = frame()[NUMERIC]
+        y = churn(X)
+        model = xgb_classifier().fit(X, np.where(y == "churn", 1, 0))
+        encoding = pd.Categorical(y, categories=["stay", "churn"])  # codes: stay 0, churn 1
+        p = quietly(tmp_path, model, signature=infer_signature(X, encoding))
+        np.testing.assert_array_equal(p.predict(X, return_probabilities=False), y)
+        assert p.get_model_info()["classes"] == ["stay", "churn"]
+        np.testing.assert_array_equal(p.predict(X), model.predict_proba(X)[:, 1])  # P(churn)
+
+    def test_multiclass_labels_and_batch_columns_follow_the_categories(self, tmp_path: Path) -> None:
+        X = frame()[NUMERIC]
+        level = np.select([X["elo"] < 1450, X["elo"] < 1550], ["low", "mid"], "high")
+        encoding = pd.Categorical(level, categories=["mid", "high", "low"])
+        model = xgb_classifier().fit(X, encoding.codes)
+        p = quietly(tmp_path, model, signature=infer_signature(X, encoding))
+        labels = p.predict(X, return_probabilities=False)
+        np.testing.assert_array_equal(labels, np.asarray(encoding.categories)[model.predict(X)])
+        assert (labels == level).mean() > 0.95
+        out = pd.read_csv(p.predict_batch(X, output_path=tmp_path / "p.csv"))
+        assert list(out.columns) == ["probability_mid", "probability_high", "probability_low"]
+        np.testing.assert_allclose(out.to_numpy(), model.predict_proba(X), rtol=1e-6)
+
+    def test_a_model_whose_classes_are_the_labels_uses_its_own_order(self, tmp_path: Path) -> None:
+        X = frame()[NUMERIC]
+        y = churn(X)
+        model = lgb.LGBMClassifier(n_estimators=10, verbose=-1).fit(X, y)
+        reversed_order = pd.Categorical(y, categories=["stay", "churn"])
+        p = quietly(tmp_path, model, signature=infer_signature(X, reversed_order))
+        np.testing.assert_array_equal(p.predict(X, return_probabilities=False), model.predict(X))
+        assert p.get_model_info()["classes"] == ["churn", "stay"]  # model.classes_, its column order
+        np.testing.assert_array_equal(p.predict(X), model.predict_proba(X)[:, 1])
+
+    def test_text_labels_of_integer_classes_are_matched_by_value(self, tmp_path: Path) -> None:
+        X = frame(600)[NUMERIC]
+        y = (X["elo"].rank(method="first").to_numpy() * 12 // 601).astype(int)  # classes 0..11
+        model = xgb_classifier().fit(X, y)
+        p = quietly(tmp_path, model, signature=infer_signature(X, y.astype(str)))  # "10" sorts before "2"
+        np.testing.assert_array_equal(p.predict(X, return_probabilities=False), model.predict(X).astype(str))
+
+    def test_boolean_labels_of_0_1_classes_need_no_warning(self, tmp_path: Path) -> None:
+        X = frame()[NUMERIC]
+        y = churn(X) == "churn"
+        p = quietly(tmp_path, xgb_classifier().fit(X, y.astype(int)), signature=infer_signature(X, y))
+        labels = p.predict(X, return_probabilities=False)
+        assert labels.dtype == bool and (labels == y).mean() > 0.95
+
+    def test_signatures_written_before_class_order_still_decode(self, tmp_path: Path) -> None:
+        X = frame()[NUMERIC]
+        y = churn(X)
+        model = xgb_classifier().fit(X, np.where(y == "churn", 0, 1))  # sorted order: churn 0
+        old = infer_signature(X, y).to_dict()
+        del old["output"]["class_order"]
+        with pytest.warns(UserWarning, match="sorted label order"):
+            p = predictor(tmp_path, model, signature=old)
+        np.testing.assert_array_equal(p.predict(X, return_probabilities=False), y)
+
+
+# -- raw boosters ---------------------------------------------------------------------------
+
+
+def xgb_booster(X: pd.DataFrame, y: Any, **params: Any) -> xgb.Booster:
+    return xgb.train({"max_depth": 3, "nthread": 1, **params}, xgb.DMatrix(X, label=y), num_boost_round=10)
+
+
+def lgb_booster(X: pd.DataFrame, y: Any, **params: Any) -> lgb.Booster:
+    return lgb.train({"verbose": -1, "num_threads": 1, **params}, lgb.Dataset(X, y), num_boost_round=10)
+
+
+class TestBoosters:
+    X = frame()[NUMERIC]
+    binary = (X["elo"] > 1500).astype(int).to_numpy()
+    three = np.digitize(X["elo"], [1450, 1550])
+
+    def test_xgboost_binary_booster_gives_probabilities_and_labels(self, tmp_path: Path) -> None:
+        booster = xgb_booster(self.X, self.binary, objective="binary:logistic")
+        p = predictor(tmp_path, booster, input_example=self.X.head(2))
+        expected = booster.predict(xgb.DMatrix(self.X))
+        np.testing.assert_array_equal(p.predict(self.X), expected)
+        np.testing.assert_array_equal(p.predict(self.X, return_probabilities=False), (expected >= 0.5).astype(int))
+        assert p.get_model_info()["task"] == "classifier" and p.get_model_info()["classes"] == [0, 1]
+
+    def test_xgboost_booster_on_an_array_gets_its_feature_names(self, tmp_path: Path) -> None:
+        booster = xgb_booster(self.X, self.binary, objective="binary:logitraw")
+        p = predictor(tmp_path, booster)  # no signature: the array reaches the booster as it is
+        margin = booster.predict(xgb.DMatrix(self.X), output_margin=True).astype(np.float64)
+        np.testing.assert_allclose(p.predict(self.X.to_numpy()), 1 / (1 + np.exp(-margin)), rtol=1e-6)
+
+    @pytest.mark.parametrize("objective", ["multi:softprob", "multi:softmax"])
+    def test_xgboost_multiclass_booster(self, tmp_path: Path, objective: str) -> None:
+        booster = xgb_booster(self.X, self.three, objective=objective, num_class=3)
+        labels = np.array(["low", "mid", "high"])[self.three]
+        encoding = pd.Categorical(labels, categories=["low", "mid", "high"])
+        p = quietly(tmp_path, booster, signature=infer_signature(self.X, encoding))
+        proba = p.predict(self.X)
+        assert proba.shape == (len(self.X), 3)
+        np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+        if objective == "multi:softprob":
+            np.testing.assert_allclose(proba, booster.predict(xgb.DMatrix(self.X)), rtol=1e-6)
+        expected = np.array(["low", "mid", "high"])[booster.predict(xgb.DMatrix(self.X), output_margin=True).argmax(1)]
+        np.testing.assert_array_equal(p.predict(self.X, return_probabilities=False), expected)
+
+    def test_xgboost_regression_booster(self, tmp_path: Path) -> None:
+        booster = xgb_booster(self.X, self.X["elo"], objective="reg:squarederror")
+        p = predictor(tmp_path, booster, input_example=self.X.head(2))
+        np.testing.assert_array_equal(p.predict(self.X), booster.predict(xgb.DMatrix(self.X)))
+        assert p.get_model_info()["task"] == "regressor"
+
+    def test_lightgbm_binary_booster_is_a_classifier(self, tmp_path: Path) -> None:
+        booster = lgb_booster(self.X, self.binary, objective="binary")
+        p = predictor(tmp_path, booster, input_example=self.X.head(2))
+        expected = booster.predict(self.X)
+        np.testing.assert_array_equal(p.predict(self.X), expected)
+        np.testing.assert_array_equal(p.predict(self.X, return_probabilities=True), expected)
+        np.testing.assert_array_equal(p.predict(self.X, return_probabilities=False), (expected >= 0.5).astype(int))
+        assert p.get_model_info()["task"] == "classifier"
+
+    def test_lightgbm_multiclass_booster_with_an_alias_objective(self, tmp_path: Path) -> None:
+        booster = lgb_booster(self.X, self.three, application="softmax", num_class=3)
+        p = predictor(tmp_path, booster, input_example=self.X.head(2))
+        np.testing.assert_allclose(p.predict(self.X), booster.predict(self.X))
+        np.testing.assert_array_equal(
+            p.predict(self.X, return_probabilities=False), booster.predict(self.X).argmax(axis=1)
+        )
+
+    def test_lightgbm_regression_booster(self, tmp_path: Path) -> None:
+        booster = lgb_booster(self.X, self.X["elo"], objective="regression")
+        p = predictor(tmp_path, booster, input_example=self.X.head(2))
+        np.testing.assert_array_equal(p.predict(self.X), booster.predict(self.X))
+        assert p.get_model_info()["task"] == "regressor"
+
+
+# -- categorical columns ------------------------------------------------------------------
+
+
+def categorical_models() -> list[Any]:
+    train = frame(600)
+    y = (train["team"].isin(["LAL", "07"]) ^ (train["elo"] > 1550)).astype(int)
+    return [
+        lgb.LGBMClassifier(n_estimators=10, verbose=-1).fit(train[FEATURES], y),
+        xgb_classifier(enable_categorical=True, tree_method="hist").fit(train[FEATURES], y),
+    ]
+
+
+@pytest.fixture(scope="module", params=["lightgbm", "xgboost"])
+def categorical_model(request: pytest.FixtureRequest) -> Any:
+    return categorical_models()[0 if request.param == "lightgbm" else 1]
+
+
+class TestCategoricalColumns:
+    def test_csv_and_parquet_predict_like_the_training_frame(self, categorical_model: Any, tmp_path: Path) -> None:
+        train = frame(600)
+        p = predictor(tmp_path, categorical_model, input_example=train[FEATURES].head(3))
+        new = frame(300, seed=1)
+        expected = categorical_model.predict_proba(new[FEATURES])[:, 1]
+        new.to_csv(tmp_path / "new.csv", index=False)
+        new.to_parquet(tmp_path / "new.parquet")
+        as_text = new.assign(team=new["team"].astype(str))
+        report = p.validate_input(as_text)
+        assert report["valid"] and {"column": "team", "from": "str", "to": "category"} in report["coercions"]
+        np.testing.assert_allclose(p.predict(as_text), expected, rtol=1e-6)
+        np.testing.assert_allclose(p.predict_batch(tmp_path / "new.csv", batch_size=64), expected, rtol=1e-6)
+        np.testing.assert_allclose(p.predict_batch(tmp_path / "new.parquet", batch_size=7), expected, rtol=1e-6)
+
+    def test_categories_in_another_order_are_recoded(self, categorical_model: Any, tmp_path: Path) -> None:
+        train = frame(600)
+        p = predictor(tmp_path, categorical_model, input_example=train[FEATURES].head(3))
+        new = frame(100, seed=2)
+        shuffled = new.assign(team=pd.Categorical(new["team"].astype(str), categories=TEAMS[::-1]))
+        np.testing.assert_allclose(p.predict(shuffled), categorical_model.predict_proba(new[FEATURES])[:, 1])
+
+    def test_unseen_categories_are_missing_and_logged_once(
+        self, categorical_model: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        train = frame(600)
+        p = predictor(tmp_path, categorical_model, input_example=train[FEATURES].head(3))
+        new = frame(50, seed=3)
+        text = new.assign(team=new["team"].astype(str).where(new.index % 5 != 0, "SEA"))
+        missing = new.assign(team=new["team"].where(new.index % 5 != 0))
+        assert p.validate_input(text)["unseen_categories"] == {"team": ["SEA"]}
+        with caplog.at_level(logging.WARNING, logger="fsregistry.predictor"):
+            got = p.predict(text)
+            p.predict(text)
+        np.testing.assert_allclose(got, categorical_model.predict_proba(missing[FEATURES])[:, 1], rtol=1e-6)
+        told = [r for r in caplog.records if "not among the training categories" in r.getMessage()]
+        assert len(told) == 1 and "SEA" in told[0].getMessage()
+
+    def test_signatures_without_categories_infer_them_from_the_data(self, tmp_path: Path) -> None:
+        train = frame(600)
+        model = categorical_models()[0]  # LightGBM maps categories by value itself
+        old = infer_signature(train[FEATURES]).to_dict()
+        for column in old["inputs"]:
+            column.pop("categories", None)
+        p = predictor(tmp_path, model, signature=json.loads(json.dumps(old)))
+        new = frame(100, seed=4)
+        expected = model.predict_proba(new[FEATURES])[:, 1]
+        np.testing.assert_allclose(p.predict(new.assign(team=new["team"].astype(str))), expected, rtol=1e-6)
