@@ -15,6 +15,7 @@ from .base import BaseModelRegistry
 from .environment import EnvironmentMismatchWarning
 from .errors import (
     BundleError,
+    ClassOrderWarning,
     CorruptRegistryError,
     FlavorError,
     FormatVersionError,
@@ -51,6 +52,7 @@ __version__ = "0.1.0"
 __all__ = [
     "BaseModelRegistry",
     "BundleError",
+    "ClassOrderWarning",
     "ColumnSpec",
     "CorruptRegistryError",
     "CustomModelRegistry",

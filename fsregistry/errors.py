@@ -129,3 +129,13 @@ class UnsafeHostError(RegistryError, ValueError):
 
 class InvalidArgumentError(RegistryError, ValueError):
     """An option of an operation is out of range or malformed (e.g. a retention rule)."""
+
+
+# -- warnings ---------------------------------------------------------------------------------
+
+
+class ClassOrderWarning(UserWarning):
+    """Class indexes are decoded to labels in an assumed (sorted) order: the model's own
+    classes are 0..k-1 and the signature's labels came from a plain ``y``.  Filter it once
+    you have checked that the order is right; pass ``y`` as a pandas Categorical whose
+    categories are in encoding order to state another."""

@@ -39,6 +39,7 @@ import pandas as pd
 from .errors import PredictorError
 
 OUTPUT_KINDS = ("logits", "probabilities", "values")
+
 _TORCH_MODULE = "torch.nn.modules.module.Module"
 _XGB_BOOSTER = "xgboost.core.Booster"
 _LGB_BOOSTER = "lightgbm.basic.Booster"

@@ -25,7 +25,7 @@ import pandas as pd
 
 from . import batch
 from .base import BaseModelRegistry
-from .errors import InvalidArgumentError, PredictorError, RegistryError
+from .errors import ClassOrderWarning, InvalidArgumentError, PredictorError, RegistryError
 from .loaded import LoadedModel, build_loaded, feature_names_out
 from .schema import Findings, InputSchema, as_table, enforce, inspect, reads_as_text
 
@@ -79,7 +79,7 @@ class ModelPredictor:
         self.logger.info("loaded %s (%s)", label, type(self._loaded.model).__name__)
         note = self._loaded.adapter.note
         if note:  # e.g. class indexes decoded in assumed (sorted) label order
-            warnings.warn(f"{label}: {note}", UserWarning, stacklevel=2)
+            warnings.warn(f"{label}: {note}", ClassOrderWarning, stacklevel=2)
         return self
 
     @property

@@ -15,7 +15,7 @@ import torch
 from memory_registry import MemoryRegistry
 from predictor_data import FEATURES, NUMERIC, games, linear, logistic, trained
 
-from fsregistry import CustomModelRegistry
+from fsregistry import ClassOrderWarning, CustomModelRegistry
 from fsregistry.base import BaseModelRegistry
 from fsregistry.errors import InvalidArgumentError, ModelNotFoundError, PredictorError, RegistryError, SchemaError
 from fsregistry.loaded import build_loaded, coerce_signature, unpack_artifact
@@ -271,7 +271,7 @@ class TestOutputs:
         train, artifact, model = trained()
         y = np.where(train["home_win"] == 1, "home", "away")
         sig = infer_signature(train[FEATURES], y)
-        with pytest.warns(UserWarning, match="0 -> 'away', 1 -> 'home'"):
+        with pytest.warns(ClassOrderWarning, match="0 -> 'away', 1 -> 'home'"):
             predictor = save(MemoryRegistry(), model, preprocessor_artifact=artifact, signature=sig)
         labels = predictor.predict(new_games, return_probabilities=False)
         encoded = model.predict(artifact["preprocessor"].transform(new_games[FEATURES]))

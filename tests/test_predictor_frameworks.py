@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 import xgboost as xgb
 
-from fsregistry import CustomModelRegistry
+from fsregistry import ClassOrderWarning, CustomModelRegistry
 from fsregistry.predictor import ModelPredictor
 from fsregistry.signature import infer_signature
 
@@ -69,7 +69,7 @@ class TestClassLabels:
         X = frame()[NUMERIC]
         y = churn(X)
         model = xgb_classifier().fit(X, np.where(y == "churn", 1, 0))  # churn is 1, not sorted order
-        with pytest.warns(UserWarning, match=r"0 -> 'churn', 1 -> 'stay'.*pd\.Categorical") as record:
+        with pytest.warns(ClassOrderWarning, match=r"0 -> 'churn', 1 -> 'stay'.*pd\.Categorical") as record:
             p = predictor(tmp_path, model, signature=infer_signature(X, y))
         assert len(record) == 1
         assert p.get_model_info()["classes"] == ["churn", "stay"]  # what the warning says is assumed
