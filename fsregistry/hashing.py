@@ -29,8 +29,9 @@ _MAP_THRESHOLD = 256 * 1024
 #: below this size a freshly written file is hashed after its fsync in the calling thread:
 #: a worker thread costs more than the overlap saves (measured crossover about 200 KB)
 _SEAL_PARALLEL_THRESHOLD = 256 * 1024
-#: below this size a file is hashed before it is loaded, for the same reason
-_LOAD_PARALLEL_THRESHOLD = 256 * 1024
+#: below this size a file is hashed before it is loaded: the overlap saves less than a
+#: worker costs when the load itself keeps both cores busy (XGBoost's does)
+_LOAD_PARALLEL_THRESHOLD = 1024 * 1024
 #: at most how long a verified load waits for its hashing thread to start hashing (seconds)
 _HASH_START_WAIT = 0.05
 
