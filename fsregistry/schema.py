@@ -17,10 +17,11 @@ The rules (also in ``docs/predictor.md``):
   numbers, numbers -> strings, missing values in an integer or bool column...) is an
   error;
 * a ``category`` column is converted to the training categorical dtype (the recorded
-  categories, in their order; inferred from the data for older signatures that did not
-  record them), so text read from a CSV reaches the model as the categories it was
-  trained on; values that are not among the training categories become missing, as the
-  frameworks treat unseen categories, and are reported.
+  categories, in their order, matched by value), so text read from a CSV or a categorical
+  with the categories in another order reaches the model with the training codes; values
+  that are not among the training categories become missing, as the frameworks treat
+  unseen categories, and are reported.  A signature written before categories were
+  recorded has none to convert to: text and categoricals pass through unchanged, as then.
 
 :func:`inspect` computes every finding without raising; :func:`enforce` applies them or
 raises.  ``validate_input`` and ``predict`` share this one code path, so a frame that
@@ -32,13 +33,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .errors import PredictorError, SchemaError
-from .signature import ColumnSpec, Signature, dtype_kind
+from .signature import ColumnSpec, Signature, dtype_kind, plain
 
 #: kind recorded for a column whose training dtype is unknown (names-only schemas)
 UNKNOWN = "unknown"
@@ -130,6 +132,8 @@ class Findings:
     problems: list[str] = field(default_factory=list)
     #: category columns holding values not among the training categories -> a few of them
     unseen: dict[str, list[Any]] = field(default_factory=dict)
+    #: category columns already converted to the training dtype (converted once, used by enforce)
+    converted: dict[str, pd.Series] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def valid(self) -> bool:
@@ -287,11 +291,14 @@ def _judge(findings: Findings, spec: ColumnSpec, column: pd.Series) -> None:
     if isinstance(verdict, DtypeProblem):
         findings.dtype_errors.append(verdict)
         return
-    if verdict is not None:
-        findings.coercions.append(verdict)
-    unseen = unseen_categories(spec, column)
-    if unseen:
-        findings.unseen[spec.name] = unseen
+    if verdict is None:
+        return
+    findings.coercions.append(verdict)
+    if spec.kind == "category":
+        converted = findings.converted[spec.name] = as_category(column, spec)
+        unseen = unseen_categories(column, converted)
+        if unseen:
+            findings.unseen[spec.name] = unseen
 
 
 def actual_kind(column: pd.Series) -> str:
@@ -429,13 +436,15 @@ def _nullable(dtype: str) -> bool:
 
 
 def _to_category(spec: ColumnSpec, column: pd.Series, kind: str) -> Coercion | DtypeProblem | None:
+    if spec.categories is None:
+        # a signature written before categories were recorded: text and categoricals pass
+        # through unchanged, as they did then (no categories guessed per call or chunk)
+        return _to_text(spec, column, kind)
     accepted = _category_sources(spec)
     if kind not in accepted:
         return _problem(spec, column, kind, _TEXT_ONLY if accepted[0] == "string" else f"expected {accepted[0]} values")
     if _is_training_dtype(spec, column):
         return None
-    if spec.categories is None and kind.startswith("category"):
-        return None  # an older signature without categories: a categorical is used as it is
     return Coercion(spec.name, str(column.dtype), "category")
 
 
@@ -460,8 +469,10 @@ def reads_as_text(spec: ColumnSpec) -> bool:
     return spec.kind == "string" or (spec.kind == "category" and _categories_kind(spec) == "string")
 
 
+@lru_cache(maxsize=256)
 def category_dtype(spec: ColumnSpec) -> pd.CategoricalDtype | None:
-    """The training categorical dtype of a category column (``None``: not recorded)."""
+    """The training categorical dtype of a category column (``None``: not recorded); cached,
+    so its categories' hash table is built once, not on every predict call."""
     if spec.categories is None:
         return None
     return pd.CategoricalDtype(pd.Index(list(spec.categories)), ordered=spec.ordered)
@@ -477,26 +488,32 @@ def _is_training_dtype(spec: ColumnSpec, column: pd.Series) -> bool:
     return dtype.ordered == target.ordered and list(dtype.categories) == list(target.categories)
 
 
-def unseen_categories(spec: ColumnSpec, column: pd.Series, limit: int = 5) -> list[Any]:
-    """Up to ``limit`` distinct values of ``column`` that are not among the training
-    categories (they become missing values)."""
-    target = category_dtype(spec) if spec.kind == "category" else None
-    if target is None or _is_training_dtype(spec, column):
+def unseen_categories(original: pd.Series, converted: pd.Series, limit: int = 5) -> list[Any]:
+    """Up to ``limit`` distinct values of ``original`` that are not among the training
+    categories: missing in ``converted`` (its :func:`as_category`) but not in ``original``."""
+    lost = converted.cat.codes.to_numpy() == -1
+    if not lost.any():
         return []
-    values = column.dropna()
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        values = pd.Series(column.cat.categories[np.unique(column.cat.codes[column.cat.codes >= 0])])
-    unseen = values[~values.isin(target.categories)]
-    return [v.item() if isinstance(v, np.generic) else v for v in pd.unique(unseen)[:limit]]
+    lost &= original.notna().to_numpy()
+    if not lost.any():
+        return []
+    values = pd.unique(np.asarray(original.to_numpy()[lost], dtype=object))
+    return [plain(v) for v in values[:limit]]
 
 
 def as_category(column: pd.Series, spec: ColumnSpec) -> pd.Series:
-    """``column`` as the training categorical dtype; values outside its categories become
-    missing (categories inferred from the data when the signature did not record them)."""
+    """``column`` as the training categorical dtype, matched by value (a categorical with
+    the same categories in another order is re-coded to the training codes); values outside
+    the training categories become missing."""
     target = category_dtype(spec)
     if target is None:
-        return column.astype("category")
-    return column.where(column.isin(target.categories)).astype(target)
+        return column
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.cat.set_categories(target.categories, ordered=target.ordered)
+    codes = target.categories.get_indexer(pd.Index(column, copy=False))
+    return pd.Series(
+        pd.Categorical.from_codes(codes, dtype=target, validate=False), index=column.index, name=column.name
+    )
 
 
 _RULES = {
@@ -536,5 +553,5 @@ def _apply(frame: pd.DataFrame, schema: InputSchema, findings: Findings) -> pd.D
         plain = {c.column: c.to_dtype for c in findings.coercions if c.column not in categorical}
         frame = frame.astype(plain) if plain else frame
         if categorical:
-            frame = frame.assign(**{name: as_category(frame[name], specs[name]) for name in categorical})
+            frame = frame.assign(**{name: findings.converted[name] for name in categorical})
     return frame

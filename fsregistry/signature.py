@@ -167,9 +167,9 @@ def _output(y: Any) -> dict[str, Any]:
     if kind not in _CLASS_KINDS:
         return values_only
     if isinstance(values.dtype, pd.CategoricalDtype):
-        labels, order = [_plain(v) for v in values.cat.categories], "categories"
+        labels, order = [plain(v) for v in values.cat.categories], "categories"
     else:
-        labels, order = _sorted([_plain(v) for v in pd.unique(values.dropna())]), "sorted"
+        labels, order = _sorted([plain(v) for v in pd.unique(values.dropna())]), "sorted"
     if len(labels) > _MAX_CLASSES or not _storable(labels):
         return values_only
     return {"kind": "classes", "dtype": str(values.dtype), "classes": labels, "class_order": order}
@@ -188,8 +188,8 @@ def _storable(values: list[Any]) -> bool:
     return all(isinstance(v, (str, int)) or (isinstance(v, float) and math.isfinite(v)) for v in values)
 
 
-def _plain(value: Any) -> Any:
-    """numpy scalars -> Python scalars, so classes can be stored as JSON."""
+def plain(value: Any) -> Any:
+    """numpy scalars -> Python scalars, so classes can be stored as JSON and compared."""
     return value.item() if isinstance(value, np.generic) else value
 
 
@@ -197,7 +197,7 @@ def _categories(column: pd.Series) -> dict[str, Any]:
     """The training categories of a categorical column, when they can be stored as JSON."""
     if not isinstance(column.dtype, pd.CategoricalDtype):
         return {}
-    categories = [_plain(v) for v in column.cat.categories]
+    categories = [plain(v) for v in column.cat.categories]
     if len(categories) > _MAX_CATEGORIES or not _storable(categories):
         return {}
     return {"categories": tuple(categories), "ordered": bool(column.cat.ordered)}

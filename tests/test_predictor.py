@@ -19,6 +19,7 @@ from fsregistry import ClassOrderWarning, CustomModelRegistry
 from fsregistry.base import BaseModelRegistry
 from fsregistry.errors import InvalidArgumentError, ModelNotFoundError, PredictorError, RegistryError, SchemaError
 from fsregistry.loaded import build_loaded, coerce_signature, unpack_artifact
+from fsregistry.outputs import class_map
 from fsregistry.predictor import ModelPredictor
 from fsregistry.signature import Signature, infer_signature
 
@@ -557,6 +558,27 @@ class TestTorch:
         np.testing.assert_array_equal(labels, np.asarray(y.categories)[expected_linear(module, self.X).argmax(axis=1)])
         assert predictor.get_model_info()["classes"] == ["tired", "rested", "normal"]
 
+    def test_labels_are_not_claimed_for_a_module_with_another_number_of_outputs(self) -> None:
+        module = Linear(4, 3, "logits")
+        sig = infer_signature(self.X, np.array(["a", "b"] * 25))
+        with pytest.warns(ClassOrderWarning, match="checked on the first prediction"):
+            predictor = save(MemoryRegistry(), module, signature=sig)
+        with pytest.warns(ClassOrderWarning, match=r"3 outputs.*2 labels \['a', 'b'\]; labels are not decoded"):
+            labels = predictor.predict(self.X, return_probabilities=False)
+        np.testing.assert_array_equal(labels, expected_linear(module, self.X).argmax(axis=1))
+        assert predictor.get_model_info()["classes"] == [0, 1, 2]  # what predict gives, not the 2 labels
+        out = predictor.predict_batch(self.X, batch_size=20)
+        assert out.shape == (50, 3)
+
+    def test_a_binary_logit_of_zero_is_class_1(self) -> None:
+        module = Linear(4, 1, "logits")
+        with torch.no_grad():
+            module.linear.weight.zero_()
+            module.linear.bias.zero_()
+        predictor = save(MemoryRegistry(), module)
+        assert predictor.predict(self.X[:2]).tolist() == [0.5, 0.5]
+        assert predictor.predict(self.X[:2], return_probabilities=False).tolist() == [1, 1]  # p >= 0.5
+
     def test_undeclared_output_is_a_clear_error(self) -> None:
         predictor = save(MemoryRegistry(), Linear(4, 1))
         with pytest.raises(PredictorError, match="output_kind"):
@@ -614,3 +636,31 @@ def test_scikit_learn_predictions_never_import_torch() -> None:
 def test_all_predictor_errors_are_registry_errors() -> None:
     assert issubclass(PredictorError, RegistryError) and issubclass(SchemaError, RegistryError)
     assert isinstance(Signature(inputs=()), Signature)
+
+
+# -- class maps -----------------------------------------------------------------------------
+
+
+class TestClassMap:
+    def test_index_like_categories_decode_class_indexes_by_the_categories(self) -> None:
+        output = {"kind": "classes", "classes": [2, 0, 1], "class_order": "categories"}
+        assert class_map(None, output, 3).labels == [2, 0, 1]
+        assert class_map(np.array([0, 1, 2]), output).labels == [2, 0, 1]  # XGBoost's classes_
+        assert class_map(np.array(["x", "y"]), {"classes": ["y", "x"], "class_order": "categories"}).labels == [
+            "x",
+            "y",
+        ]  # classes of its own win
+
+    def test_text_categories_are_never_matched_by_value(self) -> None:
+        output = {"kind": "classes", "classes": ["1", "0"], "class_order": "categories"}
+        assert class_map(np.array([0, 1]), output).labels == ["1", "0"]
+
+    def test_made_up_indexes_never_pass_for_the_models_own_classes(self) -> None:
+        made_up = class_map(None, {"kind": "classes", "classes": [0, 1, 2], "class_order": "sorted"}, 2)
+        assert made_up.labels == [0, 1] and made_up.note is not None and "not decoded" in made_up.note
+
+    def test_a_prediction_outside_the_classes_is_an_error_not_an_undecoded_chunk(self) -> None:
+        mapping = class_map(np.array([0, 1]), {"classes": ["away", "home"], "class_order": "sorted"})
+        np.testing.assert_array_equal(mapping.decode(np.array([1, 0])), ["home", "away"])
+        with pytest.raises(PredictorError, match=r"predicted \[7\].*not among its classes"):
+            mapping.decode(np.array([1, 7]))

@@ -15,8 +15,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import xgboost as xgb
+from sklearn.preprocessing import LabelEncoder
 
 from fsregistry import ClassOrderWarning, CustomModelRegistry
+from fsregistry.errors import PredictorError
 from fsregistry.predictor import ModelPredictor
 from fsregistry.signature import infer_signature
 
@@ -107,12 +109,38 @@ class TestClassLabels:
         assert p.get_model_info()["classes"] == ["churn", "stay"]  # model.classes_, its column order
         np.testing.assert_array_equal(p.predict(X), model.predict_proba(X)[:, 1])
 
-    def test_text_labels_of_integer_classes_are_matched_by_value(self, tmp_path: Path) -> None:
+    def test_text_labels_of_integer_classes_follow_labelencoder_order_with_a_warning(self, tmp_path: Path) -> None:
         X = frame(600)[NUMERIC]
-        y = (X["elo"].rank(method="first").to_numpy() * 12 // 601).astype(int)  # classes 0..11
+        y = (X["elo"].rank(method="first").to_numpy() * 12 // 601).astype(int).astype(str)  # "0".."11"
+        encoder = LabelEncoder().fit(y)  # "10" sorts before "2": code 2 is "10"
+        model = xgb_classifier().fit(X, encoder.transform(y))
+        with pytest.warns(ClassOrderWarning, match=r"2 -> '10'.*class indexes written as text") as record:
+            p = predictor(tmp_path, model, signature=infer_signature(X, y))
+        assert len(record) == 1
+        np.testing.assert_array_equal(
+            p.predict(X, return_probabilities=False), encoder.inverse_transform(model.predict(X))
+        )
+        assert p.get_model_info()["classes"] == list(encoder.classes_)
+
+    def test_text_labels_of_up_to_ten_integer_classes_need_no_warning(self, tmp_path: Path) -> None:
+        X = frame(600)[NUMERIC]
+        y = (X["elo"].rank(method="first").to_numpy() * 10 // 601).astype(int)  # 0..9: same order as text
         model = xgb_classifier().fit(X, y)
-        p = quietly(tmp_path, model, signature=infer_signature(X, y.astype(str)))  # "10" sorts before "2"
+        p = quietly(tmp_path, model, signature=infer_signature(X, y.astype(str)))
         np.testing.assert_array_equal(p.predict(X, return_probabilities=False), model.predict(X).astype(str))
+
+    @pytest.mark.parametrize("labels", [["1", "0"], [1, 0]], ids=["text", "integers"])
+    def test_a_categorical_of_index_like_labels_states_the_encoding(self, tmp_path: Path, labels: list[Any]) -> None:
+        X = frame()[NUMERIC]
+        y = np.where(X["elo"].to_numpy() < 1480, labels[0], labels[1])  # labels[0] is code 0
+        encoding = pd.Categorical(y, categories=labels)
+        model = xgb_classifier().fit(X, encoding.codes)
+        p = quietly(tmp_path, model, signature=infer_signature(X, encoding))
+        np.testing.assert_array_equal(
+            p.predict(X, return_probabilities=False), np.asarray(labels, dtype=object)[model.predict(X)].astype(y.dtype)
+        )
+        assert p.get_model_info()["classes"] == labels
+        assert (p.predict(X, return_probabilities=False) == y).mean() > 0.95
 
     def test_boolean_labels_of_0_1_classes_need_no_warning(self, tmp_path: Path) -> None:
         X = frame()[NUMERIC]
@@ -199,6 +227,47 @@ class TestBoosters:
             p.predict(self.X, return_probabilities=False), booster.predict(self.X).argmax(axis=1)
         )
 
+    @pytest.mark.parametrize("objective", ["cross_entropy", "xentropy", "cross_entropy_lambda", "xentlambda"])
+    def test_lightgbm_cross_entropy_boosters_are_binary_classifiers(self, tmp_path: Path, objective: str) -> None:
+        booster = lgb_booster(self.X, self.binary, objective=objective)
+        labels = np.where(self.binary == 1, "yes", "no")
+        with pytest.warns(ClassOrderWarning, match="0 -> 'no', 1 -> 'yes'"):
+            p = predictor(tmp_path, booster, signature=infer_signature(self.X, labels))
+        assert p.get_model_info()["task"] == "classifier" and p.get_model_info()["classes"] == ["no", "yes"]
+        expected = 1 / (1 + np.exp(-booster.predict(self.X, raw_score=True)))  # both give sigmoid(score)
+        if "lambda" not in objective:
+            np.testing.assert_allclose(booster.predict(self.X), expected, rtol=1e-9)
+        np.testing.assert_allclose(p.predict(self.X), expected, rtol=1e-9)
+        np.testing.assert_array_equal(
+            p.predict(self.X, return_probabilities=False), np.where(expected >= 0.5, "yes", "no")
+        )
+
+    def test_xgboost_hinge_booster_gives_labels_only(self, tmp_path: Path) -> None:
+        booster = xgb_booster(self.X, self.binary, objective="binary:hinge")
+        labels = np.where(self.binary == 1, "yes", "no")
+        with pytest.warns(ClassOrderWarning, match="0 -> 'no', 1 -> 'yes'"):
+            p = predictor(tmp_path, booster, signature=infer_signature(self.X, labels))
+        assert p.get_model_info()["task"] == "classifier"
+        expected = np.where(booster.predict(xgb.DMatrix(self.X)) == 1, "yes", "no")
+        np.testing.assert_array_equal(p.predict(self.X, return_probabilities=False), expected)
+        for flag in (None, True):
+            with pytest.raises(PredictorError, match=r"binary:hinge.*labels only.*return_probabilities=False"):
+                p.predict(self.X, return_probabilities=flag)
+
+    def test_a_regression_booster_with_a_classes_signature_is_warned_about(self, tmp_path: Path) -> None:
+        booster = xgb_booster(self.X, self.binary, objective="reg:logistic")
+        labels = np.where(self.binary == 1, "yes", "no")
+        with pytest.warns(ClassOrderWarning, match="'reg:logistic' does not classify.*not decoded"):
+            p = predictor(tmp_path, booster, signature=infer_signature(self.X, labels))
+        assert p.get_model_info()["task"] == "regressor"
+
+    def test_a_binary_booster_gives_class_1_from_p_of_one_half(self, tmp_path: Path) -> None:
+        booster = lgb_booster(self.X, self.binary, objective="binary")
+        p = predictor(tmp_path, booster, input_example=self.X.head(2))
+        adapter: Any = p._require().adapter
+        adapter._predict = lambda Xt, margin=False: np.array([0.5, 0.49, 0.51])
+        np.testing.assert_array_equal(p.predict(self.X.head(3), return_probabilities=False), [1, 0, 1])
+
     def test_lightgbm_regression_booster(self, tmp_path: Path) -> None:
         booster = lgb_booster(self.X, self.X["elo"], objective="regression")
         p = predictor(tmp_path, booster, input_example=self.X.head(2))
@@ -261,13 +330,16 @@ class TestCategoricalColumns:
         told = [r for r in caplog.records if "not among the training categories" in r.getMessage()]
         assert len(told) == 1 and "SEA" in told[0].getMessage()
 
-    def test_signatures_without_categories_infer_them_from_the_data(self, tmp_path: Path) -> None:
+    def test_signatures_without_categories_pass_category_columns_through(self, tmp_path: Path) -> None:
         train = frame(600)
-        model = categorical_models()[0]  # LightGBM maps categories by value itself
+        model = categorical_models()[0]
         old = infer_signature(train[FEATURES]).to_dict()
         for column in old["inputs"]:
             column.pop("categories", None)
         p = predictor(tmp_path, model, signature=json.loads(json.dumps(old)))
         new = frame(100, seed=4)
         expected = model.predict_proba(new[FEATURES])[:, 1]
-        np.testing.assert_allclose(p.predict(new.assign(team=new["team"].astype(str))), expected, rtol=1e-6)
+        np.testing.assert_allclose(p.predict(new), expected, rtol=1e-6)
+        np.testing.assert_allclose(p.predict_batch(new, batch_size=7), expected, rtol=1e-6)
+        report = p.validate_input(new.assign(team=new["team"].astype(str)))
+        assert report["valid"] and report["coercions"] == []  # text is passed on as text, as before

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from fsregistry import schema as schema_module
 from fsregistry.errors import PredictorError, RegistryError, SchemaError
 from fsregistry.schema import InputSchema, as_table, enforce, inspect, schema_from
 from fsregistry.signature import ColumnSpec, infer_signature
@@ -263,10 +264,60 @@ def test_numbers_are_refused_for_text_categories_and_accepted_for_number_categor
     assert out["size"].cat.codes.tolist() == [0, 1, -1]
 
 
-def test_an_older_signature_without_categories_infers_them_from_the_data() -> None:
-    spec = ColumnSpec("team", "category", "category")
-    out = enforce(pd.DataFrame({"team": ["b", "a"]}), InputSchema((spec,)))[0]
-    assert isinstance(out["team"].dtype, pd.CategoricalDtype) and list(out["team"].cat.categories) == ["a", "b"]
+def test_an_older_signature_without_categories_passes_text_and_categoricals_through() -> None:
+    spec = ColumnSpec("team", "category", "category")  # written before categories were recorded
+    schema = InputSchema((spec,))
+    for chunk in (["b", "a"], ["c"]):  # no categories guessed, so none differ between chunks
+        given = pd.DataFrame({"team": chunk})
+        out, findings = enforce(given, schema)
+        pd.testing.assert_frame_equal(out, given)
+        assert findings.coercions == [] and findings.unseen == {}
+    as_categorical = pd.DataFrame({"team": pd.Categorical(["b", "a"], categories=["b", "a"])})
+    pd.testing.assert_frame_equal(enforce(as_categorical, schema)[0], as_categorical)
+    with pytest.raises(SchemaError, match="text labels"):
+        enforce(pd.DataFrame({"team": [1, 2]}), schema)
+
+
+def test_a_categorical_with_the_training_categories_in_another_order_gets_the_training_codes() -> None:
+    training = pd.Categorical(["zeta", "alpha", "mid"], categories=["zeta", "alpha", "mid"])
+    schema = schema_from(infer_signature(pd.DataFrame({"team": training})), None)
+    assert schema is not None
+    given = pd.Categorical(["zeta", "alpha", "mid"], categories=["alpha", "mid", "zeta"])  # pandas: equal dtypes
+    out = enforce(pd.DataFrame({"team": given}), schema)[0]
+    assert out["team"].cat.codes.tolist() == training.codes.tolist() == [0, 1, 2]
+    assert list(out["team"].cat.categories) == ["zeta", "alpha", "mid"]
+    ordered = schema_from(infer_signature(pd.DataFrame({"team": training.as_ordered()})), None)
+    assert ordered is not None
+    out = enforce(pd.DataFrame({"team": given}), ordered)[0]
+    assert out["team"].cat.ordered and out["team"].cat.codes.tolist() == [0, 1, 2]
+
+
+def test_a_category_column_is_converted_once_per_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert CATEGORICAL is not None
+    calls = []
+    original = schema_module.as_category
+
+    def counting(column: pd.Series, spec: ColumnSpec) -> pd.Series:
+        calls.append(spec.name)
+        return original(column, spec)
+
+    def isin(self: pd.Series, values: object) -> pd.Series:
+        calls.append("isin")  # a second pass over the values, which the codes make needless
+        return original_isin(self, values)
+
+    original_isin = pd.Series.isin
+    monkeypatch.setattr(schema_module, "as_category", counting)
+    monkeypatch.setattr(pd.Series, "isin", isin)
+    out, findings = enforce(pd.DataFrame({"team": ["SEA", "BOS", None, "07"]}), CATEGORICAL)
+    assert calls == ["team"]  # one conversion serves both the unseen values and the output
+    assert findings.unseen == {"team": ["SEA"]} and out["team"].cat.codes.tolist() == [-1, 1, -1, 2]
+
+
+def test_unseen_values_of_a_categorical_input_are_reported() -> None:
+    assert CATEGORICAL is not None
+    given = pd.Categorical(["SEA", "BOS", None], categories=["SEA", "BOS", "unused"])
+    findings = inspect(pd.DataFrame({"team": given}), CATEGORICAL)
+    assert findings.unseen == {"team": ["SEA"]}  # "unused" is a category, not a value
 
 
 # -- nested lists and other input types -----------------------------------------------------
