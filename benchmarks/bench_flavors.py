@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 from floor import floor_save, sha256_of
+from floor import fsync_path as fsync
 
 from fsregistry import CustomModelRegistry
 from fsregistry.environment import package_version
@@ -58,14 +59,6 @@ class Bench:
     raw_load: Callable[[Path], Any]
     save_kwargs: dict[str, Any]
     load_kwargs: dict[str, Any] | None = None
-
-
-def fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def data() -> tuple[np.ndarray, np.ndarray]:
