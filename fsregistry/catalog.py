@@ -135,8 +135,8 @@ class Catalog:
         entries = self.indexed_versions(name, refs)
         if entries is None or len(entries) != refs.count:
             # A writer may have changed the index between our two reads: look once more.
-            fresh = idx.read_refs(self.layout, name)
-            if fresh is not None and fresh != refs:
+            fresh = self.refs(name)
+            if fresh != refs:
                 refs, entries = fresh, self.indexed_versions(name, fresh)
         if entries is None or len(entries) != refs.count:
             log.warning("versions index of model %r is stale; using the version folders (run check)", name)
