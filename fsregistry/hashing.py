@@ -12,6 +12,7 @@ fails before anything is read.
 from __future__ import annotations
 
 import hashlib
+import io
 import mmap
 import os
 import threading
@@ -32,6 +33,11 @@ _SEAL_PARALLEL_THRESHOLD = 256 * 1024
 #: below this size a file is hashed before it is loaded: the overlap saves less than a
 #: worker costs when the load itself keeps both cores busy (XGBoost's does)
 _LOAD_PARALLEL_THRESHOLD = 1024 * 1024
+#: a streamed file is hashed in the writing thread up to this size, then by a worker thread
+#: that follows the writes (the same crossover as ``_SEAL_PARALLEL_THRESHOLD``)
+_STREAM_PARALLEL_THRESHOLD = _SEAL_PARALLEL_THRESHOLD
+#: large writes reach the file in pieces of this size, so the hash can follow them closely
+_WRITE_PIECE = 1024 * 1024
 #: at most how long a verified load waits for its hashing thread to start hashing (seconds)
 _HASH_START_WAIT = 0.05
 
@@ -107,6 +113,132 @@ def seal_file(path: Path) -> dict[str, Any]:
     if "error" in result:
         raise result["error"]
     return {"sha256": result["sha256"], "size": size}
+
+
+class HashingWriter(io.RawIOBase):
+    """A new file that is hashed *while* it is written, for frameworks that write to a
+    binary stream (``torch.save``, pickle).
+
+    Sealing a file after it was written costs its hash on top of the write; here a
+    worker thread reads back each piece as soon as it is in the file (from the page
+    cache) and hashes it while the framework produces the next one, so :meth:`seal` has
+    only the fsync left to wait for.  What is hashed is what the file holds, never a
+    buffer the writer might reuse.  Small files are hashed in the writing thread from
+    the bytes just written: no thread, no read-back.  The stream cannot seek, so every
+    byte is written exactly once, in order.
+
+        with HashingWriter(path) as out:
+            torch.save(obj, out)
+            record = out.seal()      # {"sha256", "size"}, the file fsync'd
+    """
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+        self._digest = hashlib.sha256()
+        self._written = 0  # bytes in the file (updated by the writing thread only)
+        self._hashed = 0  # bytes hashed so far (by the writing thread, then by the worker)
+        self._finished = False  # no more writes: the worker hashes what is left and stops
+        self._abandoned = False  # closed without sealing: the worker stops at once
+        self._idle = False  # the worker is waiting for more writes
+        self._wake = threading.Event()
+        self._worker: threading.Thread | None = None
+        self._error: BaseException | None = None
+        self._fd = -1
+        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o644)
+
+    def writable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._written
+
+    def write(self, data: Any) -> int:
+        """Write all of ``data`` (any bytes-like object); return its length."""
+        if self.closed:
+            raise ValueError("write to a closed HashingWriter")
+        view = memoryview(data)
+        if view.ndim != 1 or view.itemsize != 1:
+            view = view.cast("B") if view.c_contiguous else memoryview(view.tobytes())
+        total = len(view)
+        if self._worker is None and self._written + total <= _STREAM_PARALLEL_THRESHOLD:
+            self._write_all(view)
+            self._digest.update(view)
+            self._hashed = self._written
+            return total
+        if self._worker is None:
+            self._worker = threading.Thread(target=self._follow, name="fsregistry-hash", daemon=True)
+            self._worker.start()
+        for start in range(0, total, _WRITE_PIECE):
+            self._write_all(view[start : start + _WRITE_PIECE])
+            if self._idle:
+                self._wake.set()
+        return total
+
+    def _write_all(self, view: memoryview) -> None:
+        done = 0
+        while done < len(view):
+            n = os.write(self._fd, view[done:])
+            done += n
+            self._written += n
+
+    def _follow(self) -> None:
+        """Worker: hash the file's bytes as they are written, until sealed or abandoned."""
+        try:
+            with open(self.path, "rb", buffering=0) as reader:
+                buf = bytearray(_BLOCK)
+                view = memoryview(buf)
+                while not self._abandoned:
+                    target = self._written
+                    while self._hashed < target and not self._abandoned:
+                        n = os.preadv(reader.fileno(), [view[: target - self._hashed]], self._hashed)
+                        if n <= 0:
+                            raise OSError(f"{self.path} became shorter while it was being written")
+                        self._digest.update(view[:n])
+                        self._hashed += n
+                    if self._finished and self._hashed == self._written:
+                        return
+                    self._wake.clear()
+                    self._idle = True
+                    if self._written == self._hashed and not self._finished and not self._abandoned:
+                        self._wake.wait()
+                    self._idle = False
+        except BaseException as exc:  # re-raised by seal() in the writer's thread
+            self._error = exc
+
+    def seal(self) -> dict[str, Any]:
+        """Finish the file: fsync it while the worker hashes what is left, close it, and
+        return ``{"sha256", "size"}``."""
+        if self.closed:
+            raise ValueError("seal of a closed HashingWriter")
+        self._finished = True
+        self._wake.set()
+        try:
+            files.fsync_fd(self._fd)
+        finally:
+            if self._worker is not None:
+                self._worker.join()
+        if self._error is not None:
+            raise self._error
+        size = os.fstat(self._fd).st_size
+        if size != self._written or self._hashed != self._written:
+            raise OSError(f"{self.path}: {self._written} bytes written, {size} in the file, {self._hashed} hashed")
+        record = {"sha256": self._digest.hexdigest(), "size": size}
+        self.close()
+        return record
+
+    def close(self) -> None:
+        """Close the file; unsealed, the worker is stopped and the file is left for the
+        caller to remove (it lives in the staging area)."""
+        if self.closed or self._fd < 0:
+            return
+        self._abandoned = not self._finished
+        self._finished = True
+        self._wake.set()
+        if self._worker is not None:
+            self._worker.join()
+        os.close(self._fd)
+        super().close()
 
 
 def _mismatch(path: Path, why: str, name: str | None, version: int | None) -> IntegrityError:

@@ -9,7 +9,8 @@ knows where the folder lives or how versions are numbered: that is the registry'
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +25,7 @@ def write(
 ) -> None:
     """Serialise model and preprocessor into ``folder``, fsync and hash them, and fill
     ``meta``'s ``flavor``, ``model``, ``preprocessor``, ``files`` and ``environment``."""
-    try:
-        saved = flavor.save(model, folder / MODEL_BIN, **flavor_kwargs)
-    except RegistryError:
-        raise
-    except Exception as exc:
-        raise FlavorError(
-            f"flavor {flavor.name!r} could not save {class_path(model)}: {exc}", name=meta["name"]
-        ) from exc
+    saved, sealed = _write_model(folder / MODEL_BIN, model, flavor, meta["name"], flavor_kwargs)
     meta["flavor"] = flavor.name
     meta["model"] = {
         "file": MODEL_BIN,
@@ -40,23 +34,57 @@ def write(
         "class": saved.model_class,
         "options": saved.options,
     }
-    meta["files"] = {MODEL_BIN: hashing.seal_file(folder / MODEL_BIN)}
+    meta["files"] = {MODEL_BIN: sealed}
     meta["preprocessor"] = None
     if preprocessor_artifact is not None:
-        try:
-            pickling.dump(preprocessor_artifact, folder / PREPROCESSOR_PKL)
-        except Exception as exc:
-            raise InvalidMetadataError(
-                f"the preprocessor artifact cannot be pickled: {exc}", name=meta["name"]
-            ) from exc
+        with hashing.HashingWriter(folder / PREPROCESSOR_PKL) as out:
+            try:
+                pickling.write(preprocessor_artifact, out)
+            except Exception as exc:
+                raise InvalidMetadataError(
+                    f"the preprocessor artifact cannot be pickled: {exc}", name=meta["name"]
+                ) from exc
+            meta["files"][PREPROCESSOR_PKL] = out.seal()
         meta["preprocessor"] = {
             "file": PREPROCESSOR_PKL,
             "format": "cloudpickle",
             "uses_pickle": True,
             "class": class_path(preprocessor_artifact),
         }
-        meta["files"][PREPROCESSOR_PKL] = hashing.seal_file(folder / PREPROCESSOR_PKL)
     meta["environment"] = environment.capture(flavor.packages)
+
+
+def _write_model(
+    path: Path, model: Any, flavor: Flavor, name: str, flavor_kwargs: dict[str, Any]
+) -> tuple[SavedModel, dict[str, Any]]:
+    """Write ``model.bin`` through the flavor; return what it wrote and its sealed record.
+
+    A flavor that can write to a stream (``stream_saver``) writes into a
+    :class:`~fsregistry.hashing.HashingWriter`, which hashes the bytes as they reach the
+    file; otherwise the file is read back and hashed after the flavor has written it.
+    """
+    stream_saver = getattr(flavor, "stream_saver", None)
+    with _flavor_errors(flavor, model, name):
+        save_to = stream_saver(model, **flavor_kwargs) if stream_saver is not None else None
+        if save_to is None:
+            saved = flavor.save(model, path, **flavor_kwargs)
+    if save_to is None:
+        return saved, hashing.seal_file(path)
+    with hashing.HashingWriter(path) as out:
+        with _flavor_errors(flavor, model, name):
+            saved = save_to(out)
+        return saved, out.seal()
+
+
+@contextlib.contextmanager
+def _flavor_errors(flavor: Flavor, model: Any, name: str) -> Iterator[None]:
+    """A framework's own exception, raised while saving, as a :class:`FlavorError`."""
+    try:
+        yield
+    except RegistryError:
+        raise
+    except Exception as exc:
+        raise FlavorError(f"flavor {flavor.name!r} could not save {class_path(model)}: {exc}", name=name) from exc
 
 
 def saved_model(meta: dict[str, Any]) -> SavedModel:

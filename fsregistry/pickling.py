@@ -7,10 +7,11 @@ Unpickling runs code chosen by whoever wrote the bytes.  A registry opened with
 
 from __future__ import annotations
 
+import io
 import os
 import pickle
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from .errors import PickleRefusedError
 
@@ -38,11 +39,16 @@ def refuse_if(refused: bool, what: str, path: Path | str, name: str | None = Non
 
 
 def dump(obj: Any, path: Path) -> None:
-    """cloudpickle ``obj`` to ``path`` (protocol 5, so large buffers are written fast)."""
+    """cloudpickle ``obj`` to ``path`` (see :func:`write`)."""
+    with open(path, "wb") as fh:
+        write(obj, fh)
+
+
+def write(obj: Any, stream: IO[bytes] | io.RawIOBase) -> None:
+    """cloudpickle ``obj`` to a binary stream (protocol 5, so large buffers are written fast)."""
     import cloudpickle
 
-    with open(path, "wb") as fh:
-        cloudpickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    cloudpickle.dump(obj, stream, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def load(path: Path) -> Any:

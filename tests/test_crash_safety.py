@@ -81,8 +81,8 @@ def test_sigkill_at_random_instants_never_leaves_a_partial_version(tmp_path: Pat
 
 FAILURE_POINTS = {
     "flavor save": ("model", None),
-    "preprocessor pickling": ("fsregistry.pickling.dump", InvalidMetadataError),
-    "payload fsync": ("fsregistry.storage.files.fsync_file", OSError),
+    "preprocessor pickling": ("fsregistry.pickling.write", InvalidMetadataError),
+    "payload fsync": ("fsregistry.storage.files.fsync_fd", OSError),
     "meta.json write": ("fsregistry.storage.files.write_json_new", OSError),
     "rename into place": ("fsregistry.storage.files.publish_dir", OSError),
 }
@@ -106,7 +106,7 @@ def test_failure_at_each_publish_step_leaves_nothing(
 
         def boom(*args: object, **kwargs: object) -> object:
             # the model itself is pickled too; fail only the step under test
-            if point == "preprocessor pickling" and "preprocessor" not in str(args[1]):
+            if point == "preprocessor pickling" and not isinstance(args[0], dict):
                 return original(*args, **kwargs)
             raise OSError(f"injected failure: {point}")
 

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import pickle
+import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from fsregistry import IntegrityError
-from fsregistry.hashing import load_verified, seal_file, sha256_file
+from fsregistry import hashing
+from fsregistry.hashing import HashingWriter, load_verified, seal_file, sha256_file
 
 
 @pytest.mark.parametrize("size", [3, 3 * 1024 * 1024])
@@ -112,3 +117,83 @@ def test_a_hash_that_cannot_read_the_file_fails_the_load(tmp_path: Path, monkeyp
     monkeypatch.setattr(hashing_module, "_sha256_open", unreadable)
     with pytest.raises(IntegrityError, match="could not be read"):
         load_verified(path, expected, lambda: "loaded", name="m", version=1)
+
+
+def _hash_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "fsregistry-hash"]
+
+
+@pytest.mark.parametrize("sizes", [[0], [5, 100, 3], [200_000, 200_000], [3 * 1024 * 1024 + 7, 1, 2_500_000]])
+def test_hashing_writer_hashes_what_the_file_holds(tmp_path: Path, sizes: list[int]) -> None:
+    """Small files are hashed from the written bytes, large ones by a worker that reads
+    them back as they are written; either way the record is the file's own SHA-256."""
+    rng = np.random.default_rng(0)
+    chunks = [rng.integers(0, 256, size, dtype=np.uint8).tobytes() for size in sizes]
+    path = tmp_path / "f"
+    with HashingWriter(path) as out:
+        for chunk in chunks:
+            assert out.write(memoryview(chunk)) == len(chunk)
+        assert out.tell() == sum(sizes)
+        record = out.seal()
+    data = b"".join(chunks)
+    assert path.read_bytes() == data
+    assert record == {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+    assert not _hash_threads()
+
+
+def test_hashing_writer_takes_any_buffer_pickle_and_numpy_give_it(tmp_path: Path) -> None:
+    """Pickle protocol 5 writes large arrays as memoryviews of them; a multi-byte or
+    non-contiguous buffer is written as its bytes."""
+    array = np.arange(600_000, dtype=np.float64)
+    path = tmp_path / "f"
+    with HashingWriter(path) as out:
+        pickle.dump({"a": array}, out, protocol=5)
+        out.write(array[:10])  # float64 items: cast to bytes
+        out.write(array.reshape(100, 6000)[:, ::2])  # non-contiguous: copied
+        record = out.seal()
+    assert record == {"sha256": sha256_file(path), "size": path.stat().st_size}
+    with open(path, "rb") as fh:
+        assert np.array_equal(pickle.load(fh)["a"], array)
+        assert fh.read() == array[:10].tobytes() + array.reshape(100, 6000)[:, ::2].tobytes()
+
+
+def test_hashing_writer_never_overwrites_and_is_closed_by_its_with_block(tmp_path: Path) -> None:
+    path = tmp_path / "f"
+    path.write_bytes(b"keep")
+    with pytest.raises(FileExistsError):
+        HashingWriter(path)
+    assert path.read_bytes() == b"keep"
+    fresh = tmp_path / "g"
+    with pytest.raises(RuntimeError, match="framework failed"):
+        with HashingWriter(fresh) as out:
+            out.write(b"x" * (2 * 1024 * 1024))
+            raise RuntimeError("framework failed")
+    assert out.closed and not _hash_threads()  # the worker is stopped, the file closed
+    with pytest.raises(ValueError):
+        out.write(b"more")
+    with pytest.raises(ValueError):
+        out.seal()
+
+
+def test_a_hashing_writer_whose_read_back_fails_does_not_seal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def unreadable(*args: object) -> int:
+        raise OSError("injected: read failed")
+
+    monkeypatch.setattr(os, "preadv", unreadable)
+    with HashingWriter(tmp_path / "f") as out:
+        out.write(b"x" * (1024 * 1024))
+        with pytest.raises(OSError, match="injected"):
+            out.seal()
+    assert not _hash_threads()
+
+
+def test_a_hashing_writer_whose_fsync_fails_does_not_seal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def failing(fd: int) -> None:
+        raise OSError("injected: fsync failed")
+
+    monkeypatch.setattr(hashing.files, "fsync_fd", failing)
+    with HashingWriter(tmp_path / "f") as out:
+        out.write(b"x" * (1024 * 1024))
+        with pytest.raises(OSError, match="fsync failed"):
+            out.seal()
+    assert out.closed and not _hash_threads()

@@ -12,9 +12,11 @@ module imports its framework only inside ``save`` and ``load``.
 
 from __future__ import annotations
 
+import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import IO, Any, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,15 @@ class Flavor(Protocol):
         ...
 
 
+#: writes a model to a binary stream and describes what it wrote (see ``stream_saver`` below)
+StreamSave = Callable[[IO[bytes] | io.RawIOBase], SavedModel]
+
+# A flavor whose framework writes to a binary stream may also define
+# ``stream_saver(model, **kwargs) -> StreamSave | None``: it validates like ``save`` and
+# returns a function that writes ``model`` to the stream it is given (or ``None`` when this
+# model's format must be written to a path).  The registry then hashes ``model.bin`` while
+# the framework writes it, instead of reading it back afterwards.  The stream cannot seek.
+#
 # A flavor may also define ``loads_with_pickle(saved) -> bool``.  The registry refuses a
 # load when either ``meta.json`` or this method says it unpickles, so that an edited
 # ``meta.json`` (an imported bundle, say) cannot slip a pickle past ``allow_pickle=False``.

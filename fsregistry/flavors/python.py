@@ -11,7 +11,7 @@ from typing import Any
 
 from .. import pickling
 from . import _common
-from .base import LoadOptions, SavedModel, class_path
+from .base import LoadOptions, SavedModel, StreamSave, class_path
 
 FORMAT = "cloudpickle"
 
@@ -28,9 +28,19 @@ class PythonFlavor:
 
     def save(self, model: Any, path: Path, **kwargs: Any) -> SavedModel:
         """cloudpickle the object (protocol 5)."""
+        save_to = self.stream_saver(model, **kwargs)
+        with open(path, "wb") as fh:
+            return save_to(fh)
+
+    def stream_saver(self, model: Any, **kwargs: Any) -> StreamSave:
+        """Pickle writes to a stream: the registry hashes the bytes as they are written."""
         _common.reject_unknown(kwargs, self.name)
-        pickling.dump(model, path)
-        return SavedModel(FORMAT, uses_pickle=True, model_class=class_path(model))
+
+        def save_to(stream: Any) -> SavedModel:
+            pickling.write(model, stream)
+            return SavedModel(FORMAT, uses_pickle=True, model_class=class_path(model))
+
+        return save_to
 
     def loads_with_pickle(self, saved: SavedModel) -> bool:
         """Always: whatever ``meta.json`` claims, this flavor's load unpickles."""

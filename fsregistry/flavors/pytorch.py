@@ -36,7 +36,7 @@ from typing import Any
 
 from ..errors import FlavorError
 from . import _common
-from .base import LoadOptions, SavedModel, class_path
+from .base import LoadOptions, SavedModel, StreamSave, class_path
 
 #: ``torch_format`` value -> format string recorded in ``meta.json``
 FORMATS = {"torchscript": "torchscript", "state_dict": "torch-state-dict", "module": "torch-module"}
@@ -57,18 +57,14 @@ class TorchFlavor:
 
     def save(self, model: Any, path: Path, **kwargs: Any) -> SavedModel:
         """Save in ``torch_format`` (or the default for this model; see the module docs)."""
-        _common.reject_unknown(kwargs, self.name, _OPTIONS)
-        torch = _common.require("torch", "saving a PyTorch model")
-        factory = kwargs.get("model_factory")
-        fmt = _choose_format(torch, model, kwargs.get("torch_format"), factory)
-        options: dict[str, Any] = {"torch_format": fmt, "saved_from_device": _source_device(model)}
-        if fmt == "torchscript":
-            saved_class = _save_script(torch, model, path, options)
-        elif fmt == "state_dict":
-            saved_class = _save_state_dict(torch, model, path, factory, options)
-        else:
-            saved_class = _save_module(torch, model, path)
-        return SavedModel(FORMATS[fmt], uses_pickle=fmt == "module", model_class=saved_class, options=options)
+        return _saver(model, kwargs)(path)
+
+    def stream_saver(self, model: Any, **kwargs: Any) -> StreamSave | None:
+        """``state_dict`` and ``module`` go to the stream (``torch.save`` writes one as fast
+        as a file); TorchScript to a path (``torch.jit.save`` to a stream first builds the
+        whole archive in memory, several times slower)."""
+        save_to = _saver(model, kwargs)
+        return None if save_to.format == "torchscript" else save_to
 
     def loads_with_pickle(self, saved: SavedModel) -> bool:
         """Only ``module`` unpickles; ``state_dict`` loads with ``weights_only=True`` and
@@ -90,6 +86,32 @@ class TorchFlavor:
             raise FlavorError(f"unknown torch format {fmt!r} in meta.json (known: {', '.join(FORMATS)})")
         model.eval()
         return model
+
+
+class _Saver:
+    """One validated save: the format chosen, and how to write it to a path or a stream."""
+
+    def __init__(self, torch: Any, model: Any, fmt: str, factory: Any) -> None:
+        self.torch, self.model, self.format, self.factory = torch, model, fmt, factory
+
+    def __call__(self, target: Any) -> SavedModel:
+        torch, model, fmt = self.torch, self.model, self.format
+        options: dict[str, Any] = {"torch_format": fmt, "saved_from_device": _source_device(model)}
+        if fmt == "torchscript":
+            saved_class = _save_script(torch, model, target, options)
+        elif fmt == "state_dict":
+            saved_class = _save_state_dict(torch, model, target, self.factory, options)
+        else:
+            saved_class = _save_module(torch, model, target)
+        return SavedModel(FORMATS[fmt], uses_pickle=fmt == "module", model_class=saved_class, options=options)
+
+
+def _saver(model: Any, kwargs: dict[str, Any]) -> _Saver:
+    """Check the save options; the module's own checks run when it is written."""
+    _common.reject_unknown(kwargs, TorchFlavor.name, _OPTIONS)
+    torch = _common.require("torch", "saving a PyTorch model")
+    factory = kwargs.get("model_factory")
+    return _Saver(torch, model, _choose_format(torch, model, kwargs.get("torch_format"), factory), factory)
 
 
 def _choose_format(torch: Any, model: Any, requested: str | None, factory: Any) -> str:
@@ -149,8 +171,8 @@ def _save_script(torch: Any, model: Any, path: Path, options: dict[str, Any]) ->
 # -- state_dict -------------------------------------------------------------------
 
 
-def _save_state_dict(torch: Any, model: Any, path: Path, factory: Any, options: dict[str, Any]) -> str:
-    torch.save(_cpu_state_dict(model), path)
+def _save_state_dict(torch: Any, model: Any, target: Any, factory: Any, options: dict[str, Any]) -> str:
+    torch.save(_cpu_state_dict(model), target)
     options["factory"] = import_path(factory) if factory is not None else None
     return class_path(model)
 
@@ -236,7 +258,7 @@ def _recorded_factory(torch: Any, recorded: str | None) -> Callable[[], Any]:
 # -- whole module (pickle) ------------------------------------------------------------
 
 
-def _save_module(torch: Any, model: Any, path: Path) -> str:
+def _save_module(torch: Any, model: Any, target: Any) -> str:
     if isinstance(model, torch.jit.ScriptModule):
         raise FlavorError("a ScriptModule is saved with torch_format='torchscript' (the default for it), not 'module'")
     for sub in model.modules():
@@ -247,7 +269,7 @@ def _save_module(torch: Any, model: Any, path: Path) -> str:
                 "cannot be imported in another process; move it to a module, or use torch_format='state_dict' "
                 "with a model_factory, or 'torchscript'"
             )
-    torch.save(_on_cpu(model), path)
+    torch.save(_on_cpu(model), target)
     return class_path(model)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..errors import FlavorError
 from . import _common
-from .base import LoadOptions, SavedModel, class_path
+from .base import LoadOptions, SavedModel, StreamSave, class_path
 
 FORMAT = "xgboost-ubjson"
 _WRAPPER = "XGBModel"
@@ -35,12 +35,25 @@ class XGBoostFlavor:
 
     def save(self, model: Any, path: Path, **kwargs: Any) -> SavedModel:
         """Write the booster's UBJSON; for a wrapper, keep its parameters in the options."""
+        save_to = self.stream_saver(model, **kwargs)
+        with open(path, "wb") as fh:
+            return save_to(fh)
+
+    def stream_saver(self, model: Any, **kwargs: Any) -> StreamSave:
+        """The UBJSON comes from XGBoost as one buffer, written to the stream."""
         _common.reject_unknown(kwargs, self.name)
         xgb = _common.require("xgboost", "saving an XGBoost model")
+        options: dict[str, Any]
         if isinstance(model, xgb.Booster):
-            _write(model, path)
-            return SavedModel(FORMAT, uses_pickle=False, model_class=class_path(model), options={"kind": "booster"})
-        return SavedModel(FORMAT, uses_pickle=False, model_class=class_path(model), options=_save_wrapper(model, path))
+            booster, options = model, {"kind": "booster"}
+        else:
+            booster, options = _wrapper_state(model)
+
+        def save_to(stream: Any) -> SavedModel:
+            stream.write(booster.save_raw(raw_format="ubj"))
+            return SavedModel(FORMAT, uses_pickle=False, model_class=class_path(model), options=options)
+
+        return save_to
 
     def load(self, path: Path, saved: SavedModel, options: LoadOptions) -> Any:
         """Rebuild the Booster, or the wrapper class with its parameters, from the UBJSON."""
@@ -63,23 +76,17 @@ def _kind(type_path: str) -> str | None:
     return {_BOOSTER: "booster", _WRAPPER: "wrapper"}.get(last)
 
 
-def _write(booster: Any, path: Path) -> None:
-    with open(path, "wb") as fh:
-        fh.write(booster.save_raw(raw_format="ubj"))
-
-
-def _save_wrapper(model: Any, path: Path) -> dict[str, Any]:
-    """Write a fitted wrapper's booster; return the options that rebuild the wrapper."""
+def _wrapper_state(model: Any) -> tuple[Any, dict[str, Any]]:
+    """A fitted wrapper's booster, and the options that rebuild the wrapper around it."""
     try:
         booster = model.get_booster()
     except Exception as exc:  # sklearn's NotFittedError, or XGBoost's own
         raise FlavorError(f"cannot save an unfitted {type(model).__name__}: {exc}") from exc
-    _write(booster, path)
     params, dropped = _common.json_params(model)
     options: dict[str, Any] = {"kind": "sklearn", "params": params, "dropped_params": dropped}
     if hasattr(model, "n_classes_"):
         options["n_classes"] = int(model.n_classes_)
-    return options
+    return booster, options
 
 
 def _load_wrapper(xgb: Any, raw: bytearray, saved: SavedModel, options: LoadOptions) -> Any:

@@ -41,9 +41,14 @@ def fsync_file(path: Path) -> None:
     """Flush ``path``'s data and metadata to stable storage."""
     fd = os.open(path, os.O_RDONLY)
     try:
-        os.fsync(fd)
+        fsync_fd(fd)
     finally:
         os.close(fd)
+
+
+def fsync_fd(fd: int) -> None:
+    """Flush an open file's data and metadata to stable storage."""
+    os.fsync(fd)
 
 
 def temp_name(final: Path) -> Path:
