@@ -15,6 +15,7 @@ from .base import BaseModelRegistry
 from .environment import EnvironmentMismatchWarning
 from .errors import (
     BundleError,
+    BundleNotFoundError,
     ClassOrderWarning,
     CorruptRegistryError,
     FlavorError,
@@ -52,6 +53,7 @@ __version__ = "0.1.0"
 __all__ = [
     "BaseModelRegistry",
     "BundleError",
+    "BundleNotFoundError",
     "ClassOrderWarning",
     "ColumnSpec",
     "CorruptRegistryError",

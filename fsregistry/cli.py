@@ -24,7 +24,7 @@ from typing import Any, TextIO
 
 from . import cli_format as fmt
 from .config import ENV_ROOT
-from .errors import InvalidArgumentError, RegistryError
+from .errors import BundleNotFoundError, InvalidArgumentError, RegistryError
 from .registry import CustomModelRegistry
 from .repair import REPAIRABLE
 
@@ -373,6 +373,8 @@ def open_registry(args: argparse.Namespace) -> CustomModelRegistry:
     root = getattr(args, "root", None) or os.environ.get(ENV_ROOT)
     if not root:
         raise CliError(f"no registry root: pass --root DIR or set {ENV_ROOT}")
+    if args.command == "import" and not os.path.isfile(args.path):  # before a root is created for it
+        raise BundleNotFoundError(f"no bundle file at {args.path}", path=str(args.path))
     return CustomModelRegistry(root, create=args.command in CREATES_ROOT)
 
 

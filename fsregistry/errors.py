@@ -107,6 +107,10 @@ class BundleError(RegistryError, ValueError):
     """An export bundle is malformed, hostile, truncated or fails verification."""
 
 
+class BundleNotFoundError(RegistryError, FileNotFoundError):
+    """There is no bundle file at the path given to import."""
+
+
 class ImportConflictError(BundleError):
     """An imported version clashes with a different version already in the registry."""
 

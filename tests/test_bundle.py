@@ -20,6 +20,7 @@ from games import games, save_version
 
 from fsregistry import (
     BundleError,
+    BundleNotFoundError,
     CustomModelRegistry,
     EnvironmentMismatchWarning,
     ImportConflictError,
@@ -593,6 +594,14 @@ def test_a_file_that_is_not_an_archive_is_refused(target: CustomModelRegistry, t
     junk.write_bytes(b"this is not a tar archive" * 100)
     with pytest.raises(BundleError, match="not a readable bundle"):
         target.import_model(junk)
+    assert_untouched(target)
+
+
+def test_a_missing_bundle_is_a_file_not_found_registry_error(target: CustomModelRegistry, tmp_path: Path) -> None:
+    for missing in (tmp_path / "nope.tar.gz", tmp_path):
+        with pytest.raises(BundleNotFoundError, match="no bundle file at") as caught:
+            target.import_model(missing)
+        assert isinstance(caught.value, FileNotFoundError) and caught.value.path == str(missing)
     assert_untouched(target)
 
 

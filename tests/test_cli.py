@@ -336,6 +336,14 @@ def test_no_root_is_one_line(capsys: pytest.CaptureFixture[str], monkeypatch: py
     assert_one_line_error(code, capsys.readouterr().err, "--root", "FSREGISTRY_ROOT")
 
 
+def test_importing_a_missing_bundle_creates_no_root(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "new-root"
+    for missing in (tmp_path / "typo.tar.gz", tmp_path):  # no such file; a folder
+        code = main(["--root", str(root), "import", str(missing)])
+        assert_one_line_error(code, capsys.readouterr().err, f"no bundle file at {missing}")
+    assert not root.exists()
+
+
 def test_a_missing_root_is_not_created(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["--root", str(tmp_path / "typo"), "models"])
     assert_one_line_error(code, capsys.readouterr().err, "not an fsregistry root")

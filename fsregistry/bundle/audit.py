@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import hashing, records
-from ..errors import BundleError, CorruptRegistryError, InvalidNameError
+from ..errors import BundleError, BundleNotFoundError, CorruptRegistryError, InvalidNameError
 from ..names import STAGES, validate_alias, validate_model_name, validate_tags
 from ..storage.layout import META_JSON, MODEL_BIN, PREPROCESSOR_PKL, check_format
 from .archive import (
@@ -85,7 +85,10 @@ def read_manifest(path: str | os.PathLike[str], *, max_member_size: int = DEFAUL
 @contextlib.contextmanager
 def opened(path: Path, max_member_size: int) -> Iterator[Bundle]:
     """Open and audit a bundle: headers, manifest and every version's ``meta.json``."""
-    digest = hashing.sha256_file(path)
+    try:
+        digest = hashing.sha256_file(path)
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        raise BundleNotFoundError(f"no bundle file at {path}", path=str(path)) from None
     with contextlib.ExitStack() as stack:
         try:
             tar = stack.enter_context(tarfile.open(path, "r:*"))
