@@ -442,15 +442,18 @@ def _lgb_task(booster: Any) -> tuple[str, str | None, int | None]:
 
 
 def _dmatrix(booster: Any, Xt: Any) -> Any:
-    """An ``xgboost.DMatrix`` of ``Xt``: a DataFrame keeps its column names (the signature's)
-    and categorical columns; an array gets the booster's own feature names."""
+    """An ``xgboost.DMatrix`` of ``Xt``: a DataFrame keeps its column names and categorical
+    columns, in the booster's own feature order when it has every one of them (a signature
+    may list them in another order); an array gets the booster's own feature names."""
     import xgboost
 
     if isinstance(Xt, xgboost.DMatrix):
         return Xt
-    if isinstance(Xt, pd.DataFrame):
-        return xgboost.DMatrix(Xt, enable_categorical=True)
     names = booster.feature_names
+    if isinstance(Xt, pd.DataFrame):
+        if names is not None and list(Xt.columns) != names and set(names) <= set(Xt.columns):
+            Xt = Xt[names]
+        return xgboost.DMatrix(Xt, enable_categorical=True)
     width = Xt.shape[1] if np.ndim(Xt) == 2 else None
     fit = names is not None and width == len(names)
     return xgboost.DMatrix(Xt, feature_names=names if fit else None)

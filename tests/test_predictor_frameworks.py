@@ -190,6 +190,16 @@ class TestBoosters:
         margin = booster.predict(xgb.DMatrix(self.X), output_margin=True).astype(np.float64)
         np.testing.assert_allclose(p.predict(self.X.to_numpy()), 1 / (1 + np.exp(-margin)), rtol=1e-6)
 
+    def test_xgboost_booster_gets_columns_in_its_own_order(self, tmp_path: Path) -> None:
+        """A signature (here from an input example) in another column order than the
+        booster's feature names: the booster still gets its own order."""
+        booster = xgb_booster(self.X, self.binary, objective="binary:logistic")
+        shuffled = self.X[self.X.columns[::-1]]
+        p = predictor(tmp_path, booster, input_example=shuffled.head(2))
+        expected = booster.predict(xgb.DMatrix(self.X))
+        np.testing.assert_array_equal(p.predict(shuffled), expected)
+        np.testing.assert_array_equal(p.predict(self.X), expected)
+
     @pytest.mark.parametrize("objective", ["multi:softprob", "multi:softmax"])
     def test_xgboost_multiclass_booster(self, tmp_path: Path, objective: str) -> None:
         booster = xgb_booster(self.X, self.three, objective=objective, num_class=3)
