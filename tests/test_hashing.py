@@ -11,8 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fsregistry import IntegrityError
-from fsregistry import hashing
+from fsregistry import IntegrityError, hashing
 from fsregistry.hashing import HashingWriter, load_verified, seal_file, sha256_file
 
 
@@ -164,10 +163,9 @@ def test_hashing_writer_never_overwrites_and_is_closed_by_its_with_block(tmp_pat
         HashingWriter(path)
     assert path.read_bytes() == b"keep"
     fresh = tmp_path / "g"
-    with pytest.raises(RuntimeError, match="framework failed"):
-        with HashingWriter(fresh) as out:
-            out.write(b"x" * (2 * 1024 * 1024))
-            raise RuntimeError("framework failed")
+    with pytest.raises(RuntimeError, match="framework failed"), HashingWriter(fresh) as out:
+        out.write(b"x" * (2 * 1024 * 1024))
+        raise RuntimeError("framework failed")
     assert out.closed and not _hash_threads()  # the worker is stopped, the file closed
     with pytest.raises(ValueError):
         out.write(b"more")
