@@ -122,10 +122,12 @@ class HashingWriter(io.RawIOBase):
     Sealing a file after it was written costs its hash on top of the write; here a
     worker thread reads back each piece as soon as it is in the file (from the page
     cache) and hashes it while the framework produces the next one, so :meth:`seal` has
-    only the fsync left to wait for.  What is hashed is what the file holds, never a
-    buffer the writer might reuse.  Small files are hashed in the writing thread from
-    the bytes just written: no thread, no read-back.  The stream cannot seek, so every
-    byte is written exactly once, in order.
+    only the fsync left to wait for.  What is hashed is exactly what the file holds: the
+    worker reads the file itself, and the first 256 KiB, hashed in the writing thread
+    (no thread for small files), are copied before they are written and hashed from that
+    copy, so a caller's buffer that changes meanwhile cannot make the two differ.  The
+    stream cannot seek, so every byte is written exactly once, in order.  Use it as a
+    context manager:
 
         with HashingWriter(path) as out:
             torch.save(obj, out)
@@ -140,12 +142,19 @@ class HashingWriter(io.RawIOBase):
         self._hashed = 0  # bytes hashed so far (by the writing thread, then by the worker)
         self._finished = False  # no more writes: the worker hashes what is left and stops
         self._abandoned = False  # closed without sealing: the worker stops at once
+        self._failed: str | None = None  # why this file can no longer be sealed
         self._idle = False  # the worker is waiting for more writes
         self._wake = threading.Event()
         self._worker: threading.Thread | None = None
         self._error: BaseException | None = None
-        self._fd = -1
+        self._fd = self._reader = -1
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o644)
+        try:  # the worker reads this very file, whatever happens to the path meanwhile
+            self._reader = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0))
+        except BaseException:
+            os.close(self._fd)
+            self._fd = -1
+            raise
 
     def writable(self) -> bool:
         return True
@@ -154,45 +163,67 @@ class HashingWriter(io.RawIOBase):
         return self._written
 
     def write(self, data: Any) -> int:
-        """Write all of ``data`` (any bytes-like object); return its length."""
+        """Write all of ``data`` (a C-contiguous bytes-like object); return its length."""
         if self.closed:
             raise ValueError("write to a closed HashingWriter")
+        if self._failed:
+            raise OSError(f"{self.path}: {self._failed}")
         view = memoryview(data)
+        if view.nbytes == 0:
+            return 0
+        if not view.c_contiguous:  # as io.FileIO: the bytes' order would be a guess
+            raise BufferError("HashingWriter.write needs a C-contiguous buffer")
         if view.ndim != 1 or view.itemsize != 1:
-            view = view.cast("B") if view.c_contiguous else memoryview(view.tobytes())
-        total = len(view)
-        if self._worker is None and self._written + total <= _STREAM_PARALLEL_THRESHOLD:
-            self._write_all(view)
-            self._digest.update(view)
+            view = view.cast("B")
+        try:
+            if self._worker is None and self._written + len(view) <= _STREAM_PARALLEL_THRESHOLD:
+                self._write_hashing(bytes(view))
+            else:
+                self._write_followed(view)
+        except BaseException as exc:
+            self._failed = f"a write failed ({exc}); the file is incomplete"
+            raise
+        return len(view)
+
+    def _write_hashing(self, chunk: bytes) -> None:
+        """Write a private copy and hash exactly the bytes each write call reports written."""
+        done = 0
+        while done < len(chunk):
+            n = self._write_once(chunk, done)
+            self._digest.update(chunk[done : done + n])
+            done += n
             self._hashed = self._written
-            return total
+
+    def _write_followed(self, view: memoryview) -> None:
+        """Write in pieces; the worker hashes each one back from the file."""
         if self._worker is None:
             self._worker = threading.Thread(target=self._follow, name="fsregistry-hash", daemon=True)
             self._worker.start()
-        for start in range(0, total, _WRITE_PIECE):
-            self._write_all(view[start : start + _WRITE_PIECE])
-            if self._idle:
-                self._wake.set()
-        return total
-
-    def _write_all(self, view: memoryview) -> None:
         done = 0
         while done < len(view):
-            n = os.write(self._fd, view[done:])
-            done += n
-            self._written += n
+            done += self._write_once(view[: done + _WRITE_PIECE], done)
+            if self._idle:
+                self._wake.set()
+
+    def _write_once(self, buffer: Any, start: int) -> int:
+        n = os.write(self._fd, memoryview(buffer)[start:])
+        if n <= 0:
+            raise OSError(f"writing {self.path} made no progress")
+        self._written += n
+        return n
 
     def _follow(self) -> None:
         """Worker: hash the file's bytes as they are written, until sealed or abandoned."""
         try:
-            with open(self.path, "rb", buffering=0) as reader:
+            with io.FileIO(self._reader, "rb", closefd=False) as reader:
+                reader.seek(self._hashed)
                 buf = bytearray(_BLOCK)
                 view = memoryview(buf)
                 while not self._abandoned:
                     target = self._written
                     while self._hashed < target and not self._abandoned:
-                        n = os.preadv(reader.fileno(), [view[: target - self._hashed]], self._hashed)
-                        if n <= 0:
+                        n = reader.readinto(view[: min(len(buf), target - self._hashed)])
+                        if not n:
                             raise OSError(f"{self.path} became shorter while it was being written")
                         self._digest.update(view[:n])
                         self._hashed += n
@@ -207,22 +238,28 @@ class HashingWriter(io.RawIOBase):
             self._error = exc
 
     def seal(self) -> dict[str, Any]:
-        """Finish the file: fsync it while the worker hashes what is left, close it, and
-        return ``{"sha256", "size"}``."""
+        """Finish the file: fsync it while the worker hashes what is left, and return
+        ``{"sha256", "size"}``.  A writer whose write or seal failed cannot be sealed."""
         if self.closed:
             raise ValueError("seal of a closed HashingWriter")
+        if self._failed:
+            raise OSError(f"{self.path}: {self._failed}")
         self._finished = True
         self._wake.set()
         try:
-            files.fsync_fd(self._fd)
-        finally:
-            if self._worker is not None:
-                self._worker.join()
-        if self._error is not None:
-            raise self._error
-        size = os.fstat(self._fd).st_size
-        if size != self._written or self._hashed != self._written:
-            raise OSError(f"{self.path}: {self._written} bytes written, {size} in the file, {self._hashed} hashed")
+            try:
+                files.fsync_fd(self._fd)
+            finally:
+                if self._worker is not None:
+                    self._worker.join()
+            if self._error is not None:
+                raise self._error
+            size = os.fstat(self._fd).st_size
+            if size != self._written or self._hashed != self._written:
+                raise OSError(f"{self.path}: {self._written} bytes written, {size} in the file, {self._hashed} hashed")
+        except BaseException as exc:
+            self._failed = f"sealing failed ({exc})"  # a retried fsync may not report the error again
+            raise
         record = {"sha256": self._digest.hexdigest(), "size": size}
         self.close()
         return record
@@ -237,8 +274,14 @@ class HashingWriter(io.RawIOBase):
         self._wake.set()
         if self._worker is not None:
             self._worker.join()
-        os.close(self._fd)
-        super().close()
+        fd, reader, self._fd, self._reader = self._fd, self._reader, -1, -1
+        try:
+            os.close(fd)
+        finally:
+            try:
+                os.close(reader)
+            finally:
+                super().close()
 
 
 def _mismatch(path: Path, why: str, name: str | None, version: int | None) -> IntegrityError:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from . import environment, hashing, pickling
 from .errors import FlavorError, InvalidMetadataError, RegistryError
@@ -63,7 +63,7 @@ def _write_model(
     :class:`~fsregistry.hashing.HashingWriter`, which hashes the bytes as they reach the
     file; otherwise the file is read back and hashed after the flavor has written it.
     """
-    stream_saver = getattr(flavor, "stream_saver", None)
+    stream_saver = _stream_saver(flavor)
     with _flavor_errors(flavor, model, name):
         save_to = stream_saver(model, **flavor_kwargs) if stream_saver is not None else None
         if save_to is None:
@@ -74,6 +74,17 @@ def _write_model(
         with _flavor_errors(flavor, model, name):
             saved = save_to(out)
         return saved, out.seal()
+
+
+def _stream_saver(flavor: Flavor) -> Callable[..., Any] | None:
+    """The flavor's ``stream_saver``, if the class that defines its ``save`` defines it too:
+    a subclass that overrides ``save`` (of a built-in flavor, say) has its own ``save`` called."""
+
+    def owner(attr: str) -> type | None:
+        return next((cls for cls in type(flavor).__mro__ if attr in vars(cls)), None)
+
+    found = owner("stream_saver")
+    return cast(Any, flavor).stream_saver if found is not None and found is owner("save") else None
 
 
 @contextlib.contextmanager

@@ -16,6 +16,7 @@ import pytest
 import fsregistry
 from fsregistry import CustomModelRegistry, FlavorError, PickleRefusedError
 from fsregistry.flavors import LoadOptions, SavedModel, class_path, detect_flavor, get_flavor
+from fsregistry.flavors.python import PythonFlavor
 
 
 class Polynomial:
@@ -148,3 +149,40 @@ def test_a_custom_flavor_using_pickle_is_refused_like_a_builtin(tmp_path: Path) 
         assert custom.loads == [], "the flavor must not even be asked to load"
     finally:
         fsregistry.unregister_flavor(custom.name)
+
+
+class JsonDocument(dict):  # type: ignore[type-arg]
+    """A model that is a plain JSON document."""
+
+
+class JsonDocumentFlavor(PythonFlavor):
+    """A subclass of a built-in flavor that writes its own format: its ``save`` is the one
+    called, not the stream writer it inherits."""
+
+    name = "json-document"
+
+    def detect(self, type_paths: tuple[str, ...]) -> bool:
+        return any(p.endswith(".JsonDocument") for p in type_paths)
+
+    def save(self, model: Any, path: Path, **kwargs: Any) -> SavedModel:
+        path.write_text(json.dumps(model))
+        return SavedModel("json-document", uses_pickle=False, model_class=class_path(model))
+
+    def loads_with_pickle(self, saved: SavedModel) -> bool:
+        return False
+
+    def load(self, path: Path, saved: SavedModel, options: LoadOptions) -> Any:
+        return JsonDocument(json.loads(path.read_text()))
+
+
+def test_a_subclass_of_a_builtin_flavor_that_overrides_save_is_saved_by_it(tmp_path: Path) -> None:
+    fsregistry.register_flavor(JsonDocumentFlavor())
+    try:
+        registry = CustomModelRegistry(tmp_path / "reg")
+        registry.save_model(JsonDocument(a=1), "doc")
+        assert registry.get_model_version("doc/1")["flavor"] == "json-document"
+        assert json.loads((tmp_path / "reg" / "doc" / "1" / "model.bin").read_text()) == {"a": 1}
+        refusing = CustomModelRegistry(tmp_path / "reg", allow_pickle=False)
+        assert refusing.load_model("doc/1")["model"] == {"a": 1}
+    finally:
+        fsregistry.unregister_flavor("json-document")

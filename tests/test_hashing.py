@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import pickle
 import threading
@@ -140,20 +141,69 @@ def test_hashing_writer_hashes_what_the_file_holds(tmp_path: Path, sizes: list[i
     assert not _hash_threads()
 
 
-def test_hashing_writer_takes_any_buffer_pickle_and_numpy_give_it(tmp_path: Path) -> None:
-    """Pickle protocol 5 writes large arrays as memoryviews of them; a multi-byte or
-    non-contiguous buffer is written as its bytes."""
+def test_hashing_writer_takes_the_buffers_a_file_takes(tmp_path: Path) -> None:
+    """Pickle protocol 5 writes large arrays as buffers of them; multi-byte items are
+    written as their bytes, empty buffers as nothing, and a buffer that is not
+    C-contiguous is refused, as io.FileIO refuses it (its byte order would be a guess)."""
     array = np.arange(600_000, dtype=np.float64)
     path = tmp_path / "f"
     with HashingWriter(path) as out:
-        pickle.dump({"a": array}, out, protocol=5)
-        out.write(array[:10])  # float64 items: cast to bytes
-        out.write(array.reshape(100, 6000)[:, ::2])  # non-contiguous: copied
+        pickle.dump({"a": array, "f": np.asfortranarray(array.reshape(600, 1000))}, out, protocol=5)
+        assert out.write(array[:10]) == 80  # float64 items: their bytes
+        assert out.write(np.zeros((0, 3))) == 0
+        for strided in (array.reshape(100, 6000)[:, ::2], np.asfortranarray(array.reshape(600, 1000))):
+            with pytest.raises(BufferError):
+                out.write(strided)
         record = out.seal()
     assert record == {"sha256": sha256_file(path), "size": path.stat().st_size}
     with open(path, "rb") as fh:
-        assert np.array_equal(pickle.load(fh)["a"], array)
-        assert fh.read() == array[:10].tobytes() + array.reshape(100, 6000)[:, ::2].tobytes()
+        loaded = pickle.load(fh)
+        assert np.array_equal(loaded["a"], array) and np.array_equal(loaded["f"], array.reshape(600, 1000))
+        assert fh.read() == array[:10].tobytes()
+
+
+def test_small_writes_hash_what_reached_the_file_even_if_the_buffer_changes(tmp_path: Path) -> None:
+    """The first 256 KiB are hashed in the writing thread: from a copy taken before the
+    write, so a buffer another thread changes meanwhile cannot make hash and file differ."""
+    buffer = bytearray(b"a" * 100_000)
+
+    class Mutating(HashingWriter):
+        def _write_once(self, data: object, start: int) -> int:
+            n = super()._write_once(data, start)
+            buffer[:] = b"b" * len(buffer)  # "training" goes on while we write
+            return n
+
+    path = tmp_path / "f"
+    with Mutating(path) as out:
+        out.write(buffer)
+        record = out.seal()
+    assert path.read_bytes() == b"a" * 100_000
+    assert record["sha256"] == sha256_file(path)
+
+
+@pytest.mark.parametrize("size", [1000, 2 * 1024 * 1024])
+def test_a_failed_write_cannot_be_sealed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: int) -> None:
+    """A write that fails part-way (disk full) leaves a file that is missing bytes: later
+    writes and seal() refuse, whatever the caller does with the exception."""
+    real_write = os.write
+    calls = []
+
+    def half_then_full(fd: int, data: object) -> int:
+        calls.append(1)
+        if len(calls) == 1:
+            return real_write(fd, memoryview(data)[: len(memoryview(data)) // 2])  # type: ignore[arg-type]
+        raise OSError(28, "No space left on device")
+
+    with HashingWriter(tmp_path / "f") as out:
+        monkeypatch.setattr(os, "write", half_then_full)
+        with pytest.raises(OSError, match="No space"):
+            out.write(b"x" * size)
+        monkeypatch.undo()
+        with pytest.raises(OSError, match="incomplete"):
+            out.write(b"y" * 1000)
+        with pytest.raises(OSError, match="incomplete"):
+            out.seal()
+    assert not _hash_threads()
 
 
 def test_hashing_writer_never_overwrites_and_is_closed_by_its_with_block(tmp_path: Path) -> None:
@@ -174,10 +224,11 @@ def test_hashing_writer_never_overwrites_and_is_closed_by_its_with_block(tmp_pat
 
 
 def test_a_hashing_writer_whose_read_back_fails_does_not_seal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def unreadable(*args: object) -> int:
-        raise OSError("injected: read failed")
+    class Unreadable(io.FileIO):
+        def readinto(self, buffer: object) -> int:
+            raise OSError("injected: read failed")
 
-    monkeypatch.setattr(os, "preadv", unreadable)
+    monkeypatch.setattr(io, "FileIO", Unreadable)
     with HashingWriter(tmp_path / "f") as out:
         out.write(b"x" * (1024 * 1024))
         with pytest.raises(OSError, match="injected"):
@@ -194,4 +245,18 @@ def test_a_hashing_writer_whose_fsync_fails_does_not_seal(tmp_path: Path, monkey
         out.write(b"x" * (1024 * 1024))
         with pytest.raises(OSError, match="fsync failed"):
             out.seal()
+        monkeypatch.undo()
+        with pytest.raises(OSError, match="sealing failed"):  # Linux reports a writeback error once
+            out.seal()
     assert out.closed and not _hash_threads()
+
+
+def test_the_worker_hashes_the_file_it_was_given_even_if_the_path_changes(tmp_path: Path) -> None:
+    path = tmp_path / "f"
+    with HashingWriter(path) as out:
+        out.write(b"a" * 1000)
+        path.rename(tmp_path / "moved")
+        path.write_bytes(b"an impostor")
+        out.write(b"b" * (2 * 1024 * 1024))  # the worker starts only now
+        record = out.seal()
+    assert record["sha256"] == sha256_file(tmp_path / "moved")
