@@ -127,7 +127,8 @@ class HashingWriter(io.RawIOBase):
     (no thread for small files), are copied before they are written and hashed from that
     copy, so a caller's buffer that changes meanwhile cannot make the two differ.  The
     stream cannot seek, so every byte is written exactly once, in order.  Use it as a
-    context manager:
+    context manager (or close it): until it is closed or sealed, its worker thread waits
+    for more writes, and keeps it alive.
 
         with HashingWriter(path) as out:
             torch.save(obj, out)
