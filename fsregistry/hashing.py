@@ -144,6 +144,8 @@ class HashingWriter(io.RawIOBase):
         self._finished = False  # no more writes: the worker hashes what is left and stops
         self._abandoned = False  # closed without sealing: the worker stops at once
         self._failed: str | None = None  # why this file can no longer be sealed
+        #: the error a write to the file raised (disk full...), if one did
+        self.write_error: OSError | None = None
         self._idle = False  # the worker is waiting for more writes
         self._wake = threading.Event()
         self._worker: threading.Thread | None = None
@@ -183,6 +185,8 @@ class HashingWriter(io.RawIOBase):
                 self._write_followed(view)
         except BaseException as exc:
             self._failed = f"a write failed ({exc}); the file is incomplete"
+            if isinstance(exc, OSError):
+                self.write_error = exc
             raise
         return len(view)
 

@@ -41,6 +41,7 @@ def write(
             try:
                 pickling.write(preprocessor_artifact, out)
             except Exception as exc:
+                _raise_write_error(out, exc)
                 raise InvalidMetadataError(
                     f"the preprocessor artifact cannot be pickled: {exc}", name=meta["name"]
                 ) from exc
@@ -71,7 +72,7 @@ def _write_model(
     if save_to is None:
         return saved, hashing.seal_file(path)
     with hashing.HashingWriter(path) as out:
-        with _flavor_errors(flavor, model, name):
+        with _flavor_errors(flavor, model, name, out):
             saved = save_to(out)
         return saved, out.seal()
 
@@ -88,14 +89,27 @@ def _stream_saver(flavor: Flavor) -> Callable[..., Any] | None:
 
 
 @contextlib.contextmanager
-def _flavor_errors(flavor: Flavor, model: Any, name: str) -> Iterator[None]:
+def _flavor_errors(flavor: Flavor, model: Any, name: str, out: hashing.HashingWriter | None = None) -> Iterator[None]:
     """A framework's own exception, raised while saving, as a :class:`FlavorError`."""
     try:
         yield
     except RegistryError:
         raise
     except Exception as exc:
+        if out is not None:
+            _raise_write_error(out, exc)
         raise FlavorError(f"flavor {flavor.name!r} could not save {class_path(model)}: {exc}", name=name) from exc
+
+
+def _raise_write_error(out: hashing.HashingWriter, exc: BaseException) -> None:
+    """When writing the file itself failed (disk full, say), raise that ``OSError``: not
+    the serialiser's rendering of it (torch reports "unexpected pos"), nor a claim that the
+    object cannot be saved."""
+    if out.write_error is None:
+        return
+    if exc is out.write_error:
+        raise exc
+    raise out.write_error from exc
 
 
 def saved_model(meta: dict[str, Any]) -> SavedModel:

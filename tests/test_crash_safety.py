@@ -18,7 +18,7 @@ from conftest import PYTHON, TESTS_DIR, subprocess_env
 from toy_models import Doubler, Unpicklable
 
 import fsregistry.registry as registry_module
-from fsregistry import CustomModelRegistry, FlavorError, InvalidMetadataError, pickling
+from fsregistry import CustomModelRegistry, FlavorError, InvalidMetadataError, hashing, pickling
 from fsregistry.storage import files, index
 
 KILLS = 25
@@ -115,6 +115,45 @@ def test_failure_at_each_publish_step_leaves_nothing(
         registry.save_model(model, "m", preprocessor_artifact={"i": 1}, metadata={"i": 1})
     monkeypatch.undo()
     assert _snapshot(registry.root) == before, "a failed save changed the registry"
+    assert list((registry.root / ".staging").iterdir()) == []
+    assert registry.save_model(Doubler(), "m") == "models:/m/2"
+
+
+@pytest.mark.parametrize("what", ["pickled model", "torch state_dict", "preprocessor"])
+@pytest.mark.parametrize("after", [0, 100_000, 3_000_000])
+def test_a_full_disk_is_the_os_error_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, what: str, after: int
+) -> None:
+    """The disk fills up part-way through a file: the save raises the OSError (ENOSPC),
+    not the serialiser's rendering of it nor a claim that the object cannot be pickled,
+    and the registry is as it was."""
+    import errno
+
+    import numpy as np
+    import torch
+
+    registry = CustomModelRegistry(tmp_path / "reg")
+    registry.save_model(Doubler(), "m", preprocessor_artifact={"i": 0}, metadata={"i": 0})
+    before = _snapshot(registry.root)
+    original = hashing.HashingWriter._write_once
+
+    def fill_up(self: hashing.HashingWriter, buffer: object, start: int) -> int:
+        if self.tell() >= after:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return original(self, buffer, start)
+
+    monkeypatch.setattr(hashing.HashingWriter, "_write_once", fill_up)
+    weights = np.ones(500_000)
+    with pytest.raises(OSError) as caught:
+        if what == "pickled model":
+            registry.save_model({"w": weights}, "m", flavor="python")
+        elif what == "torch state_dict":
+            registry.save_model(torch.nn.Linear(1000, 1000), "m", torch_format="state_dict")
+        else:
+            registry.save_model(Doubler(), "m", preprocessor_artifact={"w": weights})
+    assert caught.value.errno == errno.ENOSPC and not isinstance(caught.value, FlavorError)
+    monkeypatch.undo()
+    assert _snapshot(registry.root) == before
     assert list((registry.root / ".staging").iterdir()) == []
     assert registry.save_model(Doubler(), "m") == "models:/m/2"
 
