@@ -31,6 +31,7 @@ import sys
 import types
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -88,11 +89,14 @@ class TorchFlavor:
         return model
 
 
+@dataclass(frozen=True)
 class _Saver:
     """One validated save: the format chosen, and how to write it to a path or a stream."""
 
-    def __init__(self, torch: Any, model: Any, fmt: str, factory: Any) -> None:
-        self.torch, self.model, self.format, self.factory = torch, model, fmt, factory
+    torch: Any
+    model: Any
+    format: str
+    factory: Any
 
     def __call__(self, target: Any) -> SavedModel:
         torch, model, fmt = self.torch, self.model, self.format
