@@ -151,7 +151,9 @@ class HashingWriter(io.RawIOBase):
         self._worker: threading.Thread | None = None
         self._error: BaseException | None = None
         self._fd = self._reader = -1
-        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o644)
+        # 0o666 less the umask, as open(path, "xb") would: a group-shared root stays shared
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+        self._fd = os.open(path, flags, 0o666)
         try:  # the worker reads this very file, whatever happens to the path meanwhile
             self._reader = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0))
         except BaseException:

@@ -260,3 +260,17 @@ def test_the_worker_hashes_the_file_it_was_given_even_if_the_path_changes(tmp_pa
         out.write(b"b" * (2 * 1024 * 1024))  # the worker starts only now
         record = out.seal()
     assert record["sha256"] == sha256_file(tmp_path / "moved")
+
+
+def test_a_hashing_writer_creates_files_like_open_does(tmp_path: Path) -> None:
+    """0o666 less the umask, so a group-shared registry (umask 002) stays group-readable
+    and -writable as with every other file it holds."""
+    old = os.umask(0o002)
+    try:
+        with HashingWriter(tmp_path / "streamed") as out:
+            out.write(b"x")
+            out.seal()
+        (tmp_path / "opened").write_bytes(b"x")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "streamed").stat().st_mode & 0o777 == (tmp_path / "opened").stat().st_mode & 0o777 == 0o664
