@@ -143,7 +143,7 @@ def _check_factory_fits(torch: Any, model: Any, factory: Callable[[], Any]) -> N
     problems = [f"missing {k}" for k in sorted(wanted.keys() - have.keys())]
     problems += [f"unexpected {k}" for k in sorted(have.keys() - wanted.keys())]
     problems += [
-        f"{k} is {_shape_text(have[k])} here, {_shape_text(wanted[k])} in the factory's module"
+        f"{k} is {list(have[k])} here, {list(wanted[k])} in the factory's module"
         for k in sorted(wanted.keys() & have.keys())
         if wanted[k] != have[k]
     ]
@@ -153,10 +153,6 @@ def _check_factory_fits(torch: Any, model: Any, factory: Callable[[], Any]) -> N
 
 def _shapes(state: Any) -> dict[str, tuple[int, ...] | None]:
     return {key: tuple(value.shape) if hasattr(value, "shape") else None for key, value in state.items()}
-
-
-def _shape_text(shape: tuple[int, ...] | None) -> str:
-    return str(list(shape)) if shape is not None else "not a tensor"
 
 
 def _choose_format(torch: Any, model: Any, requested: str | None, factory: Any) -> str:
