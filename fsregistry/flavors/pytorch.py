@@ -115,44 +115,7 @@ def _saver(model: Any, kwargs: dict[str, Any]) -> _Saver:
     _common.reject_unknown(kwargs, TorchFlavor.name, _OPTIONS)
     torch = _common.require("torch", "saving a PyTorch model")
     factory = kwargs.get("model_factory")
-    fmt = _choose_format(torch, model, kwargs.get("torch_format"), factory)
-    if factory is not None:
-        _check_factory_fits(torch, model, factory)
-    return _Saver(torch, model, fmt, factory)
-
-
-def _check_factory_fits(torch: Any, model: Any, factory: Callable[[], Any]) -> None:
-    """Refuse now a ``model_factory`` whose module this state_dict would not load into:
-    otherwise the save succeeds and the load fails, perhaps on another machine.
-
-    The factory is called once, on PyTorch's ``meta`` device: shapes only, no memory and
-    no initialisation.  A factory that cannot build a module there is not checked here
-    (the load still checks).
-    """
-    try:
-        with torch.device("meta"):
-            built = factory()
-    except Exception:
-        return
-    if not isinstance(built, torch.nn.Module):
-        raise FlavorError(f"model_factory returned {type(built).__name__}, not a torch.nn.Module")
-    wanted = _shapes(built.state_dict())
-    have = _shapes(model.state_dict())
-    if wanted == have:
-        return
-    problems = [f"missing {k}" for k in sorted(wanted.keys() - have.keys())]
-    problems += [f"unexpected {k}" for k in sorted(have.keys() - wanted.keys())]
-    problems += [
-        f"{k} is {list(have[k])} here, {list(wanted[k])} in the factory's module"
-        for k in sorted(wanted.keys() & have.keys())
-        if wanted[k] != have[k]
-    ]
-    shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
-    raise FlavorError(f"this model's state_dict does not fit the module model_factory builds ({shown})")
-
-
-def _shapes(state: Any) -> dict[str, tuple[int, ...] | None]:
-    return {key: tuple(value.shape) if hasattr(value, "shape") else None for key, value in state.items()}
+    return _Saver(torch, model, _choose_format(torch, model, kwargs.get("torch_format"), factory), factory)
 
 
 def _choose_format(torch: Any, model: Any, requested: str | None, factory: Any) -> str:
