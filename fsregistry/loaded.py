@@ -42,7 +42,8 @@ def build_loaded(record: Mapping[str, Any]) -> LoadedModel:
         raise PredictorError("the registry returned no model object")
     preprocessor, names_in, names_out = unpack_artifact(record.get("preprocessor_artifact"))
     signature = coerce_signature(record.get("signature"))
-    names = names_in or _fitted_names(preprocessor if preprocessor is not None else model)
+    first_stage = preprocessor if preprocessor is not None else model
+    names = names_in or _fitted_names(first_stage)
     metadata = record.get("metadata") or {}
     kind = _torch_output_kind(model, metadata, signature)
     return LoadedModel(
@@ -51,7 +52,7 @@ def build_loaded(record: Mapping[str, Any]) -> LoadedModel:
         feature_names_in=names,
         feature_names_out=names_out,
         signature=signature,
-        schema=schema_from(signature, names),
+        schema=schema_from(signature, names, order=names_in or feature_order(first_stage)),
         adapter=adapter_for(model, kind, signature.output if signature is not None else None),
         output_kind=kind,
         record={k: v for k, v in record.items() if k not in ("model", "preprocessor_artifact")},
@@ -84,6 +85,27 @@ def _names(values: Any) -> list[str] | None:
 def _fitted_names(obj: Any) -> list[str] | None:
     """``feature_names_in_`` of a fitted scikit-learn-style object (set when fit on a DataFrame)."""
     return _names(getattr(obj, "feature_names_in_", None)) if obj is not None else None
+
+
+def feature_order(obj: Any) -> list[str] | None:
+    """The column order a fitted model or transformer reads its input in, where it records
+    one: ``feature_names_in_`` (scikit-learn, and the XGBoost and LightGBM wrappers), an
+    XGBoost Booster's ``feature_names``, a LightGBM Booster's ``feature_name()``, CatBoost's
+    ``feature_names_``.  LightGBM reads columns by position, so a signature that lists them
+    in another order must be put back in this one."""
+    for read in (
+        lambda: getattr(obj, "feature_names_in_", None),
+        lambda: getattr(obj, "feature_names", None),
+        lambda: obj.feature_name() if callable(getattr(obj, "feature_name", None)) else None,
+        lambda: getattr(obj, "feature_names_", None),
+    ):
+        try:
+            names = read()
+        except Exception:  # unfitted, or fitted without names: nothing to order by
+            continue
+        if names is not None and not isinstance(names, str | bytes):
+            return _names(names)
+    return None
 
 
 def coerce_signature(value: Any) -> Signature | None:

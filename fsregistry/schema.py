@@ -84,14 +84,33 @@ class InputSchema:
         }
 
 
-def schema_from(signature: Signature | None, feature_names: Sequence[str] | None) -> InputSchema | None:
-    """The schema to enforce: the signature's columns, else names only, else ``None``."""
+def schema_from(
+    signature: Signature | None, feature_names: Sequence[str] | None, order: Sequence[str] | None = None
+) -> InputSchema | None:
+    """The schema to enforce: the signature's columns, else names only, else ``None``.
+
+    ``order`` is the column order the model (or its preprocessor) was fitted with, when it
+    records one.  A signature that names the same columns in another order (inferred from
+    an input example whose columns were shuffled, say) is put in that order: models that
+    read columns by position would otherwise predict from the wrong ones.
+    """
     if signature is not None and signature.inputs:
-        return InputSchema(tuple(signature.inputs), signature.input_type, "signature")
+        columns = tuple(signature.inputs)
+        if signature.input_type == "dataframe" and order is not None:
+            columns = _in_order(columns, order)
+        return InputSchema(columns, signature.input_type, "signature")
     if feature_names:
         specs = tuple(ColumnSpec(name=str(n), dtype=UNKNOWN, kind=UNKNOWN) for n in feature_names)
         return InputSchema(specs, "dataframe", "feature_names")
     return None
+
+
+def _in_order(columns: tuple[ColumnSpec, ...], order: Sequence[str]) -> tuple[ColumnSpec, ...]:
+    """``columns`` in ``order`` when that names exactly the same columns, each once."""
+    by_name = {c.name: c for c in columns}
+    if len(by_name) != len(columns) or len(set(order)) != len(order) or set(order) != set(by_name):
+        return columns
+    return tuple(by_name[name] for name in order)
 
 
 # -- findings ---------------------------------------------------------------------------

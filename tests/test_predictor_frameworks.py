@@ -353,3 +353,63 @@ class TestCategoricalColumns:
         np.testing.assert_allclose(p.predict_batch(new, batch_size=7), expected, rtol=1e-6)
         report = p.validate_input(new.assign(team=new["team"].astype(str)))
         assert report["valid"] and report["coercions"] == []  # text is passed on as text, as before
+
+
+# -- a signature in another column order than training ---------------------------------------
+
+
+def _positional_data() -> tuple[pd.DataFrame, np.ndarray]:
+    """Columns of very different scales, so that reading one for another changes predictions."""
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.standard_normal(600), "b": rng.standard_normal(600) * 5, "c": rng.standard_normal(600)})
+    return X, (X["a"] * 3 + X["b"] > 0.5).astype(int).to_numpy()
+
+
+def _order_models() -> dict[str, Any]:
+    import catboost as cb
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = _positional_data()
+    scaled = make_pipeline(
+        ColumnTransformer([("scale", StandardScaler(), ["a", "b", "c"])]),
+        lgb.LGBMClassifier(n_estimators=20, verbose=-1, n_jobs=1),
+    ).fit(X, y)
+    return {
+        "xgboost booster": xgb.train({"objective": "binary:logistic", "nthread": 1}, xgb.DMatrix(X, y), 20),
+        "xgboost classifier": xgb.XGBClassifier(n_estimators=20, n_jobs=1).fit(X, y),
+        "lightgbm booster": lgb.train({"objective": "binary", "verbose": -1, "num_threads": 1}, lgb.Dataset(X, y), 20),
+        "lightgbm classifier": lgb.LGBMClassifier(n_estimators=20, verbose=-1, n_jobs=1).fit(X, y),
+        "catboost": cb.CatBoostClassifier(iterations=20, verbose=0, thread_count=1, allow_writing_files=False).fit(
+            X, y
+        ),
+        "random forest": RandomForestClassifier(n_estimators=20, random_state=0).fit(X, y),
+        "pipeline": scaled,
+    }
+
+
+def _own_probabilities(model: Any, X: pd.DataFrame) -> np.ndarray:
+    if isinstance(model, xgb.Booster):
+        return model.predict(xgb.DMatrix(X))
+    if isinstance(model, lgb.Booster):
+        return model.predict(X)
+    return model.predict_proba(X)[:, 1]
+
+
+@pytest.mark.parametrize("kind", list(_order_models()))
+def test_a_signature_in_another_column_order_predicts_like_the_model(tmp_path: Path, kind: str) -> None:
+    """The signature comes from an input example whose columns were shuffled: the model
+    still gets its columns in its training order (LightGBM reads them by position, and
+    used to predict from the wrong columns without a word)."""
+    model = _order_models()[kind]
+    X, y = _positional_data()
+    shuffled = X[["c", "a", "b"]]
+    p = predictor(tmp_path, model, signature=infer_signature(shuffled, y))
+    expected = _own_probabilities(model, X)
+    np.testing.assert_allclose(p.predict(X), expected, rtol=1e-6)
+    np.testing.assert_allclose(p.predict(shuffled), expected, rtol=1e-6)
+    path = tmp_path / "rows.csv"
+    shuffled.to_csv(path, index=False)
+    np.testing.assert_allclose(p.predict_batch(path, batch_size=256), expected, rtol=1e-6)
