@@ -10,6 +10,7 @@ knows where the folder lives or how versions are numbered: that is the registry'
 from __future__ import annotations
 
 import contextlib
+import errno
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, cast
@@ -88,9 +89,14 @@ def _stream_saver(flavor: Flavor) -> Callable[..., Any] | None:
     return cast(Any, flavor).stream_saver if found is not None and found is owner("save") else None
 
 
+#: errors that say the disk is full: passed on as they are, never as a flavor's failure
+_DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
 @contextlib.contextmanager
 def _flavor_errors(flavor: Flavor, model: Any, name: str, out: hashing.HashingWriter | None = None) -> Iterator[None]:
-    """A framework's own exception, raised while saving, as a :class:`FlavorError`."""
+    """A framework's own exception, raised while saving, as a :class:`FlavorError`; a full
+    disk, or a failed write to ``out``, as the ``OSError`` it is."""
     try:
         yield
     except RegistryError:
@@ -98,6 +104,8 @@ def _flavor_errors(flavor: Flavor, model: Any, name: str, out: hashing.HashingWr
     except Exception as exc:
         if out is not None:
             _raise_write_error(out, exc)
+        if isinstance(exc, OSError) and exc.errno in _DISK_FULL:  # whoever noticed it
+            raise
         raise FlavorError(f"flavor {flavor.name!r} could not save {class_path(model)}: {exc}", name=name) from exc
 
 

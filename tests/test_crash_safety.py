@@ -17,6 +17,7 @@ import pytest
 from conftest import PYTHON, TESTS_DIR, subprocess_env
 from toy_models import Doubler, Unpicklable
 
+import fsregistry
 import fsregistry.registry as registry_module
 from fsregistry import CustomModelRegistry, FlavorError, InvalidMetadataError, hashing, pickling
 from fsregistry.storage import files, index
@@ -156,6 +157,57 @@ def test_a_full_disk_is_the_os_error_and_leaves_nothing(
     assert _snapshot(registry.root) == before
     assert list((registry.root / ".staging").iterdir()) == []
     assert registry.save_model(Doubler(), "m") == "models:/m/2"
+
+
+def test_torchscript_is_refused_before_a_full_disk_would_abort_the_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """torch.jit.save aborts the process (std::terminate) when the disk fills up mid-write:
+    with less free space than the module's tensors, the save is refused first."""
+    import errno
+
+    import torch
+
+    registry = CustomModelRegistry(tmp_path / "reg")
+    registry.save_model(Doubler(), "m")
+    before = _snapshot(registry.root)
+    scripted = torch.jit.script(torch.nn.Linear(500, 500))  # 1 MB of weights
+    monkeypatch.setattr(files, "free_bytes", lambda folder: 1_500_000)
+    with pytest.raises(OSError, match=r"TorchScript archive needs about 2\.\d MB") as caught:
+        registry.save_model(scripted, "ts")
+    assert caught.value.errno == errno.ENOSPC
+    assert _snapshot(registry.root) == before
+    monkeypatch.setattr(files, "free_bytes", lambda folder: 3_000_000)
+    assert registry.save_model(scripted, "ts") == "models:/ts/1"
+
+
+def test_a_framework_that_reports_a_full_disk_as_os_error_is_not_a_flavor_error(tmp_path: Path) -> None:
+    import errno
+
+    from fsregistry.flavors import SavedModel
+
+    class FullDisk:
+        name, extra, packages = "full-disk", "", ()
+
+        def detect(self, type_paths: tuple[str, ...]) -> bool:
+            return False
+
+        def save(self, model: object, path: Path, **kwargs: object) -> SavedModel:
+            path.write_bytes(b"half")
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def load(self, path: Path, saved: SavedModel, options: object) -> object:
+            raise AssertionError("never saved")
+
+    fsregistry.register_flavor(FullDisk())
+    try:
+        registry = CustomModelRegistry(tmp_path / "reg")
+        with pytest.raises(OSError) as caught:
+            registry.save_model(Doubler(), "m", flavor="full-disk")
+        assert caught.value.errno == errno.ENOSPC and not isinstance(caught.value, FlavorError)
+        assert list((registry.root / ".staging").iterdir()) == [] and registry.list_models() == []
+    finally:
+        fsregistry.unregister_flavor("full-disk")
 
 
 @pytest.mark.parametrize("step", ["run map", "index"])

@@ -25,6 +25,7 @@ module in eval mode.
 from __future__ import annotations
 
 import copy
+import errno
 import importlib
 import pickle
 import sys
@@ -36,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import FlavorError
+from ..storage import files
 from . import _common
 from .base import LoadOptions, SavedModel, StreamSave, class_path
 
@@ -168,8 +170,34 @@ def _save_script(torch: Any, model: Any, path: Path, options: dict[str, Any]) ->
                 f"cannot script {class_path(model)} for torch_format='torchscript' ({exc}); "
                 "use torch_format='state_dict' with a model_factory, or 'module'"
             ) from exc
+    _require_room(torch, model, path)
     torch.jit.save(model, str(path))
     return class_path(model)
+
+
+#: room left for the archive's code, constants and zip headers beyond the tensors' bytes
+_SCRIPT_OVERHEAD = 1024 * 1024
+
+
+def _require_room(torch: Any, model: Any, path: Path) -> None:
+    """``torch.jit.save`` to a path aborts the whole process (``std::terminate``) when the
+    disk fills up part-way, so refuse first, with the ``OSError`` a full disk gives, when
+    the free space cannot hold the module's tensors."""
+    free = files.free_bytes(path.parent)
+    if free is None:
+        return
+    storages = {}
+    for tensor in model.state_dict().values():
+        if isinstance(tensor, torch.Tensor):
+            storage = tensor.untyped_storage()
+            storages[storage.data_ptr()] = storage.nbytes()
+    needed = sum(storages.values()) + _SCRIPT_OVERHEAD
+    if needed > free:
+        raise OSError(
+            errno.ENOSPC,
+            f"No space left on device: the TorchScript archive needs about {needed / 1e6:.1f} MB and "
+            f"{free / 1e6:.1f} MB are free on {path.parent} (torch.jit.save would abort the process)",
+        )
 
 
 # -- state_dict -------------------------------------------------------------------

@@ -51,6 +51,19 @@ def fsync_fd(fd: int) -> None:
     os.fsync(fd)
 
 
+def free_bytes(folder: Path) -> int | None:
+    """Bytes an unprivileged writer may still use on ``folder``'s file system (``None``
+    where the platform cannot tell)."""
+    statvfs = getattr(os, "statvfs", None)
+    if statvfs is None:
+        return None
+    try:
+        info = statvfs(folder)
+    except OSError:
+        return None
+    return int(info.f_bavail) * int(info.f_frsize)
+
+
 def temp_name(final: Path) -> Path:
     """A process-unique temporary sibling of ``final``."""
     return final.with_name(f".{final.name}.{os.getpid()}.{uuid.uuid4().hex[:12]}{TEMP_SUFFIX}")
