@@ -18,6 +18,7 @@ from typing import Any, cast
 from . import environment, hashing, pickling
 from .errors import FlavorError, InvalidMetadataError, RegistryError
 from .flavors import Flavor, LoadOptions, SavedModel, class_path
+from .storage import files
 from .storage.layout import MODEL_BIN, PREPROCESSOR_PKL
 
 
@@ -69,24 +70,42 @@ def _write_model(
     with _flavor_errors(flavor, model, name):
         save_to = stream_saver(model, **flavor_kwargs) if stream_saver is not None else None
         if save_to is None:
-            saved = flavor.save(model, path, **flavor_kwargs)
+            saved = _checked(flavor, flavor.save(model, path, **flavor_kwargs), name)
+            if not files.exists(path):
+                raise FlavorError(f"flavor {flavor.name!r} returned from save without writing {MODEL_BIN}", name=name)
     if save_to is None:
         return saved, hashing.seal_file(path)
     with hashing.HashingWriter(path) as out:
         with _flavor_errors(flavor, model, name, out):
-            saved = save_to(out)
+            saved = _checked(flavor, save_to(out), name)
         return saved, out.seal()
 
 
+def _checked(flavor: Flavor, saved: Any, name: str) -> SavedModel:
+    """What a flavor's save returned, if it is a :class:`SavedModel` ``meta.json`` can hold."""
+    if not isinstance(saved, SavedModel):
+        raise FlavorError(
+            f"flavor {flavor.name!r} returned {type(saved).__name__} from save, not a SavedModel", name=name
+        )
+    try:
+        files.dumps_json(saved.options)
+    except (TypeError, ValueError) as exc:
+        raise FlavorError(f"flavor {flavor.name!r} returned options that are not JSON: {exc}", name=name) from exc
+    return saved
+
+
 def _stream_saver(flavor: Flavor) -> Callable[..., Any] | None:
-    """The flavor's ``stream_saver``, if the class that defines its ``save`` defines it too:
-    a subclass that overrides ``save`` (of a built-in flavor, say) has its own ``save`` called."""
+    """The flavor's ``stream_saver``, unless a subclass overrides ``save`` below the class
+    that defines it: a subclass of a built-in flavor that writes its own format has its own
+    ``save`` called, one that overrides ``stream_saver`` (or both) has that called."""
 
     def owner(attr: str) -> type | None:
         return next((cls for cls in type(flavor).__mro__ if attr in vars(cls)), None)
 
-    found = owner("stream_saver")
-    return cast(Any, flavor).stream_saver if found is not None and found is owner("save") else None
+    streams, saves = owner("stream_saver"), owner("save")
+    if streams is None or saves is None or not issubclass(streams, saves):
+        return None  # no stream_saver, or one that a subclass's own save overrides
+    return cast(Any, flavor).stream_saver
 
 
 #: errors that say the disk is full: passed on as they are, never as a flavor's failure

@@ -159,6 +159,7 @@ def test_a_full_disk_is_the_os_error_and_leaves_nothing(
     assert registry.save_model(Doubler(), "m") == "models:/m/2"
 
 
+@pytest.mark.filterwarnings(r"ignore:`torch\.jit\.\w+` is deprecated:DeprecationWarning")
 def test_torchscript_is_refused_before_a_full_disk_would_abort_the_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

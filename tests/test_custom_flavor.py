@@ -186,3 +186,90 @@ def test_a_subclass_of_a_builtin_flavor_that_overrides_save_is_saved_by_it(tmp_p
         assert refusing.load_model("doc/1")["model"] == {"a": 1}
     finally:
         fsregistry.unregister_flavor("json-document")
+
+
+class Broken:
+    """A flavor that gets one thing wrong, chosen by ``fault``."""
+
+    extra = ""
+    packages: tuple[str, ...] = ()
+
+    def __init__(self, fault: str) -> None:
+        self.name = f"broken-{fault}"
+        self.fault = fault
+
+    def detect(self, type_paths: tuple[str, ...]) -> bool:
+        if self.fault == "detect raises":
+            raise RuntimeError("detect blew up")
+        return any(p.endswith(".Polynomial") for p in type_paths)
+
+    def save(self, model: Any, path: Path, **kwargs: Any) -> Any:
+        if self.fault == "writes nothing":
+            return SavedModel("nothing", uses_pickle=False, model_class=class_path(model))
+        path.write_text(json.dumps(model.coefficients))
+        if self.fault == "returns a dict":
+            return {"format": "polynomial-json"}
+        return SavedModel("polynomial-json", uses_pickle=False, model_class=class_path(model), options={"f": len})
+
+    def load(self, path: Path, saved: SavedModel, options: LoadOptions) -> Any:
+        raise AssertionError("never saved")
+
+
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [
+        ("writes nothing", "returned from save without writing model.bin"),
+        ("returns a dict", "returned dict from save, not a SavedModel"),
+        ("options not json", "returned options that are not JSON"),
+        ("detect raises", "flavor 'broken-detect raises' failed to detect .*Polynomial: detect blew up"),
+    ],
+)
+def test_a_custom_flavor_that_gets_it_wrong_is_a_flavor_error(tmp_path: Path, fault: str, message: str) -> None:
+    fsregistry.register_flavor(Broken(fault))
+    try:
+        registry = CustomModelRegistry(tmp_path / "reg")
+        with pytest.raises(FlavorError, match=message):
+            registry.save_model(Polynomial([1.0]), "poly")
+        assert registry.list_models() == [] and list((tmp_path / "reg" / ".staging").iterdir()) == []
+    finally:
+        fsregistry.unregister_flavor(f"broken-{fault}")
+
+
+@pytest.mark.parametrize("name", [5, "", "  ", None])
+def test_a_flavor_name_must_be_a_string(name: Any) -> None:
+    flavor = PolynomialFlavor()
+    flavor.name = name
+    with pytest.raises(FlavorError, match="non-empty string"):
+        fsregistry.register_flavor(flavor)
+
+
+class ExtraOptionFlavor(PythonFlavor):
+    """A subclass that overrides only ``stream_saver``, to take an option of its own."""
+
+    name = "python-with-label"
+
+    def detect(self, type_paths: tuple[str, ...]) -> bool:
+        return any(p.endswith(".JsonDocument") for p in type_paths)
+
+    def stream_saver(self, model: Any, **kwargs: Any) -> Any:
+        label = kwargs.pop("label", "")
+        save_to = super().stream_saver(model, **kwargs)
+
+        def labelled(stream: Any) -> SavedModel:
+            saved = save_to(stream)
+            return SavedModel(saved.format, saved.uses_pickle, saved.model_class, {"label": label})
+
+        return labelled
+
+
+def test_a_subclass_that_overrides_only_stream_saver_is_saved_by_it(tmp_path: Path) -> None:
+    fsregistry.register_flavor(ExtraOptionFlavor())
+    try:
+        registry = CustomModelRegistry(tmp_path / "reg")
+        registry.save_model(JsonDocument(a=1), "doc", label="v1")
+        assert registry.get_model_version("doc/1")["flavor"] == "python-with-label"
+        meta = json.loads((tmp_path / "reg" / "doc" / "1" / "meta.json").read_text())
+        assert meta["model"]["options"] == {"label": "v1"}
+        assert registry.load_model("doc/1")["model"] == {"a": 1}
+    finally:
+        fsregistry.unregister_flavor("python-with-label")

@@ -49,6 +49,10 @@ def register_flavor(flavor: Flavor) -> None:
         raise FlavorError(
             f"{flavor!r} does not implement the Flavor protocol (name, extra, packages, detect, save, load)"
         )
+    if not isinstance(flavor.name, str) or not flavor.name.strip():
+        raise FlavorError(
+            f"a flavor's name is recorded in meta.json and must be a non-empty string, not {flavor.name!r}"
+        )
     unregister_flavor(flavor.name)
     _custom.insert(0, flavor)
 
@@ -62,7 +66,11 @@ def detect_flavor(model: Any) -> Flavor:
     """The flavor that stores ``model``; decided from type paths, importing no framework."""
     paths = type_paths(model)
     for flavor in _all():
-        if flavor.detect(paths):
+        try:
+            claimed = flavor.detect(paths)
+        except Exception as exc:  # a user's flavor: say whose detect failed
+            raise FlavorError(f"flavor {flavor.name!r} failed to detect {paths[0]}: {exc}") from exc
+        if claimed:
             return flavor
     raise FlavorError(f"no flavor can store an object of type {paths[0]}")
 
