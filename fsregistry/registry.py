@@ -673,7 +673,7 @@ class CustomModelRegistry(BaseModelRegistry):
                 if meta.get("stage") in EXCLUSIVE_STAGES or meta.get("aliases"):
                     raise ProtectedVersionError(
                         f"{name}/{version} is protected ({_protection(meta)}); move the stage or alias "
-                        "first, or pass force=True",
+                        "first, or pass force=True (CLI: --force)",
                         name=name,
                         version=version,
                     )
