@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .errors import InvalidNameError
+from .errors import InvalidArgumentError
 
 ENV_ROOT = "FSREGISTRY_ROOT"
 #: keys looked up, in order, in a config mapping or object (also under a "model_registry"
@@ -50,7 +50,7 @@ def resolve_root(root_or_config: Any) -> Path:
     if value is None:
         value = os.environ.get(ENV_ROOT)
     if value is None or str(value).strip() == "":
-        raise InvalidNameError(
+        raise InvalidArgumentError(
             "no registry root: pass a path, a config with 'registry_root' (or a 'model_registry' section "
             f"with 'root'), or set {ENV_ROOT}"
         )

@@ -354,7 +354,7 @@ def test_seed_constructor_forms(tmp_path: Path, doubler: Doubler, monkeypatch: p
         by_dict.load_model("nothing/1")
     assert len(calls) == 1 and "load_model" in calls[0][1]
     monkeypatch.delenv("FSREGISTRY_ROOT")
-    with pytest.raises(InvalidNameError, match="FSREGISTRY_ROOT"):
+    with pytest.raises(fsregistry.InvalidArgumentError, match="FSREGISTRY_ROOT"):
         CustomModelRegistry()
 
 
