@@ -52,7 +52,7 @@ def build_loaded(record: Mapping[str, Any]) -> LoadedModel:
         feature_names_in=names,
         feature_names_out=names_out,
         signature=signature,
-        schema=schema_from(signature, names, order=names_in or feature_order(first_stage)),
+        schema=schema_from(signature, names, order=names_in or _feature_order(first_stage)),
         adapter=adapter_for(model, kind, signature.output if signature is not None else None),
         output_kind=kind,
         record={k: v for k, v in record.items() if k not in ("model", "preprocessor_artifact")},
@@ -87,7 +87,7 @@ def _fitted_names(obj: Any) -> list[str] | None:
     return _names(getattr(obj, "feature_names_in_", None)) if obj is not None else None
 
 
-def feature_order(obj: Any) -> list[str] | None:
+def _feature_order(obj: Any) -> list[str] | None:
     """The column order a fitted model or transformer reads its input in, where it records
     one: ``feature_names_in_`` (scikit-learn, and the XGBoost and LightGBM wrappers), an
     XGBoost Booster's ``feature_names``, a LightGBM Booster's ``feature_name()``, CatBoost's
