@@ -30,6 +30,7 @@ from .errors import (
     LockTimeoutError,
     MissingDependencyError,
     ModelExistsError,
+    ModelFactoryWarning,
     ModelNotFoundError,
     OutputExistsError,
     PickleRefusedError,
@@ -41,6 +42,7 @@ from .errors import (
     VersionNotFoundError,
 )
 from .flavors import register_flavor, unregister_flavor
+from .flavors.pytorch import register_model_factory, unregister_model_factory
 from .identifiers import ModelRef, parse_identifier
 from .registry import CustomModelRegistry
 from .signature import ColumnSpec, Signature, infer_signature
@@ -71,6 +73,7 @@ __all__ = [
     "LockTimeoutError",
     "MissingDependencyError",
     "ModelExistsError",
+    "ModelFactoryWarning",
     "ModelNotFoundError",
     "ModelPredictor",
     "ModelRef",
@@ -86,7 +89,9 @@ __all__ = [
     "infer_signature",
     "parse_identifier",
     "register_flavor",
+    "register_model_factory",
     "unregister_flavor",
+    "unregister_model_factory",
 ]
 
 

@@ -157,6 +157,12 @@ def cmd_import(registry: CustomModelRegistry, args: argparse.Namespace) -> Outco
         f"note: model {name!r} kept this registry's {' and '.join(fields)} (the bundle's differ)"
         for name, fields in kept.items()
     ]
+    notes += [
+        f"note: loading {r.name}/{r.version} imports and calls {', '.join(r.recorded_code)}, named in its "
+        "meta.json; only a registry that allows pickle runs it (with pickle refused, pass the factory at load)"
+        for r in results
+        if r.recorded_code
+    ]
     return Outcome([r.to_dict() for r in results], "\n".join([text, *notes]))
 
 

@@ -79,6 +79,34 @@ class CorruptRegistryError(RegistryError):
     """A registry file (marker, index, meta.json) is unreadable or malformed."""
 
 
+class CorruptRecordError(CorruptRegistryError):
+    """A JSON record (``meta.json``, ``model.json``, an index file, a run-map entry) that
+    breaks its description in :mod:`fsregistry.record_fields`.  ``path`` is the file and
+    ``field`` the offending field (``"files['model.bin'].size"``), or ``None`` when the
+    file as a whole is wrong (not a JSON object)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        name: str | None = None,
+        version: int | None = None,
+        path: str | None = None,
+    ) -> None:
+        super().__init__(message, name=name, version=version, path=path)
+        self.field = field
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_record, (self.message, self.field, self.name, self.version, self.path))
+
+
+def _rebuild_record(
+    message: str, field: str | None, name: str | None, version: int | None, path: str | None
+) -> CorruptRecordError:
+    return CorruptRecordError(message, field=field, name=name, version=version, path=path)
+
+
 class FormatVersionError(RegistryError):
     """A file was written by a newer on-disk format than this fsregistry can read."""
 
@@ -136,6 +164,10 @@ class InvalidArgumentError(RegistryError, ValueError):
 
 
 # -- warnings ---------------------------------------------------------------------------------
+
+
+class ModelFactoryWarning(UserWarning):
+    """The ``model_factory`` given to a load is not the one the version recorded at save."""
 
 
 class ClassOrderWarning(UserWarning):

@@ -150,6 +150,14 @@ def saved_model(meta: dict[str, Any]) -> SavedModel:
     )
 
 
+def recorded_code(meta: dict[str, Any], flavor: Flavor) -> tuple[str, ...]:
+    """What loading this version would import and call by a name stored in ``meta.json``
+    (a torch factory, a class outside the framework), as the flavor reports it; such code
+    runs only where pickle is allowed.  Empty for flavors that record none."""
+    report = getattr(flavor, "recorded_code", None)
+    return tuple(str(item) for item in report(saved_model(meta))) if callable(report) else ()
+
+
 def refuse_pickle(
     folder: Path, meta: dict[str, Any], flavor: Flavor, *, allow_pickle: bool, with_preprocessor: bool
 ) -> None:

@@ -328,7 +328,7 @@ class CustomModelRegistry(BaseModelRegistry):
                 folder,
                 meta,
                 flavor,
-                LoadOptions(device, model_factory),
+                LoadOptions(device, model_factory, run_recorded_code=self.allow_pickle),
                 verify=verify,
                 with_preprocessor=with_preprocessor,
             )

@@ -349,6 +349,7 @@ def test_imported_version_reports_itself(target: CustomModelRegistry, bundle: Pa
         "status": "imported",
         "uri": "models:/nba/1",
         "kept_model_fields": [],
+        "recorded_code": [],
     }
 
 

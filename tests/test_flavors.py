@@ -231,10 +231,12 @@ def test_xgboost_gpu_trained_wrapper_loads_on_cpu(tmp_path: Path) -> None:
 
 def test_xgboost_wrapper_class_must_be_an_xgboost_model(tmp_path: Path) -> None:
     saved = xgboost.FLAVOR.save(small_xgb(), tmp_path / "model.bin")
-    for forged in ("os.PathLike", "sklearn.linear_model.LogisticRegression", "nowhere.Thing"):
+    for forged in ("os.PathLike", "sklearn.linear_model.LogisticRegression", "nowhere.Thing", "xgboost.Booster"):
         with pytest.raises(FlavorError, match="cannot rebuild class"):
             xgboost.FLAVOR.load(
-                tmp_path / "model.bin", SavedModel(saved.format, False, forged, saved.options), LoadOptions()
+                tmp_path / "model.bin",
+                SavedModel(saved.format, False, forged, saved.options),
+                LoadOptions(run_recorded_code=True),
             )
 
 
@@ -325,7 +327,7 @@ def test_torch_model_on_a_gpu_is_saved_from_a_cpu_copy(
     monkeypatch.setattr(pytorch, "_source_device", lambda m: "cuda:0")
     kwargs: dict[str, Any] = {"model_factory": torch_models.make_mlp} if fmt == "state_dict" else {}
     saved = pytorch.FLAVOR.save(model, tmp_path / "model.bin", torch_format=fmt, **kwargs)
-    loaded = pytorch.FLAVOR.load(tmp_path / "model.bin", saved, LoadOptions())
+    loaded = pytorch.FLAVOR.load(tmp_path / "model.bin", saved, LoadOptions(model_factory=torch_models.make_mlp))
     assert saved.options["saved_from_device"] == "cuda:0"
     assert all(a is b for a, b in zip(model.parameters(), params, strict=True)), "the caller's module was changed"
     assert model.training and {p.device.type for p in params} == {"cpu"}
@@ -339,7 +341,7 @@ def test_torch_loads_onto_the_requested_device(fmt: str, tmp_path: Path) -> None
 
     kwargs: dict[str, Any] = {"model_factory": torch_models.make_mlp} if fmt == "state_dict" else {}
     saved = pytorch.FLAVOR.save(mlp(), tmp_path / "model.bin", torch_format=fmt, **kwargs)
-    loaded = pytorch.FLAVOR.load(tmp_path / "model.bin", saved, LoadOptions(device="meta"))
+    loaded = pytorch.FLAVOR.load(tmp_path / "model.bin", saved, LoadOptions(device="meta", run_recorded_code=True))
     assert {p.device.type for p in loaded.parameters()} == {"meta"}
     assert not loaded.training
 
@@ -392,10 +394,10 @@ def test_torch_recorded_factory_is_refused_unless_a_module_class_or_user_functio
     forged = SavedModel(saved.format, False, saved.model_class, {**saved.options, "factory": recorded})
     if recorded == "flavor_cases:numeric":  # a user function: called, and its result rejected
         with pytest.raises(FlavorError, match=r"not a torch\.nn\.Module"):
-            pytorch.FLAVOR.load(tmp_path / "model.bin", forged, LoadOptions())
+            pytorch.FLAVOR.load(tmp_path / "model.bin", forged, LoadOptions(run_recorded_code=True))
         return
     with pytest.raises(FlavorError, match="model_factory"):
-        pytorch.FLAVOR.load(tmp_path / "model.bin", forged, LoadOptions())
+        pytorch.FLAVOR.load(tmp_path / "model.bin", forged, LoadOptions(run_recorded_code=True))
 
 
 def test_torch_option_mistakes_are_clear(tmp_path: Path) -> None:

@@ -77,7 +77,9 @@ def test_native_formats_load_with_pickle_refused(
 ) -> None:
     model, kwargs = CASES[name].build()
     uri = CustomModelRegistry(tmp_path).save_model(model, "model", **kwargs)
-    loaded = refusing(tmp_path, how, monkeypatch).load_model(uri, with_preprocessor=False)["model"]
+    # a state_dict's factory comes from the caller: a refusing registry imports no stored name
+    factory = {"model_factory": kwargs["model_factory"]} if "model_factory" in kwargs else {}
+    loaded = refusing(tmp_path, how, monkeypatch).load_model(uri, with_preprocessor=False, **factory)["model"]
     assert type(loaded).__name__ in (type(model).__name__, "RecursiveScriptModule")
 
 
@@ -129,7 +131,7 @@ def test_state_dict_loading_never_runs_pickled_code(tmp_path: Path) -> None:
     assert not saved.uses_pickle
     torch.save({"body.0.weight": torch.zeros(1), "evil": Tripwire(trace)}, tmp_path / "model.bin")
     with pytest.raises(FlavorError, match="not a plain state_dict"):
-        pytorch.FLAVOR.load(tmp_path / "model.bin", saved, LoadOptions())
+        pytorch.FLAVOR.load(tmp_path / "model.bin", saved, LoadOptions(model_factory=torch_models.make_mlp))
     assert not trace.exists()
 
 

@@ -13,8 +13,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from .. import environment
-from ..errors import ImportConflictError, ModelExistsError, ModelNotFoundError, RegistryError
+from .. import environment, payload
+from ..errors import FlavorError, ImportConflictError, ModelExistsError, ModelNotFoundError, RegistryError
+from ..flavors import get_flavor
 from ..names import STAGES
 from ..storage import files
 from ..storage.layout import utcnow
@@ -42,6 +43,9 @@ class ImportedVersion:
     run_id: str
     status: Literal["imported", "present"]
     kept_model_fields: tuple[str, ...] = ()
+    #: code a load of this version imports and calls by a stored name (a torch factory, a
+    #: class outside its framework): run only by registries that allow pickle
+    recorded_code: tuple[str, ...] = ()
 
     @property
     def uri(self) -> str:
@@ -56,6 +60,7 @@ class ImportedVersion:
             "status": self.status,
             "uri": self.uri,
             "kept_model_fields": list(self.kept_model_fields),
+            "recorded_code": list(self.recorded_code),
         }
 
 
@@ -221,14 +226,29 @@ def _publish_all(
     for index in order:
         plan = plans[index]
         incoming = plan.incoming
+        code = _recorded_code(incoming.meta)
         if plan.present_as is not None:
-            results[index] = ImportedVersion(*plan.present_as, incoming.version, incoming.run_id, "present")
+            results[index] = ImportedVersion(
+                *plan.present_as, incoming.version, incoming.run_id, "present", recorded_code=code
+            )
             continue
         meta = _imported_meta(bundle, plan, keep_stages)
         wanted = incoming.version if plan.keep_number else None
         version = registry.publish_staged(incoming.name, staged[index], meta, version=wanted)
-        results[index] = ImportedVersion(incoming.name, version, incoming.version, meta["run_id"], "imported")
+        results[index] = ImportedVersion(
+            incoming.name, version, incoming.version, meta["run_id"], "imported", recorded_code=code
+        )
     return [results[i] for i in range(len(plans))]
+
+
+def _recorded_code(meta: dict[str, Any]) -> tuple[str, ...]:
+    """What loading this version would import and call by name (reported, never run here);
+    nothing for a flavor this process does not know (its load would fail anyway)."""
+    try:
+        flavor = get_flavor(meta["flavor"])
+    except FlavorError:
+        return ()
+    return payload.recorded_code(meta, flavor)
 
 
 def _apply_model_levels(

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import FlavorError, MissingDependencyError
+from ..errors import FlavorError, MissingDependencyError, PickleRefusedError
 
 #: top-level module -> pip extra of fsregistry that installs it
 EXTRAS = {"sklearn": "sklearn", "xgboost": "xgboost", "lightgbm": "lightgbm", "catboost": "catboost", "torch": "torch"}
@@ -58,13 +58,33 @@ def reject_unknown(kwargs: Mapping[str, Any], flavor: str, allowed: Iterable[str
         raise FlavorError(f"the {flavor} flavor does not accept {', '.join(unknown)} (its options: {known})")
 
 
-def resolve_class(path: str, base: type, flavor: str) -> type:
+def foreign_class(path: Any, framework: str) -> tuple[str, ...]:
+    """``("class <path>",)`` when a recorded class lies outside ``framework``'s package
+    (loading it imports that module: code named by stored data), else ``()``."""
+    if isinstance(path, str) and path.split(".")[0] != framework:
+        return (f"class {path}",)
+    return ()
+
+
+def resolve_class(path: Any, base: type, flavor: str, *, run_recorded_code: bool) -> type:
     """The class named by type path ``path`` (``module.Qual.Name``); it must subclass ``base``.
 
     Only classes of the flavor's own kind are accepted, so a tampered ``meta.json`` cannot
-    make a load import and instantiate an arbitrary class.
+    make a load instantiate an arbitrary class.  Importing a module runs its code, so unless
+    ``run_recorded_code`` (the registry's ``allow_pickle``) is set, only modules of the
+    framework's own package are imported: a user's subclass saved from another module loads
+    only where stored names may be turned into code.
     """
+    if not isinstance(path, str) or not path:
+        raise FlavorError(f"the {flavor} flavor's recorded class is not a type path: {path!r}")
     parts = path.split(".")
+    framework = base.__module__.split(".")[0]
+    if parts[0] != framework and not run_recorded_code:
+        raise PickleRefusedError(
+            f"the recorded class {path} is not part of {framework}; importing it would run its module's "
+            "code, and this registry was opened with allow_pickle=False, which imports and calls nothing "
+            "that stored data names. Open it with allow_pickle=True if you trust the files."
+        )
     for cut in range(len(parts) - 1, 0, -1):
         try:
             obj: Any = importlib.import_module(".".join(parts[:cut]))

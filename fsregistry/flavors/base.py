@@ -40,11 +40,16 @@ class LoadOptions:
     """Caller's wishes for a load; flavors ignore what does not apply to them.
 
     ``device`` is a torch device string (``"cpu"`` by default).  ``model_factory`` builds
-    an empty torch module for ``state_dict`` checkpoints.
+    an empty torch module for ``state_dict`` checkpoints.  ``run_recorded_code`` says
+    whether a name recorded in ``meta.json`` (a factory, a class outside the framework) may
+    be imported and called: the registry sets it to its ``allow_pickle``, because a stored
+    name turned into code is as dangerous as a pickle.  It is off by default, so a flavor
+    called directly runs nothing that stored data names.
     """
 
     device: str | None = None
     model_factory: Any = None
+    run_recorded_code: bool = False
 
 
 @runtime_checkable
@@ -84,6 +89,11 @@ StreamSave = Callable[[IO[bytes] | io.RawIOBase], SavedModel]
 # load when either ``meta.json`` or this method says it unpickles, so that an edited
 # ``meta.json`` (an imported bundle, say) cannot slip a pickle past ``allow_pickle=False``.
 # Every built-in flavor defines it; define it in yours if its load can unpickle.
+#
+# A flavor that records the name of code to import at load time (the torch ``state_dict``
+# factory) also defines ``recorded_code(saved) -> tuple[str, ...]``, listing those names, so
+# that a bundle's import can report them; its ``load`` must import none of them unless
+# ``LoadOptions.run_recorded_code`` is set.
 
 
 def type_paths(obj: Any) -> tuple[str, ...]:

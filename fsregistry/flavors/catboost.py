@@ -38,10 +38,16 @@ class CatBoostFlavor:
         model.save_model(str(path), format="cbm")
         return SavedModel(FORMAT, uses_pickle=False, model_class=class_path(model))
 
+    def recorded_code(self, saved: SavedModel) -> tuple[str, ...]:
+        """A class from outside catboost (a user's subclass) is imported to load it."""
+        return _common.foreign_class(saved.model_class, "catboost")
+
     def load(self, path: Path, saved: SavedModel, options: LoadOptions) -> Any:
         """An empty instance of the saved class, then ``load_model(format="cbm")``."""
         catboost = _common.require("catboost", "loading this CatBoost model")
-        cls = _common.resolve_class(saved.model_class, catboost.CatBoost, self.name)
+        cls = _common.resolve_class(
+            saved.model_class, catboost.CatBoost, self.name, run_recorded_code=options.run_recorded_code
+        )
         model = cls()
         model.load_model(str(path), format="cbm")
         return model

@@ -55,6 +55,12 @@ class LightGBMFlavor:
         """Only the cloudpickle fallback unpickles (the load path is chosen by the format)."""
         return saved.format == PICKLE_FORMAT
 
+    def recorded_code(self, saved: SavedModel) -> tuple[str, ...]:
+        """A wrapper class from outside lightgbm (a user's subclass) is imported to load it."""
+        if saved.format == PICKLE_FORMAT or saved.options.get("kind") == "booster":
+            return ()
+        return _common.foreign_class(saved.model_class, "lightgbm")
+
     def load(self, path: Path, saved: SavedModel, options: LoadOptions) -> Any:
         """Load the booster, restore its best iteration, and rebuild the wrapper around it."""
         if saved.format == PICKLE_FORMAT:
@@ -64,7 +70,7 @@ class LightGBMFlavor:
         _restore_booster_state(booster, saved.options)
         if saved.options.get("kind") == "booster":
             return booster
-        return _load_wrapper(lgb, booster, saved)
+        return _load_wrapper(lgb, booster, saved, options)
 
 
 def _kind(type_path: str) -> str | None:
@@ -169,9 +175,11 @@ def _load_pickled(path: Path) -> Any:
         raise _common.missing_module_error(exc, "loading this LightGBM model") from exc
 
 
-def _load_wrapper(lgb: Any, booster: Any, saved: SavedModel) -> Any:
+def _load_wrapper(lgb: Any, booster: Any, saved: SavedModel, options: LoadOptions) -> Any:
     """The same class with the same parameters, its fitted attributes set around ``booster``."""
-    cls = _common.resolve_class(saved.model_class, lgb.LGBMModel, "lightgbm")
+    cls = _common.resolve_class(
+        saved.model_class, lgb.LGBMModel, "lightgbm", run_recorded_code=options.run_recorded_code
+    )
     model = cls()
     model.set_params(**_common.from_json(saved.options.get("params", {})))
     state = saved.options["state"]

@@ -8,9 +8,11 @@
     ``torch.save(model.state_dict())``, loaded with ``weights_only=True`` (tensors only, no
     code), so it loads in a registry that refuses pickle.  Needs a ``model_factory``: a
     zero-argument callable returning the empty module.  When that callable is importable
-    (a module-level function or class, not from ``__main__``) its import path is recorded
-    and used on load; otherwise pass ``model_factory=`` to ``load_model``.  The default when
-    ``model_factory`` is given.
+    (a module-level function or class, not from ``__main__``) its import path is recorded.
+    On load the factory comes, in this order, from ``model_factory=`` given to
+    ``load_model``, from :func:`register_model_factory` in this process, or - only where
+    pickle is allowed, since importing and calling a stored name runs code as unpickling
+    does - from the recorded import path.  The default when ``model_factory`` is given.
 ``module``
     ``torch.save`` of the whole ``nn.Module``, loaded with ``weights_only=False``: pickle,
     refused when pickle is refused; the module's classes must be importable where it loads.
@@ -30,13 +32,14 @@ import importlib
 import pickle
 import sys
 import types
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from ..errors import FlavorError
+from ..errors import FlavorError, ModelFactoryWarning, PickleRefusedError
 from ..storage import files
 from . import _common
 from .base import LoadOptions, SavedModel, StreamSave, class_path
@@ -45,6 +48,44 @@ from .base import LoadOptions, SavedModel, StreamSave, class_path
 FORMATS = {"torchscript": "torchscript", "state_dict": "torch-state-dict", "module": "torch-module"}
 _OPTIONS = ("torch_format", "model_factory")
 _STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | {"builtins", "__main__"}
+
+#: factories trusted in this process for ``state_dict`` loads, by recorded ``module:qualname``
+_trusted_factories: dict[str, Callable[[], Any]] = {}
+
+
+def register_model_factory(factory: Callable[[], Any], name: str | None = None) -> str:
+    """Trust ``factory`` to build the empty module of ``state_dict`` versions that recorded
+    ``name`` (by default the factory's own ``module:qualname``, which is what a save records).
+
+    A registry that refuses pickle never imports a recorded name; registering the factory
+    once (at the top of a scoring service, say) lets such a registry load those versions
+    without ``model_factory=`` on every call.  Returns the name it is registered under.
+    """
+    if not callable(factory):
+        raise FlavorError(f"model_factory must be a zero-argument callable returning the module, not {factory!r}")
+    key = name if name is not None else declared_name(factory)
+    if not isinstance(key, str) or ":" not in key:
+        raise FlavorError(
+            f"{factory!r} has no module:qualname a save would record (a lambda or a local function); "
+            "pass name='module:qualname' as recorded in meta.json"
+        )
+    _trusted_factories[key] = factory
+    return key
+
+
+def unregister_model_factory(name: str) -> None:
+    """Forget a factory added with :func:`register_model_factory` (a missing name is fine)."""
+    _trusted_factories.pop(name, None)
+
+
+def declared_name(factory: Any) -> str | None:
+    """``"module:qualname"`` as ``factory`` declares it, importing nothing; ``None`` for a
+    lambda, a local function or an object without those attributes."""
+    module = getattr(factory, "__module__", None)
+    qualname = getattr(factory, "__qualname__", None)
+    if not isinstance(module, str) or not isinstance(qualname, str) or "<" in qualname:
+        return None
+    return f"{module}:{qualname}"
 
 
 class TorchFlavor:
@@ -73,6 +114,14 @@ class TorchFlavor:
         """Only ``module`` unpickles; ``state_dict`` loads with ``weights_only=True`` and
         TorchScript is not pickle (the load path is chosen by the same recorded format)."""
         return saved.options.get("torch_format") not in ("torchscript", "state_dict")
+
+    def recorded_code(self, saved: SavedModel) -> tuple[str, ...]:
+        """The import path a ``state_dict`` version records as its factory, if any: code
+        that a load would import and call where pickle is allowed."""
+        factory = saved.options.get("factory")
+        if saved.options.get("torch_format") == "state_dict" and isinstance(factory, str) and factory:
+            return (f"model_factory {factory}",)
+        return ()
 
     def load(self, path: Path, saved: SavedModel, options: LoadOptions) -> Any:
         """Load onto ``options.device`` (default CPU) and switch to eval mode."""
@@ -242,7 +291,7 @@ def _lookup(module: str, qualname: str) -> Any:
 
 
 def _load_state_dict(torch: Any, path: Path, saved: SavedModel, options: LoadOptions, device: str) -> Any:
-    factory = options.model_factory or _recorded_factory(torch, saved.options.get("factory"))
+    factory = _factory(torch, saved.options.get("factory"), options)
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:  # anything but tensors and plain containers
@@ -255,6 +304,41 @@ def _load_state_dict(torch: Any, path: Path, saved: SavedModel, options: LoadOpt
     except RuntimeError as exc:
         raise FlavorError(f"the saved state_dict does not fit the module model_factory built: {exc}") from exc
     return model.to(device)
+
+
+def _factory(torch: Any, recorded: Any, options: LoadOptions) -> Callable[[], Any]:
+    """The callable that builds the empty module: the caller's, else one registered in this
+    process under the recorded name, else - only with ``run_recorded_code`` - the recorded
+    name imported.  Chosen before ``model.bin`` is opened."""
+    if recorded is not None and not isinstance(recorded, str):
+        raise FlavorError(f"the recorded model_factory is not a 'module:qualname' string: {recorded!r}")
+    if options.model_factory is not None:
+        _check_same(options.model_factory, recorded)
+        return cast(Callable[[], Any], options.model_factory)
+    if recorded and recorded in _trusted_factories:
+        return _trusted_factories[recorded]
+    if recorded and not options.run_recorded_code:
+        raise PickleRefusedError(
+            f"this state_dict version names {recorded} as its model_factory, and this registry was opened "
+            "with allow_pickle=False, which imports and calls nothing that stored data names; pass "
+            "model_factory= to load_model (or ModelPredictor.load_model), or trust it in this process with "
+            "fsregistry.register_model_factory"
+        )
+    return _recorded_factory(torch, recorded)
+
+
+def _check_same(factory: Any, recorded: str | None) -> None:
+    """Warn when the caller's factory is not the one the version was saved with (it may
+    still build a module the weights fit: a renamed or moved factory, say)."""
+    if not callable(factory):
+        raise FlavorError(f"model_factory must be a zero-argument callable returning the module, not {factory!r}")
+    given = declared_name(factory)
+    if recorded and given is not None and given != recorded:
+        warnings.warn(
+            f"model_factory {given} is not the factory this version was saved with ({recorded})",
+            ModelFactoryWarning,
+            stacklevel=6,
+        )
 
 
 def _recorded_factory(torch: Any, recorded: str | None) -> Callable[[], Any]:

@@ -55,6 +55,10 @@ class XGBoostFlavor:
 
         return save_to
 
+    def recorded_code(self, saved: SavedModel) -> tuple[str, ...]:
+        """A wrapper class from outside xgboost (a user's subclass) is imported to load it."""
+        return () if saved.options.get("kind") == "booster" else _common.foreign_class(saved.model_class, "xgboost")
+
     def load(self, path: Path, saved: SavedModel, options: LoadOptions) -> Any:
         """Rebuild the Booster, or the wrapper class with its parameters, from the UBJSON."""
         xgb = _common.require("xgboost", "loading this XGBoost model")
@@ -92,7 +96,7 @@ def _wrapper_state(model: Any) -> tuple[Any, dict[str, Any]]:
 def _load_wrapper(xgb: Any, raw: bytearray, saved: SavedModel, options: LoadOptions) -> Any:
     """Same class, same parameters, then the booster (which also restores objective, base
     score, feature types and whether categorical features are enabled)."""
-    cls = _common.resolve_class(saved.model_class, xgb.XGBModel, "xgboost")
+    cls = _common.resolve_class(saved.model_class, xgb.XGBModel, "xgboost", run_recorded_code=options.run_recorded_code)
     params = _common.from_json(saved.options.get("params", {}))
     params["device"] = _device(params.get("device"), options)
     model = cls()
