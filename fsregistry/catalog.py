@@ -14,33 +14,26 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from . import records
+from . import claims, record_fields, records
 from .errors import CorruptRegistryError, RegistryError
 from .storage import files
 from .storage import index as idx
-from .storage.layout import CHUNK_SIZE, Layout, chunk_of
+from .storage.layout import CHUNK_SIZE, Layout, chunk_of, utcnow
 
 log = logging.getLogger("fsregistry")
 
 
 def derive_refs(name: str, entries: dict[int, dict[str, Any]], floor: int = 0) -> idx.Refs:
     """Refs implied by version summaries.  Where several versions claim one exclusive
-    stage or one alias (a crash between two ``meta.json`` writes), the latest claim wins."""
+    stage or one alias (a crash between two ``meta.json`` writes, or writers whose lock did
+    not hold), the newest claim wins (see :mod:`fsregistry.claims`)."""
     refs = idx.Refs(name=name, last_version=max([floor, *entries]), latest=max(entries) if entries else None)
     refs.updated_at = max((_last_change(e) for e in entries.values()), default=None)
     refs.count = len(entries)
-    stage_claims: dict[str, tuple[str, int]] = {}
-    alias_claims: dict[str, tuple[str, int]] = {}
-    for version, entry in entries.items():
-        stage = entry.get("stage")
-        if stage in ("Staging", "Production"):
-            claim = (str(entry.get("stage_changed_at", "")), version)
-            stage_claims[stage] = max(stage_claims.get(stage, claim), claim)
-        for alias, at in (entry.get("aliases") or {}).items():
-            claim = (str(at), version)
-            alias_claims[alias] = max(alias_claims.get(alias, claim), claim)
-    refs.stages = {stage: version for stage, (_, version) in stage_claims.items()}
-    refs.aliases = {alias: version for alias, (_, version) in alias_claims.items()}
+    settlement = claims.settle(entries)
+    refs.stages = settlement.stages
+    refs.aliases = settlement.aliases
+    refs.claim_seq = refs.applied_seq = settlement.max_seq
     refs.indexed_through = refs.last_version  # a rebuilt index writes every chunk
     return refs
 
@@ -62,18 +55,35 @@ class Catalog:
             data = files.read_json(path)
         except (FileNotFoundError, NotADirectoryError):
             return None
-        if not isinstance(data, dict) or not isinstance(data.get("max_deleted_version", 0), int):
-            raise CorruptRegistryError(f"{path} is malformed; run check(repair=True)", name=name, path=str(path))
-        return data
+        return record_fields.parse_model_record(data, path, name=name)
+
+    def salvaged_model_record(self, name: str) -> dict[str, Any]:
+        """The well-formed fields of ``model.json``, even when others are not (for
+        ``check``: what a repair keeps, the never-reuse floor above all)."""
+        return record_fields.salvage_model_record(files.read_json_or_none(self.layout.model_file(name)))
 
     def write_model_record(self, name: str, record: dict[str, Any]) -> None:
         files.write_json_atomic(self.layout.model_file(name), record)
 
     def max_deleted(self, name: str) -> int:
-        record = self.model_record(name) or {}
-        return int(record.get("max_deleted_version") or 0)
+        record = self.model_record(name)
+        return int(record["max_deleted_version"]) if record is not None else 0
 
     # -- run map ----------------------------------------------------------------------------
+    def run_target(self, run_id: str) -> tuple[str, int] | None:
+        """``(name, version)`` the run map gives for ``run_id``, if its entry is well formed
+        and that version's ``meta.json`` agrees (the map is a cache: ``None`` sends the
+        caller to the version folders)."""
+        path = self.layout.run_file(run_id)
+        try:
+            entry = record_fields.parse_run_entry(files.read_json(path), path)
+            name, version = str(entry["name"]), int(entry["version"])
+            if records.read_meta(self.layout, name, version)["run_id"] == run_id:
+                return name, version
+        except (FileNotFoundError, NotADirectoryError, RegistryError):
+            pass
+        return None
+
     def record_run(self, run_id: str, name: str, version: int, *, durable: bool = False) -> None:
         """Map ``runs:/RUN_ID`` to its version (a cache: ``check(repair=True)`` rebuilds it).
         The folder is recreated if someone removed it, as caches may be."""
@@ -88,7 +98,7 @@ class Catalog:
         for version in self.layout.version_numbers(name):
             try:
                 entries[version] = records.summary(records.read_meta(self.layout, name, version))
-            except (FileNotFoundError, CorruptRegistryError, KeyError, TypeError, ValueError) as exc:
+            except (FileNotFoundError, NotADirectoryError, RegistryError) as exc:
                 broken.append((version, str(exc) or type(exc).__name__))
         return entries, broken
 
@@ -127,6 +137,9 @@ class Catalog:
                 _apply(refs, meta, is_new=True)
             refs.last_version = version
             version += 1
+        if (refs.count == 0 or refs.latest is None) and self.layout.version_numbers(name):
+            # an index saying "no versions" would hide every one of them: confirm it
+            refs, _ = self.rebuild(name, for_reader=True)
         return refs
 
     def versions(self, name: str, refs: idx.Refs | None = None) -> dict[int, dict[str, Any]]:
@@ -183,14 +196,16 @@ class Catalog:
         return [v for v in self.layout.version_numbers(name) if low <= v <= high]
 
     def _readable_meta(self, name: str, version: int) -> dict[str, Any] | None:
-        """A version's ``meta.json`` if it exists and can be summarised, else ``None``
-        (deleted, a number never used, or unreadable: ``check`` reports the last)."""
+        """A version's ``meta.json`` if it exists and is well formed, else ``None``
+        (deleted, a number never used, or corrupt: logged, and ``check`` reports it).
+        A record that reads here also loads: both go through the same checks."""
         try:
-            meta = records.read_meta(self.layout, name, version)
-            records.summary(meta)
-        except (OSError, RegistryError, KeyError, TypeError, ValueError, AttributeError):
+            return records.read_meta(self.layout, name, version)
+        except (FileNotFoundError, NotADirectoryError):
             return None
-        return meta
+        except (OSError, RegistryError) as exc:
+            log.warning("version %s/%d is left out: %s", name, version, exc)
+            return None
 
     # -- writers (caller holds the lock) --------------------------------------------------
     def writer_refs(self, name: str) -> idx.Refs:
@@ -199,12 +214,17 @@ class Catalog:
         refs = idx.read_refs(self.layout, name)
         if refs is not None and refs.legacy and not self._chunks_complete(name, refs):
             refs = None  # written by an older writer that knew no tail: some versions are missing
-        if refs is None:
-            refs, entries = self.rebuild(name)
-            for chunk in idx.chunks_for(refs.last_version):
-                idx.write_chunk(self.layout, name, chunk, {v: e for v, e in entries.items() if chunk_of(v) == chunk})
-            idx.write_refs(self.layout, refs)
-            return refs
+        if refs is not None and not self._plausible(name, refs):
+            log.warning(
+                "index of model %r says version %d was used, above every version folder and deleted number; "
+                "rebuilding it from the version folders",
+                name,
+                refs.last_version,
+            )
+            refs = None
+        if refs is None or refs.claims_pending:
+            # lost, or a stage/alias change died between its writes: settle from the truth
+            return self.settle_claims(name, refs.claim_seq if refs is not None else 0)
         orphans: list[dict[str, Any]] = []
         version = refs.last_version + 1
         while files.exists(self.layout.version_dir(name, version)):
@@ -218,6 +238,49 @@ class Catalog:
             log.warning("indexing %d version(s) of %r whose publish was interrupted", len(orphans), name)
             self.record(name, orphans, refs, new=[m["version"] for m in orphans])
         return refs
+
+    def _plausible(self, name: str, refs: idx.Refs) -> bool:
+        """Whether the index's ``last_version`` was really allocated.  Every allocated
+        number is a version folder or, once deleted, at most ``model.json``'s
+        ``max_deleted_version`` (a delete raises it before removing a folder), so a higher
+        one is an edit, and trusting it would make the next version 10**12 + 1.  Costs one
+        ``lstat`` (plus a small read after the top version was deleted).  When
+        ``model.json`` is unreadable the index is the only record of deleted numbers, so
+        it is trusted."""
+        if refs.last_version == 0 or files.exists(self.layout.version_dir(name, refs.last_version)):
+            return True
+        try:
+            return refs.last_version <= self.max_deleted(name)
+        except CorruptRegistryError:
+            return True
+
+    def settle_claims(self, name: str, claim_seq: int = 0) -> idx.Refs:
+        """Rebuild the index from the version folders, clearing every stage or alias claim
+        that a newer claim supersedes (in ``meta.json`` first, then the index).  Run by the
+        writer that finds the index lost or a claim change unfinished.  ``claim_seq`` is
+        the last order number already handed out: it is never handed out again."""
+        entries, _ = self.scan(name)
+        settlement = claims.settle(entries)
+        stale = sorted({v for v, _ in [*settlement.stale_stages, *settlement.stale_aliases]})
+        now = utcnow()
+        for version in stale:
+            meta = records.read_meta(self.layout, name, version)
+            if claims.clear_stale(meta, settlement, now):
+                log.warning("%s/%d: clearing stage or alias claims that a newer claim supersedes", name, version)
+                files.write_json_atomic(self.layout.meta_file(name, version), meta)
+        refs, entries = self.rebuild(name)
+        refs.claim_seq = refs.applied_seq = max(refs.claim_seq, claim_seq)
+        idx.write_all_chunks(self.layout, name, entries)
+        idx.write_refs(self.layout, refs)
+        return refs
+
+    def take_claim(self, name: str, refs: idx.Refs) -> int:
+        """Hand out the next claim order number (caller holds the lock), durably, before
+        the claim is written: a writer that dies after this never leaves two claims with
+        one number, and the next writer sees the change was left unfinished."""
+        refs.claim_seq += 1
+        idx.write_refs(self.layout, refs)
+        return refs.claim_seq
 
     def _chunks_complete(self, name: str, refs: idx.Refs) -> bool:
         entries = idx.read_all_versions(self.layout, name, refs.last_version)
@@ -237,17 +300,16 @@ class Catalog:
             to_chunks += self._tail(name, refs, {m["version"]: m for m in metas})
             refs.indexed_through = refs.last_version
         self._write_chunks(name, to_chunks, through)
+        refs.applied_seq = refs.claim_seq  # whatever claim this change took is now indexed
         idx.write_refs(self.layout, refs)
 
     def _tail(self, name: str, refs: idx.Refs, given: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
         """Records of the tail's versions (as given, else read), to fold into the chunks."""
         out = []
         for version in self.tail_numbers(name, refs):
-            meta = given.get(version) or self._readable_meta(name, version)
+            meta = given.get(version) or self._readable_meta(name, version)  # a corrupt one is logged there
             if meta is not None:
                 out.append(meta)
-            elif files.exists(self.layout.version_dir(name, version)):
-                log.warning("version folder %s/%d is unreadable; leaving it out of the index", name, version)
         return out
 
     def _write_chunks(self, name: str, metas: list[dict[str, Any]], through: int) -> None:
@@ -273,11 +335,9 @@ class Catalog:
         low, high = chunk * CHUNK_SIZE + 1, min((chunk + 1) * CHUNK_SIZE, through)
         rebuilt: dict[int, dict[str, Any]] = {}
         for version in (v for v in self.layout.version_numbers(name) if low <= v <= high):
-            meta = self._readable_meta(name, version)
-            if meta is None:
-                log.warning("version folder %s/%d is unreadable; leaving it out of the index", name, version)
-                continue
-            rebuilt[version] = records.summary(meta)
+            meta = self._readable_meta(name, version)  # a corrupt one is logged there
+            if meta is not None:
+                rebuilt[version] = records.summary(meta)
         return rebuilt
 
     def forget(self, name: str, versions: list[int], refs: idx.Refs) -> None:

@@ -7,6 +7,9 @@ scripts.  The registry root comes from ``--root`` or ``$FSREGISTRY_ROOT``.
 Exit codes: 0 success; 1 ``check`` found problems (that remain after ``--repair``);
 2 an error (bad usage, or the library refused), reported as one line on stderr, never a
 traceback (set ``FSREGISTRY_TRACEBACK=1`` to see one when debugging); 130 interrupted.
+With ``--json``, an error also prints one JSON object on stdout,
+``{"error": {"type", "message", "name", "version", "path"}}``, so that stdout always holds
+one JSON document.
 A reader that closes the pipe early (``fsregistry versions m | head -1``) is not an error:
 the rest of the output is dropped quietly and the command's own exit code stands.
 """
@@ -20,16 +23,19 @@ import sys
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 from . import cli_format as fmt
 from .config import ENV_ROOT
-from .errors import BundleNotFoundError, InvalidArgumentError, RegistryError
+from .errors import BundleNotFoundError, InvalidArgumentError, ProtectedVersionError, RegistryError
+from .identifiers import parse_identifier
+from .names import EXCLUSIVE_STAGES
 from .registry import CustomModelRegistry
 from .repair import REPAIRABLE
 
 PROG = "fsregistry"
 EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
+MAX_PORT = 65535
 
 
 @dataclass
@@ -43,6 +49,23 @@ class Outcome:
 
 class CliError(InvalidArgumentError):
     """A usage problem found after parsing (e.g. no registry root); printed, exit code 2."""
+
+
+class UsageError(Exception):
+    """A command line argparse could not parse; ``usage`` is the command's usage line."""
+
+    def __init__(self, message: str, prog: str, usage: str) -> None:
+        super().__init__(message)
+        self.prog = prog
+        self.usage = usage
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, raising :class:`UsageError` instead of exiting, so that ``main`` reports a
+    usage error as it reports every other one (as JSON too, with ``--json``)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message, self.prog, self.format_usage())
 
 
 # == commands: one library call each ===========================================================
@@ -122,22 +145,62 @@ def cmd_tag(registry: CustomModelRegistry, args: argparse.Namespace) -> Outcome:
 
 
 def cmd_delete(registry: CustomModelRegistry, args: argparse.Namespace) -> Outcome:
+    ref = parse_identifier(args.identifier)
+    if ref.kind == "model" and ref.name is not None:
+        versions = registry.list_versions(ref.name)
+        if not args.force:
+            _refuse_protected(ref.name, versions)  # refused anyway: say so before asking
+        if not args.yes:
+            _confirm_model_delete(ref.name, versions)
     registry.delete_model(args.identifier, force=args.force)
     return Outcome({"deleted": args.identifier}, f"deleted {args.identifier}")
 
 
+def _refuse_protected(name: str, versions: Sequence[dict[str, Any]]) -> None:
+    protected = [f"{name}/{v['version']}" for v in versions if v["stage"] in EXCLUSIVE_STAGES or v["aliases"]]
+    if protected:
+        raise ProtectedVersionError(
+            f"model {name!r} has versions holding a stage or an alias ({', '.join(protected)}); "
+            "pass --force to delete them too",
+            name=name,
+        )
+
+
+def _confirm_model_delete(name: str, versions: Sequence[dict[str, Any]]) -> None:
+    """Ask for the model's name before deleting every version of it (issue 13, item 3);
+    without a terminal to ask on, refuse: a script says ``--yes``."""
+    what = f"model {name!r} and all {len(versions)} of its version(s)"
+    if not _stdin_is_terminal():
+        raise CliError(f"deleting {what} asks for its name, and stdin is not a terminal: pass --yes to confirm")
+    size = fmt.human_size(sum(int(v.get("size") or 0) for v in versions))
+    print(f"{PROG}: this deletes {what} ({size}); it cannot be undone.", file=sys.stderr)
+    print(f"Type the model's name ({name}) to confirm: ", end="", file=sys.stderr, flush=True)
+    if sys.stdin.readline().strip() != name:
+        raise CliError(f"not confirmed: the name typed is not {name!r}; nothing was deleted")
+
+
+def _stdin_is_terminal() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (OSError, ValueError):  # closed or detached
+        return False
+
+
 def cmd_predict(registry: CustomModelRegistry, args: argparse.Namespace) -> Outcome:
+    from .distributed import dask_client
     from .predictor import ModelPredictor
 
     predictor = ModelPredictor(registry).load_model(args.identifier)
-    written = predictor.predict_batch(
-        args.input,
-        batch_size=args.batch_size,
-        return_probabilities=False if args.labels else None,
-        output_path=args.output,
-        id_columns=args.id_column or None,
-        progress=args.progress,
-    )
+    with dask_client(workers=args.workers) as client:  # None: in this process, or on --dask-scheduler
+        written = predictor.predict_batch(
+            args.input,
+            batch_size=args.batch_size,
+            return_probabilities=False if args.labels else None,
+            output_path=args.output,
+            id_columns=args.id_column or None,
+            progress=args.progress,
+            dask=client if client is not None else args.dask_scheduler,
+        )
     data = {"model": args.identifier, "input": args.input, "output": str(written)}
     return Outcome(data, f"wrote predictions of {args.identifier} for {args.input} to {written}")
 
@@ -208,7 +271,10 @@ def cmd_ui(registry: CustomModelRegistry, args: argparse.Namespace) -> Outcome:
         site = ui.export_site(registry, args.export)
         return Outcome({"site": str(site)}, f"exported the registry's pages to {site}")
     remote = {"allow_remote": True} if args.allow_remote else {}
-    ui.serve(registry, host=args.host, port=args.port, **remote)  # blocks until interrupted
+    try:
+        ui.serve(registry, host=args.host, port=args.port, **remote)  # blocks until interrupted
+    except OSError as exc:  # binding: a name that does not resolve, a port in use or reserved
+        raise CliError(f"cannot serve on {args.host}:{args.port}: {exc.strerror or exc}") from exc
     return Outcome({"served": True}, "")
 
 
@@ -235,9 +301,9 @@ Command = Callable[[CustomModelRegistry, argparse.Namespace], Outcome]
 CREATES_ROOT = frozenset({"import"})
 
 
-def _common() -> argparse.ArgumentParser:
+def _common() -> _Parser:
     """Options accepted before or after the command name."""
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument(
         "--root", default=argparse.SUPPRESS, metavar="DIR", help=f"registry root (default: ${ENV_ROOT})"
     )
@@ -250,7 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
     common = _common()
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=PROG,
         parents=[common],
         description="A file-system model registry: list, promote, predict, export/import, check and prune models.",
@@ -280,9 +346,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_alias(command("alias", cmd_alias, "set or delete an alias"), common)
     _add_tag(command("tag", cmd_tag, "set or delete a tag on a model or a version"), common)
-    p = command("delete", cmd_delete, "delete a version (NAME/VERSION) or a whole model (NAME)")
+    p = command(
+        "delete",
+        cmd_delete,
+        "delete a version (NAME/VERSION) or a whole model (NAME: asks you to type the name, unless --yes)",
+    )
     p.add_argument("identifier")
     p.add_argument("--force", action="store_true", help="also delete staged or aliased versions")
+    p.add_argument(
+        "-y",
+        "--yes",
+        action="store_true",
+        help="delete a whole model without asking for its name (needed when stdin is not a terminal)",
+    )
     _add_predict(command("predict", cmd_predict, "predict a CSV or Parquet file into an output file"))
     p = command("export", cmd_export, "write versions (or whole models) to one bundle file")
     p.add_argument("identifiers", nargs="+", metavar="IDENT", help="versions, or model names for every version")
@@ -338,6 +414,19 @@ def _add_predict(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=_positive_int, default=10_000, metavar="N", help="rows per batch")
     p.add_argument("--progress", action="store_true", help="show a progress bar (needs tqdm)")
     p.add_argument("--labels", action="store_true", help="write class labels instead of probabilities")
+    on_dask = p.add_mutually_exclusive_group()
+    on_dask.add_argument(
+        "--dask-scheduler",
+        metavar="ADDRESS",
+        help="score on Dask: this scheduler (tcp://host:8786) or a local one (threads, processes, synchronous); "
+        "INPUT may then be a Parquet folder or glob, and OUTPUT is a folder of Parquet parts",
+    )
+    on_dask.add_argument(
+        "--workers",
+        type=_positive_int,
+        metavar="N",
+        help="score on a local Dask cluster of N worker processes (as --dask-scheduler for INPUT and OUTPUT)",
+    )
 
 
 def _add_prune(p: argparse.ArgumentParser) -> None:
@@ -349,9 +438,16 @@ def _add_prune(p: argparse.ArgumentParser) -> None:
 
 def _add_ui(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-    p.add_argument("--port", type=_non_negative_int, default=8000, help="port (default: 8000)")
+    p.add_argument("--port", type=_port, default=8000, help="port, 0 for any free one (default: 8000)")
     p.add_argument("--allow-remote", action="store_true", help="allow a --host other than loopback")
     p.add_argument("--export", metavar="DIR", help="write static pages to DIR instead of serving")
+
+
+def _port(text: str) -> int:
+    value = _non_negative_int(text)
+    if value > MAX_PORT:
+        raise argparse.ArgumentTypeError(f"a port is at most {MAX_PORT}")
+    return value
 
 
 def _positive_int(text: str) -> int:
@@ -365,7 +461,8 @@ def _non_negative_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        shown = repr(text) if len(text) <= 40 else f"{text[:20]!r}... ({len(text)} characters)"
+        raise argparse.ArgumentTypeError(f"{shown} is not a whole number") from None
     if value < 0:
         raise argparse.ArgumentTypeError("must not be negative")
     return value
@@ -401,21 +498,29 @@ def run(args: argparse.Namespace, stdout: TextIO) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``fsregistry`` script; returns the exit code (see the module doc)."""
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    as_json = "--json" in argv  # known before parsing succeeds, for usage errors too
     try:
         args = parser.parse_args(argv)
-    except SystemExit as exc:  # --help, --version, usage errors: argparse has printed them
+    except UsageError as exc:  # as argparse prints it: the usage line, then the error
+        print(exc.usage, end="", file=sys.stderr)
+        print(f"{exc.prog}: error: {exc}", file=sys.stderr)
+        _print_json_error(exc, str(exc), as_json)
+        return EXIT_ERROR
+    except SystemExit as exc:  # --help, --version: argparse has printed them
         return exc.code if isinstance(exc.code, int) else EXIT_ERROR
     with warnings.catch_warnings():
         warnings.showwarning = _show_warning
         try:
             return run(args, sys.stdout)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             print(f"{PROG}: interrupted", file=sys.stderr)
+            _print_json_error(exc, "interrupted", as_json)
             return EXIT_INTERRUPTED
         except (RegistryError, OSError) as exc:
-            return _fail(exc)
+            return _fail(exc, as_json=as_json)
         except Exception as exc:  # a bug or a framework error: still one line, never a traceback
-            return _fail(exc, prefix=f"unexpected {type(exc).__name__}: ")
+            return _fail(exc, prefix=f"unexpected {type(exc).__name__}: ", as_json=as_json)
 
 
 def _silence_stdout(stdout: TextIO) -> None:
@@ -433,12 +538,40 @@ def _silence_stdout(stdout: TextIO) -> None:
         os.close(devnull)
 
 
-def _fail(exc: BaseException, prefix: str = "") -> int:
+def _fail(exc: BaseException, prefix: str = "", *, as_json: bool = False) -> int:
     if os.environ.get("FSREGISTRY_TRACEBACK"):
         raise exc
-    message = " ".join((str(exc) or type(exc).__name__).split())  # one line, whatever the message
-    print(f"{PROG}: error: {prefix}{message}", file=sys.stderr)
+    message = _shortened(prefix + " ".join((str(exc) or type(exc).__name__).split()))  # one line, always
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    _print_json_error(exc, message, as_json)
     return EXIT_ERROR
+
+
+#: an error message longer than this (one that echoes absurd input) keeps its start and end
+MAX_MESSAGE = 1000
+
+
+def _shortened(message: str) -> str:
+    if len(message) <= MAX_MESSAGE:
+        return message
+    head, tail = message[: MAX_MESSAGE * 2 // 3], message[-MAX_MESSAGE // 4 :]
+    return f"{head} [... {len(message) - len(head) - len(tail)} characters ...] {tail}"
+
+
+def _print_json_error(exc: BaseException, message: str, as_json: bool) -> None:
+    """With ``--json``, the error as one JSON object on stdout (the one line is on stderr too)."""
+    if not as_json:
+        return
+    error: dict[str, Any] = {"type": type(exc).__name__, "message": message, "name": None, "version": None}
+    if isinstance(exc, RegistryError):
+        error.update(name=exc.name, version=exc.version, path=exc.path)
+    else:
+        filename = getattr(exc, "filename", None)  # an OSError names its path
+        error["path"] = os.fsdecode(filename) if isinstance(filename, (str, bytes)) else None
+    try:
+        print(fmt.to_json({"error": error}), file=sys.stdout, flush=True)
+    except (OSError, ValueError):  # the reader has gone (or stdout is closed): stderr has it
+        _silence_stdout(sys.stdout)
 
 
 def _show_warning(

@@ -176,6 +176,19 @@ def _signature(signature: Any) -> str:
 
 
 def _environment(env: Mapping[str, Any]) -> str:
+    """Python, then each package's version; ``(from xgboost-cpu)`` when another distribution
+    than the package's own name provided its module."""
     items = [("python", f"{env.get('python', '-')} ({env.get('implementation', '-')}, {env.get('platform', '-')})")]
-    items += sorted((k, v if v is not None else "not installed") for k, v in (env.get("packages") or {}).items())
+    recorded = env.get("distributions")
+    providers: Mapping[str, Any] = recorded if isinstance(recorded, Mapping) else {}
+    for name, version in sorted((env.get("packages") or {}).items()):
+        shown = str(version) if version is not None else "not installed"
+        provider = providers.get(name)
+        if isinstance(provider, str) and _canonical(provider) != _canonical(name):
+            shown += f" (from {provider})"
+        items.append((name, shown))
     return key_values(items)
+
+
+def _canonical(name: str) -> str:
+    return "".join(c for c in name.lower() if c.isalnum())

@@ -63,6 +63,12 @@ class VersionNotFoundError(ModelNotFoundError):
     """The model exists but the requested version, stage or alias resolves to nothing."""
 
 
+class ConcurrentWriteError(RegistryError):
+    """Another writer published the same version at the same moment: the write lock did
+    not hold (a file system whose locks are advisory or ignored).  Nothing was published
+    by this call; retrying allocates the next number."""
+
+
 class ModelExistsError(RegistryError, ValueError):
     """A name clashes with an existing model (e.g. it differs from one only by case)."""
 
@@ -175,3 +181,15 @@ class ClassOrderWarning(UserWarning):
     classes are 0..k-1 and the signature's labels came from a plain ``y``.  Filter it once
     you have checked that the order is right; pass ``y`` as a pandas Categorical whose
     categories are in encoding order to state another."""
+
+
+class RegistryPermissionError(RegistryError, PermissionError):
+    """The operating system refused to read, list, look up, write or lock a file or folder
+    of the registry.  ``path`` names it and the message says what was refused: on a
+    registry shared by a group, everyone who writes needs ``umask 002`` (docs/core.md)."""
+
+
+class UnsafeLinkError(CorruptRegistryError, OSError):
+    """A folder or record inside the registry root is a symbolic link.  fsregistry never
+    reads or writes through one (a link could send a write outside the root); ``path``
+    names the link.  Also an ``OSError``, as opening it with ``O_NOFOLLOW`` (``ELOOP``) is."""

@@ -26,6 +26,11 @@ ACCEPTED_FORMS = (
     "runs:/RUN_ID/model, NAME/VERSION, NAME/STAGE, NAME/latest, NAME@ALIAS"
 )
 _RUN_RE = re.compile(r"runs:/([0-9a-fA-F]{8,64})(?:/model)?/?")
+#: a version number has at most this many digits (far beyond any registry; the browser's
+#: routes use the same bound): longer text is not read as a number at all
+MAX_VERSION_DIGITS = 18
+#: identifiers longer than this are shortened in error messages
+_SHOWN = 60
 
 
 @dataclass(frozen=True)
@@ -55,7 +60,16 @@ class ModelRef:
 
 
 def _bad(identifier: object, why: str) -> InvalidIdentifierError:
-    return InvalidIdentifierError(f"invalid model identifier {identifier!r}: {why}; accepted forms: {ACCEPTED_FORMS}")
+    return InvalidIdentifierError(
+        f"invalid model identifier {_shortened(identifier)}: {why}; accepted forms: {ACCEPTED_FORMS}"
+    )
+
+
+def _shortened(value: object) -> str:
+    """``repr(value)``, cut short when long (an identifier of 5,000 characters is not echoed)."""
+    if isinstance(value, str) and len(value) > _SHOWN:
+        return f"{value[:_SHOWN]!r}... ({len(value)} characters)"
+    return repr(value)
 
 
 def parse_identifier(identifier: object) -> ModelRef:
@@ -91,8 +105,11 @@ def _parse_path(text: str) -> ModelRef:
     if len(parts) != 2:
         raise InvalidNameError(f"expected NAME/VERSION, NAME/STAGE or NAME/latest, got {len(parts)} path parts")
     name, selector = validate_model_name(parts[0]), parts[1]
-    if selector.isascii() and selector.isdigit() and int(selector) > 0:
-        return ModelRef(name, "version", int(selector))
+    if selector.isascii() and selector.isdigit():
+        if len(selector) > MAX_VERSION_DIGITS:
+            raise InvalidNameError(f"a version number has at most {MAX_VERSION_DIGITS} digits, not {len(selector)}")
+        if int(selector) > 0:
+            return ModelRef(name, "version", int(selector))
     if selector.lower() == "latest":
         return ModelRef(name, "latest", "latest")
     if is_stage_word(selector):

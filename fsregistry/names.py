@@ -73,7 +73,18 @@ def validate_tag(key: Any, value: Any) -> tuple[str, str]:
     text = value if isinstance(value, str) else str(value)
     if len(text) > MAX_TAG_VALUE_LENGTH:
         raise InvalidNameError(f"tag {key!r}: value is {len(text)} characters; the limit is {MAX_TAG_VALUE_LENGTH}")
+    for what, item in (("key", key), ("value", text)):
+        if not _encodes(item):  # e.g. bytes a terminal sent that are not UTF-8 (lone surrogates)
+            raise InvalidNameError(f"tag {key!r}: the {what} is not valid Unicode text (it cannot be stored as UTF-8)")
     return key, text
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def validate_tags(tags: Any) -> dict[str, str]:

@@ -208,6 +208,7 @@ def _read_one(path: Path, meta: dict[str, Any], load: Callable[[], Any], *, veri
     than as whatever the deserialiser made of it (a missing module, a bad header...)."""
     name, version = meta["name"], meta["version"]
     expected = meta["files"].get(path.name)
+    files.require_readable(path)
     if verify:
         return hashing.load_verified(path, expected, load, name=name, version=version)
     try:

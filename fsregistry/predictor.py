@@ -18,7 +18,7 @@ import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import numpy as np
 import pandas as pd
@@ -27,7 +27,19 @@ from . import batch
 from .base import BaseModelRegistry
 from .errors import ClassOrderWarning, InvalidArgumentError, PredictorError, RegistryError
 from .loaded import LoadedModel, build_loaded, feature_names_out
-from .schema import Findings, InputSchema, as_table, enforce, inspect, reads_as_text
+from .schema import (
+    Findings,
+    InputSchema,
+    as_table,
+    enforce,
+    inspect,
+    inspect_unschematized,
+    reads_as_text,
+    refuse_infinite,
+)
+
+if TYPE_CHECKING:
+    import dask.dataframe as dd
 
 R = TypeVar("R")
 
@@ -61,6 +73,7 @@ class ModelPredictor:
         self._loaded: LoadedModel | None = None
         self._last_extras: tuple[str, ...] = ()
         self._told_unseen: set[str] = set()
+        self._load_options: dict[str, Any] = {}  # what load_model got: Dask workers load the same way
 
     # -- loading ------------------------------------------------------------------------
 
@@ -75,6 +88,7 @@ class ModelPredictor:
         with self._reporting("load_model"):
             self._loaded = build_loaded(record)
         self._told_unseen = set()
+        self._load_options = dict(options)
         label = record.get("uri") or model_identifier
         self.logger.info("loaded %s (%s)", label, type(self._loaded.model).__name__)
         note = self._loaded.adapter.note
@@ -125,6 +139,7 @@ class ModelPredictor:
     def _features(self, loaded: LoadedModel, X: Any) -> pd.DataFrame | np.ndarray:
         table = as_table(X, loaded.schema)
         if loaded.schema is None or isinstance(table, np.ndarray):
+            refuse_infinite(inspect_unschematized(table))
             return table
         frame, findings = enforce(table, loaded.schema)
         self._log_extras(findings.extra)
@@ -158,12 +173,27 @@ class ModelPredictor:
     @overload
     def predict_batch(
         self,
+        X: dd.DataFrame,
+        batch_size: int = ...,
+        return_probabilities: bool | None = ...,
+        output_path: None = ...,
+        id_columns: Sequence[str] | None = ...,
+        progress: bool = ...,
+        *,
+        dask: Any = ...,
+    ) -> Any: ...
+
+    @overload
+    def predict_batch(
+        self,
         X: Any,
         batch_size: int = ...,
         return_probabilities: bool | None = ...,
         output_path: None = ...,
         id_columns: Sequence[str] | None = ...,
         progress: bool = ...,
+        *,
+        dask: Any = ...,
     ) -> np.ndarray: ...
 
     @overload
@@ -176,6 +206,7 @@ class ModelPredictor:
         output_path: str | Path,
         id_columns: Sequence[str] | None = ...,
         progress: bool = ...,
+        dask: Any = ...,
     ) -> Path: ...
 
     @overload
@@ -187,6 +218,8 @@ class ModelPredictor:
         output_path: str | Path,
         id_columns: Sequence[str] | None = ...,
         progress: bool = ...,
+        *,
+        dask: Any = ...,
     ) -> Path: ...
 
     def predict_batch(
@@ -197,7 +230,9 @@ class ModelPredictor:
         output_path: str | Path | None = None,
         id_columns: Sequence[str] | None = None,
         progress: bool = False,
-    ) -> np.ndarray | Path:
+        *,
+        dask: Any = None,
+    ) -> Any:
         """``predict`` over ``X`` in chunks of ``batch_size`` rows, with bounded memory.
 
         ``X`` may also be an iterable of DataFrames or a CSV/Parquet path (read in
@@ -205,10 +240,33 @@ class ModelPredictor:
         to ``predict(X)``); with it they are written chunk by chunk (CSV or Parquet by
         suffix, after the ``id_columns`` passed through from the input) and the output
         path is returned.  ``progress=True`` shows a tqdm bar (``fsregistry[progress]``).
+
+        On Dask (:mod:`fsregistry.distributed`, ``fsregistry[dask]``): a Dask DataFrame
+        ``X`` gives a lazy Dask Series (a DataFrame for several prediction columns or with
+        ``id_columns``), or with ``output_path`` is written as a folder of Parquet parts.
+        ``dask=`` (``True``, a ``dask.distributed.Client``, a scheduler address, or
+        ``"threads"``/``"processes"``/``"synchronous"``) also runs a Parquet data set (a
+        file, folder or glob, in partitions of whole row groups up to ``batch_size`` rows)
+        or a DataFrame there.  Workers load the version this predictor holds from the
+        registry, by name, version and file hashes; the model is never in the task graph.
         """
         with self._reporting("predict_batch"):
             loaded = self._require()
             flag = _probability_flag(return_probabilities)
+            from . import distributed
+
+            if distributed.wants_dask(X, dask):
+                return distributed.predict_batch(
+                    self,
+                    loaded,
+                    X,
+                    batch_size=_batch_size(batch_size),
+                    return_probabilities=flag,
+                    output_path=output_path,
+                    id_columns=id_columns,
+                    progress=progress,
+                    dask=dask,
+                )
             ids = _id_list(id_columns, output_path)
             if output_path is not None:
                 batch.refuse_input_as_output(X, Path(output_path))
@@ -247,7 +305,8 @@ class ModelPredictor:
         for bad data.  Returns ``valid``, ``n_rows``, ``missing_features``,
         ``extra_features``, ``duplicate_features``, ``dtype_errors``, ``coercions``,
         ``errors``, ``unseen_categories`` (values of category columns that are not among
-        the training categories, which predict treats as missing) and ``schema_source``."""
+        the training categories, which predict treats as missing), ``infinite_values``
+        (columns holding ``inf`` or ``-inf``, which predict refuses) and ``schema_source``."""
         with self._reporting("validate_input"):
             loaded = self._require()
         report = _findings(loaded.schema, X).to_dict()
@@ -353,7 +412,7 @@ def _findings(schema: InputSchema | None, X: Any) -> Findings:
     except RegistryError as exc:
         return Findings(n_rows=_row_count(X), problems=[str(exc)])
     if schema is None or isinstance(table, np.ndarray):
-        return Findings(n_rows=len(table))
+        return inspect_unschematized(table)
     return inspect(table, schema)
 
 

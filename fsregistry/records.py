@@ -16,10 +16,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import CorruptRegistryError, InvalidMetadataError
+from . import record_fields
+from .errors import InvalidMetadataError
 from .signature import Signature
 from .storage import files
-from .storage.layout import FORMAT_VERSION, check_format
+from .storage.layout import FORMAT_VERSION
 from .storage.layout import Layout as _Layout
 
 #: rows of an input example kept in meta.json
@@ -29,9 +30,12 @@ MAX_EXAMPLE_ROWS = 100
 # -- JSON-safe user data ------------------------------------------------------------------
 
 
-def to_jsonable(value: Any, where: str) -> Any:
+def to_jsonable(value: Any, where: str, *, depth: int = 0) -> Any:
     """Convert metadata to JSON types (numpy scalars and arrays, timestamps...) or raise
-    :class:`InvalidMetadataError` naming the offending key."""
+    :class:`InvalidMetadataError` naming the offending key.  Nesting deeper than
+    :data:`~fsregistry.record_fields.MAX_NESTING` is refused: it could not be read back."""
+    if depth > record_fields.MAX_NESTING:
+        raise InvalidMetadataError(f"{where}: nested more than {record_fields.MAX_NESTING} levels deep")
     if value is None or isinstance(value, (str, bool, int)):
         return value
     if isinstance(value, float):
@@ -39,7 +43,7 @@ def to_jsonable(value: Any, where: str) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):
-        return [to_jsonable(v, where) for v in value.tolist()]
+        return to_jsonable(value.tolist(), where, depth=depth)
     if isinstance(value, (pd.Timestamp,)):
         return value.isoformat()
     if isinstance(value, dict):
@@ -47,10 +51,10 @@ def to_jsonable(value: Any, where: str) -> Any:
         for k, v in value.items():
             if not isinstance(k, str):
                 raise InvalidMetadataError(f"{where}: key {k!r} is not a string; metadata keys must be strings")
-            out[k] = to_jsonable(v, f"{where}.{k}")
+            out[k] = to_jsonable(v, f"{where}.{k}", depth=depth + 1)
         return out
     if isinstance(value, (list, tuple)):
-        return [to_jsonable(v, f"{where}[{i}]") for i, v in enumerate(value)]
+        return [to_jsonable(v, f"{where}[{i}]", depth=depth + 1) for i, v in enumerate(value)]
     raise InvalidMetadataError(
         f"{where}: a value of type {type(value).__name__} cannot be stored as JSON; "
         "use numbers, strings, booleans, lists and dicts"
@@ -139,63 +143,25 @@ def decode_example(data: dict[str, Any] | None) -> Any:
 
 
 def read_meta(layout: _Layout, name: str, version: int) -> dict[str, Any]:
-    """Read and sanity-check ``meta.json`` of one version (FileNotFoundError if absent)."""
+    """Read ``meta.json`` of one version, checked against its description (see
+    :mod:`fsregistry.record_fields`): ``FileNotFoundError`` if absent,
+    :class:`CorruptRegistryError` naming the file and the field if anything is wrong,
+    :class:`~fsregistry.errors.FormatVersionError` if a newer format wrote it."""
     path = layout.meta_file(name, version)
-    meta = files.read_json(path)
-    if not isinstance(meta, dict):
-        raise CorruptRegistryError(f"{path} does not hold a JSON object", name=name, version=version, path=str(path))
-    check_format(meta.get("format"), path)
-    if meta.get("name") != name or meta.get("version") != version:
-        raise CorruptRegistryError(
-            f"{path} describes {meta.get('name')}/{meta.get('version')}, not {name}/{version}",
-            name=name,
-            version=version,
-            path=str(path),
-        )
-    return meta
+    return record_fields.parse_meta(files.read_json(path), path, name=name, version=version)
+
+
+def salvaged_meta(layout: _Layout, name: str, version: int) -> dict[str, Any]:
+    """The well-formed fields of a version's ``meta.json`` (``{}`` when it is missing or is
+    not JSON): for removing a version whose record is corrupt, which must still work."""
+    return record_fields.salvage_meta(files.read_json_or_none(layout.meta_file(name, version)))
 
 
 def validate_meta(meta: dict[str, Any]) -> None:
-    """Check every field readers rely on; :class:`CorruptRegistryError` names the first bad one.
-
-    Used on records that come from outside this process's own writes: imported bundles and
-    ``check``.  A record that passes can be summarised, listed and loaded without surprises.
-    """
-    where = f"meta.json of {meta.get('name')}/{meta.get('version')}"
-    try:
-        _validate_fields(meta)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise CorruptRegistryError(f"{where} is malformed: {exc}", name=meta.get("name")) from None
-
-
-def _expect(condition: bool, what: str) -> None:
-    if not condition:
-        raise ValueError(what)
-
-
-def _validate_fields(meta: dict[str, Any]) -> None:
-    _expect(isinstance(meta.get("run_id"), str) and isinstance(meta.get("created_at"), str), "run_id/created_at")
-    _expect(isinstance(meta.get("flavor"), str), "flavor must be a string")
-    model = meta["model"]
-    _expect(isinstance(model, dict), "model must be an object")
-    _expect(isinstance(model.get("format"), str) and isinstance(model.get("class"), str), "model.format/class")
-    _expect(isinstance(model.get("uses_pickle"), bool), "model.uses_pickle must be true or false")
-    _expect(isinstance(model.get("options") or {}, dict), "model.options must be an object")
-    _expect(isinstance(meta.get("files"), dict), "files must be an object")
-    for field_name in ("params", "environment"):
-        _expect(isinstance(meta.get(field_name) or {}, dict), f"{field_name} must be an object")
-    to_jsonable(meta.get("params") or {}, "params")
-    check_metrics(meta.get("metrics") or {})
-    for key, value in (meta.get("tags") or {}).items():
-        _expect(isinstance(key, str) and isinstance(value, str), "tags must map strings to strings")
-    _expect(isinstance(meta.get("description") or "", str), "description must be a string")
-    _expect(isinstance(meta.get("aliases") or {}, dict), "aliases must be an object")
-    _expect(isinstance(meta.get("stage_history") or [], list), "stage_history must be a list")
-    _expect(isinstance((meta.get("environment") or {}).get("packages") or {}, dict), "environment.packages")
-    if meta.get("signature"):
-        Signature.from_dict(meta["signature"])
-    if meta.get("input_example"):
-        decode_example(meta["input_example"])
+    """Check a ``meta.json`` that did not come from a file of this registry (an imported
+    bundle's) against the same description as :func:`read_meta`."""
+    where = f"meta.json of {meta.get('name')}/{meta.get('version')}" if isinstance(meta, dict) else "meta.json"
+    record_fields.parse_meta(meta, where)
 
 
 def new_meta(**fields: Any) -> dict[str, Any]:
@@ -227,7 +193,7 @@ def stage_changed_at(meta: dict[str, Any]) -> str:
 
 def summary(meta: dict[str, Any]) -> dict[str, Any]:
     """The index entry of a version: what listing and stage resolution need."""
-    return {
+    entry: dict[str, Any] = {
         "version": meta["version"],
         "run_id": meta["run_id"],
         "created_at": meta["created_at"],
@@ -242,6 +208,12 @@ def summary(meta: dict[str, Any]) -> dict[str, Any]:
         "metrics": dict(meta.get("metrics") or {}),
         "has_preprocessor": meta.get("preprocessor") is not None,
     }
+    # the order of its claims (fsregistry.claims), kept only where there is one
+    if meta.get("stage_seq"):
+        entry["stage_seq"] = meta["stage_seq"]
+    if meta.get("alias_seq"):
+        entry["alias_seq"] = dict(meta["alias_seq"])
+    return entry
 
 
 def version_view(name: str, entry: dict[str, Any]) -> dict[str, Any]:
@@ -251,6 +223,8 @@ def version_view(name: str, entry: dict[str, Any]) -> dict[str, Any]:
     entry["aliases"] = sorted(entry.get("aliases") or ())
     entry["uri"] = f"models:/{name}/{entry['version']}"
     entry.pop("stage_changed_at", None)
+    entry.pop("stage_seq", None)
+    entry.pop("alias_seq", None)
     return entry
 
 

@@ -14,24 +14,27 @@ then the payload, verifying SHA-256 hashes as it loads.
 
 from __future__ import annotations
 
+import errno
 import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from . import environment, payload, pickling, records
+from . import claims, environment, payload, pickling, records
 from .base import BaseModelRegistry
 from .catalog import Catalog
 from .config import resolve_root
 from .errors import (
+    ConcurrentWriteError,
     CorruptRegistryError,
     InvalidArgumentError,
     InvalidIdentifierError,
     InvalidMetadataError,
     ModelExistsError,
     ModelNotFoundError,
+    PickleRefusedError,
     ProtectedVersionError,
     VersionNotFoundError,
 )
@@ -235,9 +238,14 @@ class CustomModelRegistry(BaseModelRegistry):
         meta["version"] = version
         now = utcnow()
         meta["stage"] = None
+        meta["aliases"] = {}
+        meta.pop("stage_seq", None)  # claims made in another registry (a bundle's) mean nothing here
+        meta.pop("alias_seq", None)
+        claim = self.catalog.take_claim(name, refs) if stage in EXCLUSIVE_STAGES or aliases else None
         if stage is not None:
-            _set_stage(meta, stage, now)
-        meta["aliases"] = dict.fromkeys(aliases, now)
+            claims.set_stage(meta, stage, now, claim)
+        for alias in aliases:
+            claims.add_alias(meta, alias, now, cast(int, claim))
         files.write_json_new(staged / META_JSON, meta)
         final = self.layout.version_dir(name, version)
         # The rename is made durable by the fsync of the model folder that ends the index
@@ -246,7 +254,19 @@ class CustomModelRegistry(BaseModelRegistry):
         # from another version flushes the rename first, before that version's meta.json
         # gives it up, so a power cut can never leave the stage or alias with neither.
         displaces = stage in EXCLUSIVE_STAGES or bool(aliases)
-        files.publish_dir(staged, final, sync_parent=displaces)
+        try:
+            files.publish_dir(staged, final, sync_parent=displaces)
+        except OSError as exc:
+            if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST) or not files.exists(final):
+                raise
+            raise ConcurrentWriteError(
+                f"another writer published {name}/{version} at the same time: the write lock at "
+                f"{self.layout.lock} did not hold (see docs/core.md on file systems); nothing was "
+                "published by this call, and retrying takes the next number",
+                name=name,
+                version=version,
+                path=str(self.layout.lock),
+            ) from None
         indexed = False
         # The version is now complete.  What follows is derived from it (the run map, the
         # index, the previous holder's stage), so a failure here must not report the save
@@ -317,25 +337,44 @@ class CustomModelRegistry(BaseModelRegistry):
             verify = self.verify if verify is None else require_flag(verify, "verify")
             with_preprocessor = require_flag(with_preprocessor, "with_preprocessor")
             name, version = self.resolve(model_identifier)
-            meta = records.read_meta(self.layout, name, version)
-            flavor = get_flavor(meta["flavor"])
-            folder = self.layout.version_dir(name, version)
-            payload.refuse_pickle(
-                folder, meta, flavor, allow_pickle=self.allow_pickle, with_preprocessor=with_preprocessor
-            )
-            environment.warn_on_mismatch(meta.get("environment") or {}, what=f"model {name}/{version}", stacklevel=4)
-            model, artifact = payload.read(
-                folder,
-                meta,
-                flavor,
-                LoadOptions(device, model_factory, run_recorded_code=self.allow_pickle),
-                verify=verify,
-                with_preprocessor=with_preprocessor,
-            )
+            with self._deleted_meanwhile(name, version):
+                meta = records.read_meta(self.layout, name, version)
+                flavor = get_flavor(meta["flavor"])
+                folder = self.layout.version_dir(name, version)
+                payload.refuse_pickle(
+                    folder, meta, flavor, allow_pickle=self.allow_pickle, with_preprocessor=with_preprocessor
+                )
+                environment.warn_on_mismatch(
+                    meta.get("environment") or {}, what=f"model {name}/{version}", stacklevel=4
+                )
+                model, artifact = payload.read(
+                    folder,
+                    meta,
+                    flavor,
+                    LoadOptions(device, model_factory, run_recorded_code=self.allow_pickle),
+                    verify=verify,
+                    with_preprocessor=with_preprocessor,
+                )
             data = records.version_info(meta)
             data["model"] = model
             data["preprocessor_artifact"] = artifact
             return data
+
+    @contextmanager
+    def _deleted_meanwhile(self, name: str, version: int) -> Iterator[None]:
+        """A read of a version that a delete takes away part-way (its files vanish, or are
+        cut short by the removal) fails with whatever the reader met; if the version is
+        gone, the answer is :class:`VersionNotFoundError`, never a false corruption report."""
+        try:
+            yield
+        except Exception as exc:  # whatever the reader met: a vanished file, a cut-short one...
+            if isinstance(exc, (PickleRefusedError, VersionNotFoundError)) or files.exists(
+                self.layout.meta_file(name, version)
+            ):
+                raise
+            raise VersionNotFoundError(
+                f"{name}/{version} was deleted while it was being read", name=name, version=version
+            ) from exc
 
     def get_model_by_stage(self, model_name: str, stage: str) -> dict[str, Any]:
         """Load the version of ``model_name`` that holds ``stage`` (case-insensitive)."""
@@ -409,12 +448,9 @@ class CustomModelRegistry(BaseModelRegistry):
         return max(archived)[1] if archived else None
 
     def _resolve_run(self, run_id: str) -> tuple[str, int]:
-        entry = files.read_json_or_none(self.layout.run_file(run_id))
-        if isinstance(entry, dict):
-            name, version = str(entry.get("name")), int(entry.get("version") or 0)
-            meta = files.read_json_or_none(self.layout.meta_file(name, version))
-            if isinstance(meta, dict) and meta.get("run_id") == run_id:
-                return name, version
+        found = self.catalog.run_target(run_id)
+        if found is not None:
+            return found
         for name in self.layout.model_names():  # the run map is a cache: fall back to a scan
             for version, entry in self.catalog.versions(name).items():
                 if entry.get("run_id") == run_id:
@@ -430,7 +466,8 @@ class CustomModelRegistry(BaseModelRegistry):
         environment, lineage) without loading the model."""
         with self._errors(f"get_model_version({model_identifier!r})"):
             name, version = self.resolve(model_identifier)
-            return records.version_info(records.read_meta(self.layout, name, version))
+            with self._deleted_meanwhile(name, version):
+                return records.version_info(records.read_meta(self.layout, name, version))
 
     def version_path(self, model_identifier: str) -> Path:
         """Folder of the version an identifier names (for tools that read files directly)."""
@@ -523,9 +560,10 @@ class CustomModelRegistry(BaseModelRegistry):
                 meta = records.read_meta(self.layout, name, version)
                 if meta.get("stage") != target:
                     now = utcnow()
-                    _set_stage(meta, target, now)
-                    # the promoted version is written first: after a crash between the two
-                    # writes, both claim the stage and the later claim wins on rebuild
+                    # the claim's order number is taken (and written) first, then the promoted
+                    # version, then the versions it displaces: after a crash between those
+                    # writes, the newer claim wins everywhere (fsregistry.claims)
+                    claims.set_stage(meta, target, now, self.catalog.take_claim(name, refs))
                     self._write_meta(meta)
                     displaced = self._displaced(
                         name, refs, version, target, [], now, demote_to="Archived" if archive_existing else None
@@ -555,11 +593,11 @@ class CustomModelRegistry(BaseModelRegistry):
 
         holder = refs.stages.get(stage) if stage in EXCLUSIVE_STAGES else None
         if holder is not None and holder != version:
-            _set_stage(other(holder), demote_to, now)
+            claims.set_stage(other(holder), demote_to, now)
         for alias in aliases:
             owner = refs.aliases.get(alias)
             if owner is not None and owner != version:
-                other(owner).setdefault("aliases", {}).pop(alias, None)
+                claims.drop_alias(other(owner), alias)
         for meta in changed.values():
             self._write_meta(meta)
         return list(changed.values())
@@ -581,7 +619,7 @@ class CustomModelRegistry(BaseModelRegistry):
                 if alias in (meta.get("aliases") or {}):
                     return
                 now = utcnow()
-                meta.setdefault("aliases", {})[alias] = now
+                claims.add_alias(meta, alias, now, self.catalog.take_claim(name, refs))
                 self._write_meta(meta)
                 displaced = self._displaced(name, refs, target, None, [alias], now)
                 self.catalog.record(name, [*displaced, meta], refs)
@@ -596,7 +634,8 @@ class CustomModelRegistry(BaseModelRegistry):
                 if alias not in refs.aliases:
                     raise VersionNotFoundError(f"model {name!r} has no alias {alias!r}", name=name)
                 meta = records.read_meta(self.layout, name, refs.aliases[alias])
-                meta.get("aliases", {}).pop(alias, None)
+                self.catalog.take_claim(name, refs)  # marks the change under way until the index has it
+                claims.drop_alias(meta, alias)
                 self._write_meta(meta)
                 refs.aliases.pop(alias)
                 self.catalog.record(name, [meta], refs)
@@ -655,42 +694,82 @@ class CustomModelRegistry(BaseModelRegistry):
                     assert ref.name is not None
                     self._require_model(ref.name)
                     versions = self.layout.version_numbers(ref.name)
-                    self._delete_versions(ref.name, versions, force)
-                    record = self.catalog.model_record(ref.name) or {}
-                    record.update(tags={}, description="")
-                    self.catalog.write_model_record(ref.name, record)
+                    self._delete_versions(ref.name, versions, force, clear_model=True)
                 else:
                     name, version = self.resolve(ref)
                     self._delete_versions(name, [version], force)
             self.logger.info("deleted %s", model_identifier)
 
-    def _delete_versions(self, name: str, versions: list[int], force: bool) -> None:
-        """Under the lock: raise the never-reuse floor, move folders out, update the index."""
-        refs = self.catalog.writer_refs(name)
-        metas = {v: files.read_json_or_none(self.layout.meta_file(name, v)) or {} for v in versions}
+    def _delete_versions(self, name: str, versions: list[int], force: bool, *, clear_model: bool = False) -> None:
+        """Under the lock: record the never-reuse floor in ``model.json``, take the folders
+        out of sight, free their space, update the index.  ``clear_model`` (a whole model)
+        also empties the model's tags and description, in the same write.
+
+        The floor is recorded before any folder goes, so a number is always either a
+        folder or recorded, whenever the process dies.  Each folder then leaves in one
+        ``rename`` into the staging area (no half-deleted version is ever visible, and a
+        rename needs no free space) and is removed.  On a full disk the record cannot be
+        written, yet deleting is how space is freed: caches are removed to make room for
+        it, first the run-map entries of these versions (which the delete removes anyway),
+        then the model's index chunks (rebuilt by the next write, readers meanwhile read
+        the folders).  An index that must be rebuilt first, and has no room to be, is
+        rebuilt after the delete has freed space.  See docs/core.md, "A full disk".
+        """
+        try:
+            refs: Refs | None = self.catalog.writer_refs(name)
+        except OSError as exc:
+            if not files.disk_full(exc):
+                raise
+            refs = None
+        floor = refs.last_version if refs is not None else self.catalog.rebuild(name)[0].last_version
+        metas = {v: records.salvaged_meta(self.layout, name, v) for v in versions}
         if not force:
             for version, meta in metas.items():
-                if meta.get("stage") in EXCLUSIVE_STAGES or meta.get("aliases"):
+                # what the version holds once claims are settled (a claim that a newer one
+                # superseded protects nothing); from its own meta.json when there is no index
+                held = _held(refs, version) if refs is not None else _protection(meta)
+                if held:
                     raise ProtectedVersionError(
-                        f"{name}/{version} is protected ({_protection(meta)}); move the stage or alias "
+                        f"{name}/{version} is protected ({held}); move the stage or alias "
                         "first, or pass force=True (CLI: --force)",
                         name=name,
                         version=version,
                     )
         record = self.catalog.model_record(name) or {"name": name}
-        record["max_deleted_version"] = max([int(record.get("max_deleted_version") or 0), refs.last_version, *versions])
-        self.catalog.write_model_record(name, record)
-        trash = files.make_temp_dir(self.layout.staging, "delete")
+        record["max_deleted_version"] = max([int(record.get("max_deleted_version") or 0), floor, *versions])
+        if clear_model:
+            record.update(tags={}, description="")
+        linked = self.layout.runs.is_symlink()  # never remove a file through a link (check reports it)
+        run_files = [
+            self.layout.run_file(m["run_id"])
+            for m in metas.values()
+            if _RUN_ID_RE.fullmatch(str(m.get("run_id"))) and not linked
+        ]
+        caches = iter([*run_files, *self.layout.chunk_files(name)])
+        while True:
+            try:
+                self.catalog.write_model_record(name, record)
+                break
+            except OSError as exc:
+                cache = next(caches, None) if files.disk_full(exc) else None
+                if cache is None:
+                    raise
+                self.logger.warning("disk full: removing the cache %s to record the delete of %s", cache, name)
+                files.remove_file(cache)
+        trash = []
         try:
             for version in versions:
-                files.rename(self.layout.version_dir(name, version), trash / str(version))
-                run_id = metas[version].get("run_id")
-                if isinstance(run_id, str) and _RUN_ID_RE.fullmatch(run_id):
-                    files.remove_file(self.layout.run_file(run_id))
-            files.fsync_dir(self.layout.model_dir(name))
-            self.catalog.forget(name, versions, refs)
+                trash.append(self.layout.set_aside(name, version))
         finally:
-            files.remove_tree(trash)
+            files.fsync_dir(self.layout.model_dir(name))  # out of sight for good before the space is freed
+            for path in trash:
+                files.remove_tree(path)
+        for path in run_files:
+            files.remove_file(path)
+        if refs is None:
+            self.catalog.writer_refs(name)  # the rebuild, now that there is room: without these versions
+        else:
+            self.catalog.forget(name, versions, refs)
 
     # == maintenance ===========================================================================
 
@@ -741,6 +820,12 @@ def _protection(meta: dict[str, Any]) -> str:
     return ", ".join(held)
 
 
+def _held(refs: Refs, version: int) -> str:
+    held = [f"stage {stage}" for stage, holder in sorted(refs.stages.items()) if holder == version]
+    held += [f"alias {alias!r}" for alias, holder in sorted(refs.aliases.items()) if holder == version]
+    return ", ".join(held)
+
+
 def _version_identifier(name: str, version: int | str) -> str:
     """``3``, ``"3"``, ``"latest"`` or ``"Production"`` of model ``name`` as an identifier;
     anything already shaped like an identifier is kept as it is."""
@@ -760,12 +845,6 @@ def _signature_dict(signature: Any, input_example: Any) -> dict[str, Any] | None
     raise InvalidMetadataError(
         f"signature must be a fsregistry Signature (see infer_signature) or its dict, got {type(signature).__name__}"
     )
-
-
-def _set_stage(meta: dict[str, Any], stage: str | None, now: str) -> None:
-    history = meta.setdefault("stage_history", [])
-    history.append({"stage": stage, "from": meta.get("stage"), "at": now})
-    meta["stage"] = stage
 
 
 def _has_tags(tags: dict[str, Any], wanted: dict[str, str]) -> bool:

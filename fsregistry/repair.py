@@ -15,7 +15,11 @@ model's ``model.json``; everything else is derived.  ``check`` reports, and with
   never "fixed": a corrupt version must be restored from a backup or a bundle, or deleted,
   not silently replaced; a file the registry does not know (in a version folder, a model
   folder or the root) may be someone's, so it is never deleted.  Their ``detail`` says what
-  to do instead.
+  to do instead;
+* ``link`` - a symbolic link below the root: reported, never followed nor removed.
+
+A repair that cannot write (a full disk, a read-only root) leaves its problem unfixed, says
+in the ``detail`` which file it could not write and why, and the check goes on.
 """
 
 from __future__ import annotations
@@ -27,13 +31,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import hashing, records
-from .catalog import derive_refs
-from .errors import CorruptRegistryError, FormatVersionError, IntegrityError, InvalidNameError
+from . import claims, hashing, records
+from .catalog import Catalog, derive_refs
+from .errors import CorruptRegistryError, FormatVersionError, IntegrityError, InvalidNameError, RegistryError
 from .names import EXCLUSIVE_STAGES, validate_model_name
 from .storage import files
 from .storage import index as idx
-from .storage.layout import HARMLESS_ENTRIES, INDEX_FILE, LOCK, MARKER, META_JSON, MODEL_FILE, Layout, chunk_of, utcnow
+from .storage.layout import HARMLESS_ENTRIES, INDEX_FILE, LOCK, MARKER, META_JSON, MODEL_FILE, Layout, utcnow
 
 if TYPE_CHECKING:
     from .registry import CustomModelRegistry
@@ -127,6 +131,7 @@ def check(registry: CustomModelRegistry, repair: bool = False, verify: bool = Tr
     with guard:
         _check_staging(registry.layout, report, repair)
         _check_root(registry.layout, report, repair)
+        _check_links(registry.layout, report)
         for name in registry.layout.candidate_model_dirs():
             try:
                 validate_model_name(name)
@@ -176,6 +181,37 @@ def _check_root(layout: Layout, report: CheckReport, repair: bool) -> None:
         report.add("stray_file", _advised(f"{entry.name} is not a file of the registry", "stray_file"), path=entry.path)
 
 
+def _check_links(layout: Layout, report: CheckReport) -> None:
+    """Every symbolic link below the root, reported and left alone (it may be someone's).
+    Readers and writers refuse them; the folders they replace are skipped by the checks."""
+    for link in layout.links():
+        parts = link.relative_to(layout.root).parts
+        in_model = not parts[0].startswith(".") and (len(parts) > 1 or link.is_dir())
+        try:
+            target = os.readlink(link)
+        except OSError:
+            target = "?"
+        detail = (
+            f"symbolic link to {target}; fsregistry never reads or writes through a link inside its root "
+            "(it refuses this one): put the folder or file itself there, or remove the link"
+        )
+        report.add("link", detail, name=parts[0] if in_model else None, path=str(link))
+
+
+def _attempt(problem: Problem, action: Any) -> bool:
+    """Run a repair; when it cannot write (a full disk, a read-only root, a permission,
+    a record it needs that is unreadable), say so in the problem, naming the file, and
+    let the check go on."""
+    try:
+        action()
+    except (OSError, RegistryError) as exc:
+        where = exc.path if isinstance(exc, RegistryError) else exc.filename
+        reason = str(exc) if isinstance(exc, RegistryError) else exc.strerror or str(exc)
+        problem.detail += f"; repair could not write {where or problem.path or 'a file'}: {reason}"
+        return False
+    return True
+
+
 def _temp_file(entry: os.DirEntry[str], report: CheckReport, repair: bool, name: str | None = None) -> bool:
     """True for a temporary file; one whose writer is gone is reported (and, with repair, removed)."""
     if not entry.name.endswith(files.TEMP_SUFFIX):
@@ -189,13 +225,9 @@ def _temp_file(entry: os.DirEntry[str], report: CheckReport, repair: bool, name:
 
 
 def _check_run_map(layout: Layout, report: CheckReport, repair: bool) -> None:
+    catalog = Catalog(layout)
     for path in list(layout.runs.glob("*.json")):
-        entry = files.read_json_or_none(path)
-        ok = isinstance(entry, dict)
-        if ok:
-            meta = files.read_json_or_none(layout.meta_file(str(entry.get("name")), int(entry.get("version") or 0)))
-            ok = isinstance(meta, dict) and meta.get("run_id") == path.stem
-        if not ok:
+        if catalog.run_target(path.stem) is None:  # malformed, or names no version of this run
             problem = report.add("run_map", f"run {path.stem} points at no version", path=str(path))
             if repair:
                 files.remove_file(path)
@@ -230,8 +262,7 @@ class _ModelCheck:
         self._runs()
 
     def _fix(self, problem: Problem, action: Any) -> None:
-        if self.repair:
-            action()
+        if self.repair and _attempt(problem, action):
             problem.fixed = True
 
     def _model_record(self, has_record: bool) -> None:
@@ -245,16 +276,20 @@ class _ModelCheck:
                 )
         else:
             problem = self.report.add("missing_model_record", "model.json is missing", name=self.name)
-        # The highest deleted number is lost with the record: the index and the folders give
-        # a floor that keeps every number seen so far from being reused.
-        refs = idx.read_refs(self.layout, self.name)
-        floor = max([refs.last_version if refs else 0, *self.layout.version_numbers(self.name)])
+        # What survives of the record is kept, its highest deleted number above all.  Where
+        # that is lost, the index and the folders give a floor that keeps every number seen
+        # so far from being reused.
+        kept = self.catalog.salvaged_model_record(self.name)
+        deleted = kept.get("max_deleted_version")
+        if deleted is None:
+            refs = idx.read_refs(self.layout, self.name)
+            deleted = refs.last_version if refs else 0
         record = {
             "name": self.name,
-            "created_at": utcnow(),
-            "description": "",
-            "tags": {},
-            "max_deleted_version": floor,
+            "created_at": kept.get("created_at") or utcnow(),
+            "description": kept.get("description", ""),
+            "tags": kept.get("tags", {}),
+            "max_deleted_version": max([deleted, *self.layout.version_numbers(self.name)]),
         }
         self._fix(problem, lambda: self.catalog.write_model_record(self.name, record))
 
@@ -270,8 +305,7 @@ class _ModelCheck:
         self.report.versions_checked += 1
         vdir = self.layout.version_dir(self.name, version)
         try:
-            meta = records.read_meta(self.layout, self.name, version)
-            records.validate_meta(meta)
+            meta = records.read_meta(self.layout, self.name, version)  # every field checked
         except (FileNotFoundError, CorruptRegistryError, FormatVersionError) as exc:
             # a newer format is reported too (by a check that cannot judge it), never raised
             path = str(vdir / META_JSON)
@@ -322,39 +356,59 @@ class _ModelCheck:
                 self._fix(problem, lambda m=meta, lost=lost: self._unalias(m, lost))
 
     def _archive(self, meta: dict[str, Any]) -> None:
-        meta.setdefault("stage_history", []).append({"stage": "Archived", "from": meta.get("stage"), "at": utcnow()})
-        meta["stage"] = "Archived"
+        claims.set_stage(meta, "Archived", utcnow())
         files.write_json_atomic(self.layout.meta_file(self.name, meta["version"]), meta)
 
     def _unalias(self, meta: dict[str, Any], lost: list[str]) -> None:
         for alias in lost:
-            meta["aliases"].pop(alias, None)
+            claims.drop_alias(meta, alias)
         files.write_json_atomic(self.layout.meta_file(self.name, meta["version"]), meta)
 
     def _index(self) -> None:
+        """Compare the index with what the truth implies.  Its ``last_version`` may not
+        exceed the highest number ever used: the highest version folder, or ``model.json``'s
+        ``max_deleted_version`` (a delete raises it before removing a folder).  A higher one
+        is reported and repaired down to that, as it would make the next save 10**12 + 1;
+        only while ``model.json`` has lost that field is the index trusted as the last
+        record of deleted numbers.  The cache is read before the truth, so a delete running during a
+        check without the lock cannot make a real number look implausible."""
         entries = {v: records.summary(m) for v, m in self.metas.items()}
         try:
-            deleted = self.catalog.max_deleted(self.name)
+            current, unreadable = idx.load_refs(self.layout, self.name), ""
+        except RegistryError as exc:  # malformed, or a newer format: rewritten by repair
+            current, unreadable = None, str(exc)
+        folders = self.layout.version_numbers(self.name)
+        try:
+            floor = max([self.catalog.max_deleted(self.name), *folders])
         except CorruptRegistryError:  # reported (and, with repair, rewritten) by _model_record
-            deleted = 0
-        floor = max([deleted, *self.layout.version_numbers(self.name)])
-        current = idx.read_refs(self.layout, self.name)
-        if current is not None:
-            floor = max(floor, current.last_version)
+            deleted = self.catalog.salvaged_model_record(self.name).get("max_deleted_version")
+            floor = max([deleted if deleted is not None else current.last_version if current else 0, *folders])
         expected = derive_refs(self.name, entries, floor)
         indexed = self.catalog.indexed_versions(self.name, current) if current is not None else None
-        differences = _index_differences(current, indexed, expected, entries)
+        if current is not None and indexed is None:
+            unreadable = self._chunk_problem()
+        differences = _index_differences(current, indexed, expected, entries, unreadable)
         if not differences:
             return
+        if current is not None:  # an order number once handed out is never handed out again
+            expected.claim_seq = expected.applied_seq = max(expected.claim_seq, current.claim_seq)
         problem = self.report.add(
             "stale_index", "; ".join(differences), name=self.name, path=str(self.layout.index_file(self.name))
         )
         self._fix(problem, lambda: self._rewrite_index(expected, entries))
 
     def _rewrite_index(self, refs: idx.Refs, entries: dict[int, dict[str, Any]]) -> None:
-        for chunk in idx.chunks_for(refs.last_version):
-            idx.write_chunk(self.layout, self.name, chunk, {v: e for v, e in entries.items() if chunk_of(v) == chunk})
+        idx.write_all_chunks(self.layout, self.name, entries)
         idx.write_refs(self.layout, refs)
+
+    def _chunk_problem(self) -> str:
+        """What is wrong with the first unreadable chunk file (its path and field)."""
+        for chunk in idx.chunk_numbers(self.layout, self.name):
+            try:
+                idx.load_chunk(self.layout, self.name, chunk)
+            except RegistryError as exc:
+                return str(exc)
+        return ""
 
     def _runs(self) -> None:
         for version, meta in self.metas.items():
@@ -387,12 +441,18 @@ def _index_differences(
     indexed: dict[int, dict[str, Any]] | None,
     expected: idx.Refs,
     entries: dict[int, dict[str, Any]],
+    unreadable: str = "",
 ) -> list[str]:
     if current is None:
-        return ["index.json is missing or unreadable"]
+        return [_RUN_CHECK_HINT.sub("", unreadable) or "index.json is missing or unreadable"]
     if indexed is None:
-        return ["a versions index chunk is unreadable"]
+        return [_RUN_CHECK_HINT.sub("", unreadable) or "a versions index chunk is unreadable"]
     out = []
+    if current.last_version > expected.last_version:
+        out.append(
+            f"last_version is {current.last_version}, above the highest version number ever used "
+            f"({expected.last_version}: the highest version folder or model.json's max_deleted_version)"
+        )
     orphans = sorted(set(entries) - set(indexed))
     gone = sorted(set(indexed) - set(entries))
     if orphans:
@@ -405,4 +465,8 @@ def _index_differences(
     for field_name in ("latest", "count", "stages", "aliases"):
         if getattr(current, field_name) != getattr(expected, field_name):
             out.append(f"{field_name} is {getattr(current, field_name)}, expected {getattr(expected, field_name)}")
+    if current.claim_seq < expected.claim_seq:
+        out.append(f"claim_seq is {current.claim_seq}, below the newest claim's {expected.claim_seq}")
+    elif current.claims_pending:
+        out.append("a stage or alias change was left unfinished")
     return out

@@ -7,8 +7,8 @@ the latest version, whatever the rule says: those are what users load.  Archived
 and versions in no stage are fair game.
 
 Deletion goes through :meth:`CustomModelRegistry.delete_model`, so the space is reclaimed
-at once and version numbers are never reused (the next save continues after the highest
-number ever published).  The whole selection and deletion runs under the write lock, so a
+at once, even on a full disk, and version numbers are never reused (the next save
+continues after the highest number ever published).  The whole selection and deletion runs under the write lock, so a
 version promoted by another process cannot be deleted between the decision and the act.
 """
 

@@ -21,7 +21,10 @@ The rules (also in ``docs/predictor.md``):
   with the categories in another order reaches the model with the training codes; values
   that are not among the training categories become missing, as the frameworks treat
   unseen categories, and are reported.  A signature written before categories were
-  recorded has none to convert to: text and categoricals pass through unchanged, as then.
+  recorded has none to convert to: text and categoricals pass through unchanged, as then;
+* an infinite number (``inf``, ``-inf``) in a column of numbers is an error naming the
+  column, with or without a schema: no framework gives a meaningful answer for one, and
+  most fail deep inside (missing values, ``NaN``, are passed on as they are).
 
 :func:`inspect` computes every finding without raising; :func:`enforce` applies them or
 raises.  ``validate_input`` and ``predict`` share this one code path, so a frame that
@@ -130,6 +133,20 @@ class DtypeProblem:
 
 
 @dataclass(frozen=True)
+class InfiniteValues:
+    """How many values of one column are infinite, and the row label of the first."""
+
+    count: int
+    first_row: Any
+
+    def message(self, column: str) -> str:
+        return (
+            f"column {column!r}: {self.count} infinite value(s) (inf or -inf; the first in row "
+            f"{self.first_row!r}); replace them with NaN (a missing value) or a finite number"
+        )
+
+
+@dataclass(frozen=True)
 class Coercion:
     """One column that will be safely converted before prediction."""
 
@@ -151,12 +168,14 @@ class Findings:
     problems: list[str] = field(default_factory=list)
     #: category columns holding values not among the training categories -> a few of them
     unseen: dict[str, list[Any]] = field(default_factory=dict)
+    #: columns of numbers holding infinite values -> what and where they are
+    infinite: dict[str, InfiniteValues] = field(default_factory=dict)
     #: category columns already converted to the training dtype (converted once, used by enforce)
     converted: dict[str, pd.Series] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def valid(self) -> bool:
-        return not (self.missing or self.duplicates or self.dtype_errors or self.problems)
+        return not (self.missing or self.duplicates or self.dtype_errors or self.problems or self.infinite)
 
     def messages(self) -> list[str]:
         """Human-readable lines, one per blocking problem."""
@@ -166,6 +185,7 @@ class Findings:
         if self.missing:
             out.append(f"missing required columns: {self.missing}")
         out.extend(p.message() for p in self.dtype_errors)
+        out.extend(found.message(column) for column, found in self.infinite.items())
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -180,6 +200,7 @@ class Findings:
             "coercions": [{"column": c.column, "from": c.from_dtype, "to": c.to_dtype} for c in self.coercions],
             "errors": self.messages(),
             "unseen_categories": {k: list(v) for k, v in self.unseen.items()},
+            "infinite_values": {k: v.count for k, v in self.infinite.items()},
         }
 
 
@@ -310,6 +331,8 @@ def _judge(findings: Findings, spec: ColumnSpec, column: pd.Series) -> None:
     if isinstance(verdict, DtypeProblem):
         findings.dtype_errors.append(verdict)
         return
+    if spec.kind not in ("category", "string"):  # there, a number is a label, not a value
+        _note_infinite(findings, spec.name, column)
     if verdict is None:
         return
     findings.coercions.append(verdict)
@@ -318,6 +341,52 @@ def _judge(findings: Findings, spec: ColumnSpec, column: pd.Series) -> None:
         unseen = unseen_categories(column, converted)
         if unseen:
             findings.unseen[spec.name] = unseen
+
+
+def inspect_unschematized(table: pd.DataFrame | np.ndarray) -> Findings:
+    """Findings for input that no schema describes: only infinite numbers are looked for
+    (columns of a bare array are named by position, ``"0"``, ``"1"``...)."""
+    findings = Findings(n_rows=len(table))
+    if isinstance(table, np.ndarray):
+        if table.dtype.kind in "fcO":
+            for position in range(table.shape[1]):
+                _note_infinite(findings, str(position), pd.Series(table[:, position]))
+        return findings
+    for label in table.columns:
+        column = table[label]
+        if isinstance(column, pd.Series):  # duplicate labels give a frame; the model decides
+            _note_infinite(findings, str(label), column)
+    return findings
+
+
+def refuse_infinite(findings: Findings) -> None:
+    """Raise :class:`SchemaError` naming every column with infinite values."""
+    if findings.infinite:
+        raise SchemaError("input has infinite values: " + "; ".join(findings.messages()))
+
+
+def _note_infinite(findings: Findings, name: str, column: pd.Series) -> None:
+    infinite = _infinite_mask(column)
+    if infinite is not None and infinite.any():
+        first = int(np.argmax(infinite))
+        findings.infinite[name] = InfiniteValues(int(infinite.sum()), plain(column.index[first]))
+
+
+def _infinite_mask(column: pd.Series) -> np.ndarray | None:
+    """Which values of a column of numbers are infinite; ``None`` for any other column."""
+    dtype = column.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "fc":
+        return np.isinf(column.to_numpy())
+    if pd.api.types.is_float_dtype(dtype):  # pandas' nullable Float32/Float64
+        return np.isinf(column.to_numpy(dtype="float64", na_value=np.nan))
+    if _is_object(dtype) and actual_kind(column) == "float":
+        numbers = pd.to_numeric(column, errors="coerce")  # Decimal("Infinity") too
+        return np.isinf(np.asarray(numbers, dtype="float64"))
+    return None
+
+
+def _is_object(dtype: Any) -> bool:
+    return isinstance(dtype, np.dtype) and dtype.kind == "O"
 
 
 def actual_kind(column: pd.Series) -> str:

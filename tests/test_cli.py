@@ -3,7 +3,9 @@ script and ``python -m fsregistry`` in subprocesses."""
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import subprocess
 import sys
 import types
@@ -168,8 +170,168 @@ def test_delete_refuses_protected_versions_unless_forced(cli: Run, registry: Cus
     assert_one_line_error(*cli("delete", "nba/1")[::2], "force")
     assert cli("delete", "nba/1", "--force")[0] == EXIT_OK
     assert [v["version"] for v in registry.list_versions("nba")] == [2]
-    assert cli("delete", "nba")[0] == EXIT_OK
+    assert cli("delete", "nba", "--yes")[0] == EXIT_OK
     assert registry.list_models() == []
+
+
+# -- deleting a whole model asks for its name -------------------------------------------------
+
+
+def test_deleting_a_whole_model_without_a_terminal_needs_yes(cli: Run, registry: CustomModelRegistry) -> None:
+    code, out, err = cli("delete", "nba")  # pytest's stdin is not a terminal
+    assert_one_line_error(code, err, "model 'nba' and all 2 of its version(s)", "not a terminal", "--yes")
+    assert out == "" and [v["version"] for v in registry.list_versions("nba")] == [2, 1]
+    assert cli("delete", "nba/1")[0] == EXIT_OK  # one version: no question asked
+    assert cli("delete", "nba", "-y")[0] == EXIT_OK
+    assert registry.list_models() == []
+
+
+def test_a_model_with_a_staged_or_aliased_version_still_needs_force(cli: Run, registry: CustomModelRegistry) -> None:
+    registry.set_alias("nba", "champion", 1)
+    registry.transition_model_stage("nba/2", "Staging")
+    code, _, err = cli("delete", "nba", "--yes")
+    assert_one_line_error(code, err, "nba/2, nba/1", "--force")
+    assert "force=True" not in err and len(registry.list_versions("nba")) == 2
+    assert cli("delete", "nba", "--yes", "--force")[0] == EXIT_OK
+    assert registry.list_models() == []
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(("typed", "deleted"), [("nba\n", True), ("NBA\n", False), ("", False), ("nb\n", False)])
+def test_a_terminal_is_asked_for_the_models_name(
+    cli: Run, registry: CustomModelRegistry, monkeypatch: pytest.MonkeyPatch, typed: str, deleted: bool
+) -> None:
+    monkeypatch.setattr(sys, "stdin", _Terminal(typed))
+    code, out, err = cli("delete", "nba")
+    assert "Type the model's name (nba) to confirm: " in err and "all 2 of its version(s)" in err
+    if deleted:
+        assert code == EXIT_OK and out == "deleted nba\n" and registry.list_models() == []
+    else:
+        assert code == EXIT_ERROR and "not confirmed" in err and "nothing was deleted" in err
+        assert len(registry.list_versions("nba")) == 2
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+def test_confirmation_in_a_real_terminal(registry: CustomModelRegistry) -> None:
+    """The installed command, its stdin a pseudo-terminal: a wrong name deletes nothing, the
+    right one deletes the model."""
+    for typed, expected in ((b"other\n", EXIT_ERROR), (b"nba\n", EXIT_OK)):
+        primary, secondary = os.openpty()
+        try:
+            with subprocess.Popen(
+                [PYTHON, "-m", "fsregistry", "--root", str(registry.root), "delete", "nba"],
+                stdin=secondary,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=subprocess_env(),
+            ) as proc:
+                os.write(primary, typed)  # waits in the terminal until the command reads it
+                _, err = proc.communicate(timeout=120)
+        finally:
+            os.close(primary)
+            os.close(secondary)
+        assert proc.returncode == expected, err
+        assert b"Type the model's name (nba) to confirm" in err
+        assert (registry.list_models() == []) == (expected == EXIT_OK)
+
+
+# -- errors: one plain line, and JSON on stdout with --json -----------------------------------
+
+FIVE_THOUSAND_DIGITS = "9" * 5000
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["show", f"nba/{FIVE_THOUSAND_DIGITS}"], "at most 18 digits"),
+        (["delete", f"nba/{FIVE_THOUSAND_DIGITS}"], "at most 18 digits"),
+        (["stage", f"models:/nba/{FIVE_THOUSAND_DIGITS}", "Production"], "at most 18 digits"),
+        (["alias", "set", "nba", "champion", FIVE_THOUSAND_DIGITS], "at most 18 digits"),
+        (["tag", "set", f"nba/{FIVE_THOUSAND_DIGITS}", "k", "v"], "at most 18 digits"),
+        (["export", f"nba/{FIVE_THOUSAND_DIGITS}", "out.tar"], "at most 18 digits"),
+        (["show", f"nba@{FIVE_THOUSAND_DIGITS}"], "invalid model identifier"),
+        (["show", FIVE_THOUSAND_DIGITS], "invalid model identifier"),
+        (["tag", "set", "nba/1", "k", "v\udcff"], "not valid Unicode text"),
+        (["tag", "set", "nba", "k\udcff", "v"], "not valid Unicode text"),
+        (["prune", "nba", "--older-than", f"{FIVE_THOUSAND_DIGITS}d"], "out of range"),
+    ],
+)
+def test_absurd_input_is_one_plain_line(cli: Run, argv: list[str], fragment: str) -> None:
+    code, out, err = cli(*argv)
+    assert_one_line_error(code, err, fragment)
+    assert "unexpected" not in err and len(err) < 1000 and out == ""
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["ui", "--port", "99999"],
+        ["ui", "--port", FIVE_THOUSAND_DIGITS],
+        ["prune", "nba", "--keep-last", FIVE_THOUSAND_DIGITS],
+        ["predict", "nba/1", "in.csv", "out.csv", "--batch-size", FIVE_THOUSAND_DIGITS],
+    ],
+)
+def test_absurd_numbers_in_options_are_usage_errors(cli: Run, argv: list[str]) -> None:
+    code, out, err = cli(*argv)
+    assert code == EXIT_ERROR and out == ""
+    assert err.startswith("usage: ") and "error: argument --" in err and len(err) < 1000
+    assert "unexpected" not in err and "Traceback" not in err
+
+
+def test_the_ui_refuses_a_port_or_host_the_socket_layer_cannot_take() -> None:
+    from fsregistry.errors import InvalidArgumentError
+    from fsregistry.ui import make_server
+
+    registry = types.SimpleNamespace(root=Path("."))
+    for kwargs in ({"port": 99999}, {"port": -1}, {"port": True}, {"host": "bad\udcffhost", "allow_remote": True}):
+        with pytest.raises(InvalidArgumentError):
+            make_server(registry, **{"port": 0, **kwargs})  # type: ignore[arg-type]
+
+
+def test_a_port_that_cannot_be_bound_names_host_and_port(cli: Run, fake_ui: list[Any], monkeypatch: Any) -> None:
+    import errno
+
+    def serve(*args: Any, **kwargs: Any) -> None:
+        raise OSError(errno.EADDRINUSE, "Address already in use")
+
+    monkeypatch.setattr(sys.modules["fsregistry.ui"], "serve", serve)
+    assert_one_line_error(*cli("ui", "--port", "8123")[::2], "cannot serve on 127.0.0.1:8123: Address already in use")
+
+
+def test_json_errors_are_one_json_object_on_stdout(cli: Run) -> None:
+    code, out, err = cli("show", "nba/7", "--json")
+    assert_one_line_error(code, err, "no version 7")
+    assert json.loads(out) == {
+        "error": {
+            "type": "VersionNotFoundError",
+            "message": err.removeprefix("fsregistry: error: ").rstrip("\n"),
+            "name": "nba",
+            "version": 7,
+            "path": None,
+        }
+    }
+    code, out, err = cli("--json", "show", f"nba/{FIVE_THOUSAND_DIGITS}")
+    assert code == EXIT_ERROR and json.loads(out)["error"]["type"] == "InvalidIdentifierError"
+    code, out, err = cli("delete", "nba", "--json")  # refused: not a terminal
+    assert code == EXIT_ERROR and "--yes" in json.loads(out)["error"]["message"]
+
+
+def test_json_usage_errors_are_json_too(cli: Run) -> None:
+    code, out, err = cli("--json", "frobnicate")
+    assert code == EXIT_ERROR and "invalid choice" in err and err.startswith("usage: ")
+    error = json.loads(out)["error"]
+    assert error["type"] == "UsageError" and "invalid choice: 'frobnicate'" in error["message"]
+    code, out, err = cli("ui", "--port", "99999", "--json")
+    assert code == EXIT_ERROR and json.loads(out)["error"]["message"] == "argument --port: a port is at most 65535"
+
+
+def test_without_json_errors_leave_stdout_empty(cli: Run) -> None:
+    code, out, err = cli("show", "nba/7")
+    assert code == EXIT_ERROR and out == "" and err.count("\n") == 1
 
 
 # -- predict ----------------------------------------------------------------------------------

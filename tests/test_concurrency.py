@@ -99,10 +99,11 @@ def test_lock_timeout_is_a_timeout_error(tmp_path: Path) -> None:
         [
             PYTHON,
             "-c",
-            "import sys, time; from filelock import FileLock; "
-            "l = FileLock(sys.argv[1]); l.acquire(); print('held', flush=True); time.sleep(30)",
+            "import sys; from filelock import FileLock; "
+            "l = FileLock(sys.argv[1]); l.acquire(); print('held', flush=True); sys.stdin.read()",
             str(tmp_path / "reg" / ".lock"),
         ],
+        stdin=subprocess.PIPE,  # holds the lock until killed, however long the test takes
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import random
+import select
 import signal
 import subprocess
 import time
@@ -42,8 +43,30 @@ def _assert_every_version_complete(registry: CustomModelRegistry, name: str) -> 
     return found
 
 
+#: how long a child may take to reach its next save before the test gives up on it: a
+#: guard against a hang, never a measure of speed (the kill itself waits on the child)
+STALL_S = 300.0
+
+
+def _wait_for_saves(child: subprocess.Popen[bytes], count: int) -> None:
+    """Block until the ``churn`` worker has begun its ``count``-th save (it prints
+    ``saving I`` as each save begins); fail, never hang, if it dies or stalls."""
+    assert child.stdout is not None  # unbuffered: select() sees every line readline() has not
+    for _ in range(count):
+        ready, _, _ = select.select([child.stdout], [], [], STALL_S)
+        line = child.stdout.readline() if ready else b""
+        if not line.startswith(b"saving "):
+            child.kill()
+            child.wait()
+            err = child.stderr.read() if child.stderr is not None else b""
+            pytest.fail(f"the worker never began save {count} (exit {child.returncode}): {err.decode()[-2000:]}")
+
+
 @pytest.mark.slow
 def test_sigkill_at_random_instants_never_leaves_a_partial_version(tmp_path: Path) -> None:
+    """Each child is killed at a random instant of its save loop: after it has begun its
+    N-th save (N random), plus a random few milliseconds; how fast the machine is only
+    changes where in that save or the next the kill lands (issue 16, item 11)."""
     root = tmp_path / "reg"
     registry = CustomModelRegistry(root)
     rng = random.Random(1234)
@@ -52,23 +75,28 @@ def test_sigkill_at_random_instants_never_leaves_a_partial_version(tmp_path: Pat
         child = subprocess.Popen(
             [PYTHON, str(TESTS_DIR / "workers.py"), "churn", str(root), "m", "0"],
             env=subprocess_env(),
-            stdout=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
+            bufsize=0,
         )
         try:
-            time.sleep(0.6 + rng.random() * 0.5)  # past interpreter start-up, into the save loop
+            _wait_for_saves(child, rng.randint(1, 4))
+            time.sleep(rng.random() * 0.05)  # where in the save loop, not whether it got there
             os.kill(child.pid, signal.SIGKILL)
         finally:
-            child.wait()
-        assert child.returncode == -signal.SIGKILL
+            if child.poll() is None:
+                child.kill()
+            _, err = child.communicate()
+        assert child.returncode == -signal.SIGKILL, err.decode()[-2000:]
         versions = _assert_every_version_complete(registry, "m")
         if not (root / "m" / "model.json").exists():
-            continue  # killed before its first save created the model
+            continue  # killed inside the very first save, before it created the model
         listed = {v["version"] for v in registry.list_versions("m")}
         assert listed <= versions | seen  # the index never names a version that is not complete
         problems = {p.kind for p in registry.check().problems}
         assert problems <= {"leftover_staging", "leftover_temp", "stale_index", "run_map", "stage_conflict"}, problems
         seen |= versions
+    assert seen, "no child finished a save: every kill came before the first one"
     before = max(seen)
     uri = registry.save_model(Doubler(), "m", preprocessor_artifact={"i": -1}, metadata={"i": -1})
     assert int(uri.rsplit("/", 1)[1]) > before
@@ -302,7 +330,7 @@ def test_a_save_that_takes_a_stage_flushes_its_rename_before_the_holder_gives_it
 
 
 def test_kill_between_two_stage_writes_is_resolved_by_repair(tmp_path: Path) -> None:
-    """Two meta.json files claiming Production (a crash mid-transition): the later claim wins."""
+    """Two meta.json files claiming Production (a crash mid-transition): the newer claim wins."""
     registry = CustomModelRegistry(tmp_path / "reg")
     for _ in range(2):
         registry.save_model(Doubler(), "m")
@@ -310,6 +338,7 @@ def test_kill_between_two_stage_writes_is_resolved_by_repair(tmp_path: Path) -> 
     meta_path = registry.layout.meta_file("m", 2)
     meta = files.read_json(meta_path)
     meta["stage"] = "Production"
+    meta["stage_seq"] = files.read_json(meta_path.parent.parent / "1" / "meta.json")["stage_seq"] + 1
     meta["stage_history"].append({"stage": "Production", "from": None, "at": "2999-01-01T00:00:00+00:00"})
     files.write_json_atomic(meta_path, meta)
     kinds = sorted(p.kind for p in registry.check().problems)

@@ -56,9 +56,10 @@ def test_new_writes_keep_format_1_shape(golden: CustomModelRegistry) -> None:
     assert new["format"] == old["format"] == 1
     assert set(new) == set(old), "meta.json fields changed: bump the format version and add a golden registry"
     assert set(new["model"]) == set(old["model"])
-    # index.json is a cache; its one addition since the golden registry was written,
-    # indexed_through, is optional (absent means "every version is in the chunks")
-    added = {"index.json": {"indexed_through"}, "model.json": set()}
+    # index.json is a cache; its additions since the golden registry was written are
+    # optional: indexed_through (absent means "every version is in the chunks"), and
+    # claim_seq / applied_seq (absent means no claim has an order number yet)
+    added = {"index.json": {"indexed_through", "claim_seq", "applied_seq"}, "model.json": set()}
     for name, new_keys in added.items():
         old_keys = set(json.loads((golden.root / "golden_model" / name).read_text()))
         assert set(json.loads((golden.root / "fresh" / name).read_text())) == old_keys | new_keys

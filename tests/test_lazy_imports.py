@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-FRAMEWORKS = ("torch", "xgboost", "lightgbm", "catboost")
+FRAMEWORKS = ("torch", "xgboost", "lightgbm", "catboost", "dask", "distributed")
 
 
 def run_fresh(code: str, cwd: Path) -> dict[str, list[str]]:
@@ -43,6 +43,7 @@ def test_import_and_sklearn_round_trip_import_no_framework(tmp_path: Path) -> No
         PRELUDE.format(frameworks=FRAMEWORKS)
         + f"""
 import fsregistry
+import fsregistry.distributed
 after_import = imported()
 from fsregistry import CustomModelRegistry
 from fsregistry.flavors import detect_flavor

@@ -458,6 +458,37 @@ class TestValidateInput:
         assert predictor.validate_input(sample)["valid"]
         assert len(predictor.predict(sample)) == len(sample)
 
+    @pytest.mark.parametrize("value", [np.inf, -np.inf])
+    def test_an_infinite_value_is_named_alike_by_predict_and_validate_input(
+        self, predictor: ModelPredictor, new_games: pd.DataFrame, value: float
+    ) -> None:
+        bad = new_games.copy()
+        bad.loc[[4, 9], "home_elo"] = value
+        report = predictor.validate_input(bad)
+        assert not report["valid"] and report["infinite_values"] == {"home_elo": 2}
+        assert report["errors"] == [
+            "column 'home_elo': 2 infinite value(s) (inf or -inf; the first in row 4); "
+            "replace them with NaN (a missing value) or a finite number"
+        ]
+        with pytest.raises(SchemaError) as caught:
+            predictor.predict(bad)
+        assert report["errors"][0] in str(caught.value)
+        with pytest.raises(SchemaError, match="column 'home_elo'"):
+            predictor.predict_batch(bad, batch_size=3)
+        assert predictor.validate_input(bad.assign(home_elo=np.nan))["valid"]  # missing values pass on
+
+    def test_an_infinite_value_without_a_schema_names_its_column_by_position(self) -> None:
+        X = np.arange(12.0).reshape(6, 2)
+        p = save(MemoryRegistry(), linear(X, X.sum(axis=1)))
+        assert p.get_model_info()["schema"] is None
+        bad = X.copy()
+        bad[3, 1] = np.inf
+        report = p.validate_input(bad)
+        assert not report["valid"] and report["infinite_values"] == {"1": 1}
+        with pytest.raises(SchemaError, match=r"column '1': 1 infinite value\(s\) .*row 3"):
+            p.predict(bad)
+        assert p.validate_input(X)["valid"] and len(p.predict(X)) == 6
+
 
 # -- get_model_info ---------------------------------------------------------------------
 

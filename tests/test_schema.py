@@ -352,3 +352,42 @@ def test_inputs_of_the_wrong_type_say_what_was_given_and_what_is_accepted(bad: o
         PredictorError, match=rf"cannot predict on input of type {type(bad).__name__}; pass a DataFrame"
     ):
         as_table(bad, SCHEMA)
+
+
+# -- infinite numbers -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.array([1.5, -np.inf]),
+        np.array([1.5, np.inf], dtype=np.float32),
+        pd.array([None, np.inf], dtype="Float64"),
+        np.array([1.5, float("inf")], dtype=object),
+    ],
+    ids=["float64", "float32", "nullable Float64", "object floats"],
+)
+def test_an_infinite_number_is_refused_naming_the_column_and_row(values: object) -> None:
+    assert SCHEMA is not None
+    bad = frame(f64=values)
+    findings = inspect(bad, SCHEMA)
+    assert not findings.valid and findings.to_dict()["infinite_values"] == {"f64": 1}
+    with pytest.raises(SchemaError, match=r"column 'f64': 1 infinite value\(s\) \(inf or -inf; the first in row 1\)"):
+        enforced(bad)
+
+
+def test_infinite_numbers_are_not_looked_for_in_text_or_category_columns() -> None:
+    schema = schema_from(infer_signature(pd.DataFrame({"team": pd.Categorical([1.5, 2.5])})), None)
+    assert schema is not None
+    findings = inspect(pd.DataFrame({"team": [np.inf, 1.5]}), schema)
+    assert findings.valid and findings.unseen == {"team": [np.inf]}  # a label not seen in training
+
+
+def test_input_without_a_schema_is_checked_for_infinite_numbers_too() -> None:
+    found = schema_module.inspect_unschematized(np.array([[1.0, 2.0], [np.inf, 3.0], [-np.inf, 4.0]]))
+    assert {k: (v.count, v.first_row) for k, v in found.infinite.items()} == {"0": (2, 1)}
+    with pytest.raises(SchemaError, match=r"column '0': 2 infinite"):
+        schema_module.refuse_infinite(found)
+    named = schema_module.inspect_unschematized(pd.DataFrame({"a": [1, 2], "b": [0.5, np.inf]}, index=[10, 11]))
+    assert {k: (v.count, v.first_row) for k, v in named.infinite.items()} == {"b": (1, 11)}
+    assert schema_module.inspect_unschematized(np.array([["x", "y"]])).valid

@@ -22,13 +22,17 @@ def save(root: str, name: str, count: int) -> None:
 
 
 def churn(root: str, name: str, count: int) -> None:
-    """Save models with a sizeable payload, promote and alias them, forever or ``count`` times."""
+    """Save models with a sizeable payload, promote and alias them, forever or ``count`` times.
+
+    Prints ``saving I`` (flushed) as each save begins, so that a test can kill it inside
+    the save loop by what it has done, not by how long it has run (issue 16, item 11)."""
     registry = CustomModelRegistry(root)
     rng = random.Random()
     i = 0
     while count <= 0 or i < count:
         model = Doubler(float(i))
         model.payload = np.random.default_rng(i).random(200_000)  # type: ignore[attr-defined]
+        print(f"saving {i}", flush=True)
         uri = registry.save_model(model, name, preprocessor_artifact={"i": i}, metadata={"i": i})
         version = uri.rsplit("/", 1)[1]
         roll = rng.random()

@@ -171,6 +171,8 @@ def _read_manifest(tar: tarfile.TarFile, headers: dict[str, tarfile.TarInfo], pa
         manifest = json.loads(_read_member(tar, headers[MANIFEST_NAME], path))
     except ValueError as exc:
         raise refuse(path, f"{MANIFEST_NAME} is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise refuse(path, f"{MANIFEST_NAME} is nested too deeply to be a manifest") from None
     if not isinstance(manifest, dict) or manifest.get("kind") != BUNDLE_KIND:
         raise refuse(path, f"{MANIFEST_NAME} is not an fsregistry bundle manifest")
     found = manifest.get("format")
@@ -221,6 +223,8 @@ def _incoming(
         meta = json.loads(raw)
     except ValueError as exc:
         raise refuse(path, f"{meta_member} is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise refuse(path, f"{meta_member} is nested too deeply to be a record") from None
     incoming = Incoming(name, version, prefix, _validated_meta(meta, name, version, path))
     for relative, record in incoming.meta["files"].items():
         member = f"{prefix}/{relative}"

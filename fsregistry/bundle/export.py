@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from .. import hashing
+from .. import hashing, record_fields
 from ..errors import BundleError, CorruptRegistryError, IntegrityError, InvalidArgumentError, ModelNotFoundError
 from ..identifiers import parse_identifier
 from ..storage import files
@@ -108,10 +108,11 @@ def _outgoing(registry: CustomModelRegistry, name: str, version: int) -> _Outgoi
     raw = (folder / META_JSON).read_bytes()
     try:
         meta = json.loads(raw)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise CorruptRegistryError(
             f"{folder / META_JSON} is not valid JSON ({exc}); run check", name=name, version=version, path=str(folder)
         ) from None
+    record_fields.parse_meta(meta, folder / META_JSON, name=name, version=version)  # as every reader checks it
     for relative in meta.get("files") or {}:
         check_relative(relative, f"{name}/{version} lists file")
     return _Outgoing(name, version, folder, raw, meta)

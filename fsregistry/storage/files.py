@@ -9,20 +9,76 @@ so the rename itself survives a power cut.  Temporary files are removed in ``fin
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import json
 import os
 import shutil
-import tempfile
+import stat
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ..errors import CorruptRegistryError
+from ..errors import CorruptRegistryError, RegistryPermissionError, UnsafeLinkError
 
 #: suffix of every in-flight temporary file or folder; anything with it is a leftover
 TEMP_SUFFIX = ".incomplete"
+#: the errors that say the disk (or the user's quota) is full
+DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` says that the disk, or the user's quota, is full."""
+    return isinstance(exc, OSError) and exc.errno in DISK_FULL
+
+
+# -- refusals: permission and links ------------------------------------------------------
+
+
+def refused(path: Path, action: str) -> RegistryPermissionError:
+    """The error for a ``PermissionError`` the system gave while doing ``action`` on ``path``."""
+    return RegistryPermissionError(
+        f"permission denied: cannot {action} {path}; every user of a registry needs read access to "
+        "its files and folders, and write access to write (a registry shared by a group: everyone "
+        "who writes uses umask 002, see docs/core.md)",
+        path=str(path),
+    )
+
+
+@contextlib.contextmanager
+def refusals(path: Path, action: str) -> Iterator[None]:
+    """Turn a ``PermissionError`` raised in the block into :class:`RegistryPermissionError`
+    naming ``path`` and ``action``; every other error passes unchanged."""
+    try:
+        yield
+    except PermissionError:
+        raise refused(path, action) from None
+
+
+def link_refused(path: Path) -> UnsafeLinkError:
+    """The error for a symbolic link found where the registry keeps a folder or a record."""
+    try:
+        target = os.readlink(path)
+    except OSError:
+        target = "?"
+    return UnsafeLinkError(
+        f"{path} is a symbolic link (to {target}); fsregistry never reads or writes through a link "
+        "inside its root: put the folder or file itself there, or remove the link (check lists every link)",
+        path=str(path),
+    )
+
+
+def refuse_link(path: Path) -> None:
+    """Raise :class:`UnsafeLinkError` if ``path`` is a symbolic link; nothing there is fine.
+    One ``lstat``."""
+    try:
+        with refusals(path, "look up"):
+            mode = os.lstat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    if stat.S_ISLNK(mode):
+        raise link_refused(path)
 
 
 def fsync_dir(path: Path) -> None:
@@ -70,20 +126,38 @@ def temp_name(final: Path) -> Path:
 
 
 def write_bytes_atomic(path: Path, data: bytes, *, durable: bool = True) -> None:
-    """Replace ``path`` with ``data`` atomically: readers see the old or the new file, never part."""
+    """Replace ``path`` with ``data`` atomically: readers see the old or the new file, never part.
+
+    ``os.replace`` replaces a link at ``path`` rather than writing through it.  A failure
+    names ``path`` (a full disk's ``OSError`` from ``write`` names no file, and the
+    temporary name means nothing to a reader); a refused permission is a
+    :class:`RegistryPermissionError`."""
     tmp = temp_name(path)
     try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            if durable:
-                os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        with refusals(path, "write"), _naming(path):
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                if durable:
+                    os.fsync(fh.fileno())
+            os.replace(tmp, path)
         if durable:
             fsync_dir(path.parent)
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+
+
+@contextlib.contextmanager
+def _naming(path: Path) -> Iterator[None]:
+    """Re-raise an ``OSError`` of the block with ``path`` as its file name (same errno and
+    class: ``errno.ENOSPC`` stays what callers test for)."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno is None or isinstance(exc, (RegistryPermissionError, UnsafeLinkError)):
+            raise
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc
 
 
 def dumps_json(obj: Any) -> bytes:
@@ -104,15 +178,46 @@ def write_json_new(path: Path, obj: Any) -> None:
         os.fsync(fh.fileno())
 
 
-def read_json(path: Path) -> Any:
-    """Parse a JSON file; a missing file raises ``FileNotFoundError``, garbage is
-    :class:`CorruptRegistryError` naming the file."""
-    with open(path, "rb") as fh:
-        raw = fh.read()
+def read_json(path: Path, *, max_bytes: int = 64 * 1024 * 1024) -> Any:
+    """Parse a JSON file; a missing file raises ``FileNotFoundError``.  Garbage is
+    :class:`CorruptRegistryError` naming the file, and so are what a hostile edit can plant:
+    a file over ``max_bytes`` (no record is that large; a multi-GB file is never read
+    whole), nesting too deep for the parser (``RecursionError``), and something that is
+    not a regular file (a folder; a FIFO, opened non-blocking so it cannot hang a reader)."""
+    raw: bytes | None = None
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
+    with contextlib.suppress(IsADirectoryError, BlockingIOError), open(_open_record(path, flags), "rb") as fh:
+        raw = fh.read(max_bytes + 1)
+    if raw is None:
+        raise CorruptRegistryError(f"{path} is not a regular file; run check()", path=str(path))
+    if len(raw) > max_bytes:
+        raise CorruptRegistryError(f"{path} is larger than any record ({max_bytes} bytes); run check()", path=str(path))
     try:
         return json.loads(raw)
     except ValueError as exc:
         raise CorruptRegistryError(f"{path} is not valid JSON ({exc}); run check()", path=str(path)) from None
+    except RecursionError:
+        raise CorruptRegistryError(f"{path} is nested too deeply to be a record; run check()", path=str(path)) from None
+
+
+def require_readable(path: Path) -> None:
+    """Check that a stored file can be opened for reading by this user and is no symbolic
+    link (:class:`UnsafeLinkError`, :class:`RegistryPermissionError`), before a
+    deserialiser or a hashing thread meets the same refusal in its own words."""
+    os.close(_open_record(path, os.O_RDONLY))
+
+
+def _open_record(path: Path, flags: int) -> int:
+    """Open a record for reading, never through a symbolic link (``O_NOFOLLOW``: the
+    registry writes by ``os.replace``, which never makes one, so a link was planted):
+    :class:`UnsafeLinkError`; a refused permission is :class:`RegistryPermissionError`."""
+    try:
+        with refusals(path, "read"):
+            return os.open(path, flags | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        if exc.errno == errno.ELOOP and os.path.islink(path):
+            raise link_refused(path) from None
+        raise
 
 
 def read_json_or_none(path: Path) -> Any:
@@ -123,9 +228,47 @@ def read_json_or_none(path: Path) -> Any:
         return None
 
 
+def unique_name(parent: Path, prefix: str) -> Path:
+    """A new process-unique name in ``parent``: ``PREFIX.PID.RANDOM.incomplete`` (check
+    tells a live writer's from a leftover by the PID)."""
+    return parent / f"{prefix}.{os.getpid()}.{uuid.uuid4().hex[:12]}{TEMP_SUFFIX}"
+
+
 def make_temp_dir(parent: Path, prefix: str) -> Path:
-    """A new, empty, uniquely named folder under ``parent`` for staging a write."""
-    return Path(tempfile.mkdtemp(prefix=f"{prefix}.{os.getpid()}.", suffix=TEMP_SUFFIX, dir=parent))
+    """A new, empty, uniquely named folder under ``parent`` (the staging folder) for a write.
+
+    Its mode is ``0o777`` less the umask, like every folder the registry makes, and not
+    ``tempfile.mkdtemp``'s ``0o700``: it becomes a version folder by rename, and a folder
+    shared by a group must stay readable by the group.  ``parent`` is made when missing
+    (copies of a root often drop empty folders) and refused when it is a link."""
+    path = unique_name(parent, prefix)
+    refuse_link(parent)
+    with refusals(path, "create the folder"):
+        try:
+            os.mkdir(path, 0o777)
+        except FileNotFoundError:
+            with contextlib.suppress(FileExistsError):  # another writer made it just now
+                os.mkdir(parent, 0o777)
+            os.mkdir(path, 0o777)
+    return path
+
+
+def move_aside(path: Path, parent: Path, prefix: str) -> Path:
+    """Rename ``path`` to a new unique name in ``parent`` (made when missing, refused when a
+    link) and return it: how a delete takes a folder out of sight in one step.  A rename
+    needs no free space, so this works on a full disk."""
+    target = unique_name(parent, prefix)
+    refuse_link(parent)
+    with refusals(path, "move"):
+        try:
+            os.rename(path, target)
+        except FileNotFoundError:
+            if exists(parent) or not exists(path):
+                raise
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(parent, 0o777)
+            os.rename(path, target)
+    return target
 
 
 def publish_dir(staged: Path, final: Path, *, sync_parent: bool = True) -> None:
@@ -153,15 +296,20 @@ def remove_file(path: Path) -> None:
         os.unlink(path)
 
 
-def ensure_dir(path: Path) -> None:
-    """Create ``path`` (and parents) if missing."""
-    path.mkdir(parents=True, exist_ok=True)
+def ensure_dir(path: Path, *, link_ok: bool = False) -> None:
+    """Create ``path`` (and parents) if missing, with the umask's mode.  A link at ``path``
+    is refused (:class:`UnsafeLinkError`, an ``OSError``) unless ``link_ok``: what is
+    written into the folder would land wherever the link points."""
+    if not link_ok:
+        refuse_link(path)
+    with refusals(path, "create the folder"):
+        path.mkdir(parents=True, exist_ok=True)
 
 
 def list_dir(path: Path) -> Iterator[os.DirEntry[str]]:
     """Entries of ``path``; nothing when it does not exist."""
     try:
-        with os.scandir(path) as it:
+        with refusals(path, "list"), os.scandir(path) as it:
             yield from it
     except (FileNotFoundError, NotADirectoryError):
         return
@@ -173,13 +321,34 @@ def file_size(path: Path) -> int:
 
 
 def exists(path: Path) -> bool:
-    """Whether ``path`` exists (file or folder)."""
-    return os.path.lexists(path)
+    """Whether ``path`` exists (file, folder or link, which is not followed).  A folder on
+    the way that may not be searched is a :class:`RegistryPermissionError`, not "no"."""
+    try:
+        os.lstat(path)
+    except PermissionError:
+        raise refused(path, "look up") from None
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def rename(src: Path, dst: Path) -> None:
     """Atomic rename within one file system."""
-    os.rename(src, dst)
+    with refusals(src, "move"):
+        os.rename(src, dst)
+
+
+def current_umask() -> int | None:
+    """This process's umask, read without changing it (``os.umask`` can only be read by
+    setting it, which races with other threads); ``None`` where ``/proc`` does not say."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
 
 
 #: file systems where a mapped file can only shrink if a process on this machine truncates

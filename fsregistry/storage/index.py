@@ -14,17 +14,26 @@ Two kinds of file, both replaced atomically under the write lock and read withou
   and listing reads every chunk plus a handful of ``meta.json`` files.
 
 Nothing here is the truth: every entry can be rebuilt from the versions' ``meta.json``
-(see ``fsregistry.repair``).  An ``index.json`` written before ``indexed_through``
+(see ``fsregistry.repair``).  Both files are checked on read against their description
+(:mod:`fsregistry.record_fields`); a malformed one reads as missing, so readers rebuild
+and ``check`` reports it.  Chunk numbers come from the folder's listing, never from a
+range up to a number in a record.  An ``index.json`` written before ``indexed_through``
 existed has every version in its chunks, and is read that way.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import record_fields
+from ..errors import RegistryError
 from . import files
 from .layout import FORMAT_VERSION, Layout, chunk_of, utcnow
+
+#: the name of a chunk file; its number is read from the folder, never counted up to
+_CHUNK_FILE = re.compile(r"index-(0|[1-9][0-9]{0,15})\.json")
 
 #: versions above ``indexed_through`` listed from their ``meta.json``; a save that makes
 #: the tail longer than this folds it into the chunks (so one save in this many pays
@@ -46,6 +55,12 @@ class Refs:
     updated_at: str | None = None
     #: the chunks hold every version up to this one; those above are the tail
     indexed_through: int = 0
+    #: the last order number handed to a stage or alias claim (see fsregistry.claims),
+    #: written before the claim; and the last one whose change reached the index.  They
+    #: differ only while a change is under way, or after its writer died: the next
+    #: writer then settles the model's claims.
+    claim_seq: int = 0
+    applied_seq: int = 0
     #: read from an ``index.json`` without ``indexed_through`` (an older writer's): its
     #: chunks should hold every version, and a writer checks that they do
     legacy: bool = field(default=False, compare=False, repr=False)
@@ -61,6 +76,8 @@ class Refs:
             "aliases": self.aliases,
             "updated_at": self.updated_at,
             "indexed_through": self.indexed_through,
+            "claim_seq": self.claim_seq,
+            "applied_seq": self.applied_seq,
         }
 
     @classmethod
@@ -78,19 +95,35 @@ class Refs:
             # absent in indexes written before the tail existed: everything is in chunks
             indexed_through=last_version if through is None else min(int(through), last_version),
             legacy=through is None,
+            claim_seq=int(data.get("claim_seq") or 0),
+            applied_seq=int(data.get("applied_seq") or 0),
         )
+
+    @property
+    def claims_pending(self) -> bool:
+        """A stage or alias change took an order number and has not reached the index."""
+        return self.claim_seq != self.applied_seq
+
+
+def load_refs(layout: Layout, name: str) -> Refs | None:
+    """The refs of ``name``; ``None`` when there is no ``index.json``.  A malformed one is
+    :class:`~fsregistry.errors.CorruptRecordError` naming the field (see
+    :func:`fsregistry.record_fields.parse_index`), one of a newer format
+    :class:`~fsregistry.errors.FormatVersionError`: ``check`` reports either."""
+    path = layout.index_file(name)
+    try:
+        raw = files.read_json(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    return Refs.from_json(record_fields.parse_index(raw, path, name=name))
 
 
 def read_refs(layout: Layout, name: str) -> Refs | None:
-    """The refs of ``name``, or ``None`` when missing or unreadable (then rebuild)."""
-    data = files.read_json_or_none(layout.index_file(name))
-    if not isinstance(data, dict) or data.get("name") != name or not isinstance(data.get("format"), int):
-        return None
-    if data["format"] > FORMAT_VERSION:
-        return None
+    """The refs of ``name``, or ``None`` when missing or unreadable (then rebuild: the index
+    is a cache)."""
     try:
-        return Refs.from_json(data)
-    except (KeyError, TypeError, ValueError):
+        return load_refs(layout, name)
+    except RegistryError:
         return None
 
 
@@ -99,14 +132,23 @@ def write_refs(layout: Layout, refs: Refs) -> None:
     files.write_json_atomic(layout.index_file(refs.name), refs.to_json())
 
 
+def load_chunk(layout: Layout, name: str, chunk: int) -> dict[int, dict[str, Any]] | None:
+    """Version summaries of one chunk; ``None`` when it has no file.  A malformed one is
+    :class:`~fsregistry.errors.CorruptRecordError` naming the field (for ``check``)."""
+    path = layout.chunk_file(name, chunk)
+    try:
+        raw = files.read_json(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    data = record_fields.parse_chunk(raw, path, name=name, chunk=chunk)
+    return {int(k): v for k, v in data["versions"].items()}
+
+
 def read_chunk(layout: Layout, name: str, chunk: int) -> dict[int, dict[str, Any]] | None:
     """Version summaries of one chunk, or ``None`` when missing or unreadable."""
-    data = files.read_json_or_none(layout.chunk_file(name, chunk))
-    if not isinstance(data, dict) or not isinstance(data.get("versions"), dict):
-        return None
     try:
-        return {int(k): v for k, v in data["versions"].items()}
-    except ValueError:
+        return load_chunk(layout, name, chunk)
+    except RegistryError:
         return None
 
 
@@ -120,26 +162,41 @@ def write_chunk(layout: Layout, name: str, chunk: int, entries: dict[int, dict[s
     files.write_json_atomic(layout.chunk_file(name, chunk), payload)
 
 
-def chunks_for(last_version: int) -> range:
-    """Chunk numbers that may hold versions up to ``last_version``."""
-    return range(chunk_of(last_version) + 1) if last_version > 0 else range(0)
+def chunk_numbers(layout: Layout, name: str) -> list[int]:
+    """The chunk files of ``name`` that exist, ascending: read from the folder, so no
+    number in a record (an edited ``last_version`` of 10**12, say) is ever counted up to."""
+    found = (_CHUNK_FILE.fullmatch(e.name) for e in files.list_dir(layout.model_dir(name)))
+    return sorted(int(m.group(1)) for m in found if m)
 
 
 def read_all_versions(layout: Layout, name: str, last_version: int) -> dict[int, dict[str, Any]] | None:
-    """Every version summary of ``name``; ``None`` if any chunk is missing or unreadable."""
+    """Every version summary of ``name`` up to ``last_version``'s chunk; ``None`` if any
+    chunk there is unreadable (a chunk with no file is empty: all its versions deleted)."""
     out: dict[int, dict[str, Any]] = {}
-    for chunk in chunks_for(last_version):
+    if last_version <= 0:
+        return out
+    for chunk in chunk_numbers(layout, name):
+        if chunk > chunk_of(last_version):
+            break
         entries = read_chunk(layout, name, chunk)
         if entries is None:
-            if files.exists(layout.chunk_file(name, chunk)):
-                return None
-            continue  # an empty chunk (all its versions deleted) has no file
+            return None
         out.update(entries)
     return out
 
 
-def remove_index(layout: Layout, name: str, last_version: int) -> None:
+def write_all_chunks(layout: Layout, name: str, entries: dict[int, dict[str, Any]]) -> None:
+    """Replace every chunk of ``name`` with ``entries`` (a rebuilt index): the chunks they
+    fall in are written, every other chunk file is removed."""
+    by_chunk: dict[int, dict[int, dict[str, Any]]] = {}
+    for version, entry in entries.items():
+        by_chunk.setdefault(chunk_of(version), {})[version] = entry
+    for chunk in sorted(set(by_chunk) | set(chunk_numbers(layout, name))):
+        write_chunk(layout, name, chunk, by_chunk.get(chunk, {}))
+
+
+def remove_index(layout: Layout, name: str) -> None:
     """Delete every index file of ``name`` (used when its versions are all gone)."""
-    for chunk in chunks_for(last_version):
+    for chunk in chunk_numbers(layout, name):
         files.remove_file(layout.chunk_file(name, chunk))
     files.remove_file(layout.index_file(name))

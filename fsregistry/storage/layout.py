@@ -13,16 +13,25 @@
         index.json              refs cache: latest, stages, aliases, version count
         index-<K>.json          versions cache, 256 versions per chunk
         <VERSION>/              model.bin, preprocessor.pkl, meta.json; published by rename
+
+No folder or record below the root may be a symbolic link: the paths of records refuse a
+linked model or version folder (:class:`~fsregistry.errors.UnsafeLinkError`), listings skip
+linked folders, and ``check`` reports every link.  The root itself may be a link.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import CorruptRegistryError, FormatVersionError, InvalidArgumentError
 from . import files
+
+#: a version folder's name: a number a registry can have allocated (below 2**53, as JSON
+#: numbers stay exact); other digit names are not versions (``check`` reports them)
+_VERSION_FOLDER = re.compile(r"[1-9][0-9]{0,14}")
 
 FORMAT_VERSION = 1
 MARKER = ".fsregistry.json"
@@ -35,6 +44,9 @@ CHUNK_SIZE = 256
 MODEL_BIN = "model.bin"
 PREPROCESSOR_PKL = "preprocessor.pkl"
 META_JSON = "meta.json"
+#: what the staging folders of deletes are called (``delete.PID.RANDOM.incomplete``)
+DELETE_PREFIX = "delete"
+_CHUNK_RE = re.compile(r"index-\d+\.json")
 
 
 def utcnow() -> str:
@@ -65,7 +77,11 @@ class Layout:
         self.runs = root / RUNS
 
     def initialize(self, create: bool) -> None:
-        """Check the marker (creating a new root when allowed) and the helper folders."""
+        """Check the marker, creating a new root (with its helper folders) when allowed.
+
+        An existing root is only read: its helper folders (staging, run map) are made by
+        the first write that needs them, so a read-only copy that lost its empty folders
+        opens, lists, loads and checks."""
         marker = files.read_json_or_none(self.marker) if files.exists(self.marker) else None
         if marker is None and files.exists(self.marker):
             raise CorruptRegistryError(f"{self.marker} is unreadable; is this a registry root?", path=str(self.marker))
@@ -73,13 +89,13 @@ class Layout:
             if not create:
                 raise CorruptRegistryError(f"{self.root} is not an fsregistry root (no {MARKER})", path=str(self.root))
             self._refuse_foreign_folder()
-            files.ensure_dir(self.root)
+            files.ensure_dir(self.root, link_ok=True)  # the root itself may be a link
             marker_record = {"format": FORMAT_VERSION, "created_at": utcnow(), "kind": "fsregistry"}
             files.write_json_atomic(self.marker, marker_record)
+            files.ensure_dir(self.staging)
+            files.ensure_dir(self.runs)
         else:
             check_format(marker.get("format") if isinstance(marker, dict) else None, self.marker)
-        files.ensure_dir(self.staging)
-        files.ensure_dir(self.runs)
 
     def _refuse_foreign_folder(self) -> None:
         """A new registry goes into a missing or empty folder only: never into a file, and
@@ -102,43 +118,96 @@ class Layout:
             )
 
     # -- per model ---------------------------------------------------------------------
+    # Folders are plain path arithmetic.  The records in them (model.json, the index,
+    # meta.json) are what every read and write of the registry goes through, so their
+    # paths are where a linked model or version folder is refused: one lstat per folder
+    # below the root, at most two, and a write can never land outside the root.
     def model_dir(self, name: str) -> Path:
         return self.root / name
 
     def model_file(self, name: str) -> Path:
-        return self.root / name / MODEL_FILE
+        return self.real_dir(name) / MODEL_FILE
 
     def index_file(self, name: str) -> Path:
-        return self.root / name / INDEX_FILE
+        return self.real_dir(name) / INDEX_FILE
 
     def chunk_file(self, name: str, chunk: int) -> Path:
-        return self.root / name / f"index-{chunk}.json"
+        return self.real_dir(name) / f"index-{chunk}.json"
+
+    def chunk_files(self, name: str) -> list[Path]:
+        """The index chunk files ``name`` has now (caches: a delete on a full disk may
+        remove them to make room for its record)."""
+        return sorted(
+            Path(e.path)
+            for e in files.list_dir(self.real_dir(name))
+            if _CHUNK_RE.fullmatch(e.name) and e.is_file(follow_symlinks=False)
+        )
 
     def version_dir(self, name: str, version: int) -> Path:
         return self.root / name / str(version)
 
     def meta_file(self, name: str, version: int) -> Path:
-        return self.root / name / str(version) / META_JSON
+        return self.real_dir(name, str(version)) / META_JSON
+
+    def real_dir(self, *parts: str) -> Path:
+        """``root/part/...``, after checking that no folder on the way below the root is a
+        symbolic link (:class:`~fsregistry.errors.UnsafeLinkError` naming it).  Missing
+        folders are fine: whoever reads or writes there gets ``FileNotFoundError``."""
+        path = self.root
+        for part in parts:
+            path = path / part
+            files.refuse_link(path)
+        return path
+
+    def set_aside(self, name: str, version: int) -> Path:
+        """Move a version folder into the staging area, out of every reader's sight, in one
+        ``rename`` (which needs no free space); returns where it went."""
+        return files.move_aside(self.version_dir(name, version), self.staging, DELETE_PREFIX)
 
     def run_file(self, run_id: str) -> Path:
+        """The run map's entry for ``run_id``.  Writers make the run map's folder with
+        :func:`~fsregistry.storage.files.ensure_dir`, which refuses a link."""
         return self.runs / f"{run_id}.json"
 
     # -- listings ----------------------------------------------------------------------
     def model_names(self) -> list[str]:
-        """Folders under the root that hold a model record (other folders are left alone)."""
+        """Folders under the root that hold a model record (other folders, and links, are
+        left alone)."""
         return sorted(
             e.name
             for e in files.list_dir(self.root)
-            if e.is_dir() and not e.name.startswith(".") and files.exists(Path(e.path) / MODEL_FILE)
+            if e.is_dir(follow_symlinks=False)
+            and not e.name.startswith(".")
+            and files.exists(Path(e.path) / MODEL_FILE)
         )
 
     def candidate_model_dirs(self) -> list[str]:
-        """Every non-hidden folder under the root: what ``check`` inspects for orphans."""
-        return sorted(e.name for e in files.list_dir(self.root) if e.is_dir() and not e.name.startswith("."))
+        """Every non-hidden folder under the root (not a link): what ``check`` inspects for
+        orphans."""
+        return sorted(
+            e.name for e in files.list_dir(self.root) if e.is_dir(follow_symlinks=False) and not e.name.startswith(".")
+        )
 
     def version_numbers(self, name: str) -> list[int]:
-        """Published version folders of ``name``, ascending."""
-        return sorted(int(e.name) for e in files.list_dir(self.model_dir(name)) if e.name.isdigit() and e.is_dir())
+        """Published version folders of ``name``, ascending (a link is none: ``check``
+        reports it; its number is still never given to a new version)."""
+        return sorted(
+            int(e.name)
+            for e in files.list_dir(self.model_dir(name))
+            if _VERSION_FOLDER.fullmatch(e.name) and e.is_dir(follow_symlinks=False)
+        )
+
+    def links(self) -> Iterator[Path]:
+        """Every symbolic link below the root, in a stable order; none is followed."""
+        pending = [self.root]
+        while pending:
+            folders = []
+            for entry in sorted(files.list_dir(pending.pop()), key=lambda e: e.name):
+                if entry.is_symlink():
+                    yield Path(entry.path)
+                elif entry.is_dir(follow_symlinks=False):
+                    folders.append(Path(entry.path))
+            pending.extend(reversed(folders))
 
     def staging_entries(self) -> Iterator[Path]:
         """Everything under the staging folder (in-flight or left over by a crash)."""

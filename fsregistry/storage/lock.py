@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from filelock import FileLock, Timeout
 
 from ..errors import LockTimeoutError
+from . import files
 
 #: how often a waiting writer retries; short, because publishes hold the lock briefly
 _POLL_INTERVAL = 0.002
@@ -23,9 +25,22 @@ def _make_lock(path: Path, timeout: float) -> FileLock:
     # thread_local (the default) gives each thread its own lock state, so threads of one
     # process exclude each other just as processes do.
     try:
-        return FileLock(str(path), timeout=timeout, preserve_lock_file=True)
+        return FileLock(str(path), timeout=timeout, preserve_lock_file=True, **_mode_option())
     except TypeError:  # filelock < 4 never deletes the file and has no such option
-        return FileLock(str(path), timeout=timeout)
+        return FileLock(str(path), timeout=timeout, **_mode_option())
+
+
+def _mode_option() -> dict[str, Any]:
+    """The lock file's mode for filelock versions that impose one.
+
+    Older filelock releases create the lock file ``0o644`` whatever the umask (and
+    ``fchmod`` it so), which shuts the other members of a group out of a registry they
+    share; newer ones (those with ``has_explicit_mode``) leave the mode to the umask, as
+    for every other file of the registry.  The older ones are given the umask's mode."""
+    if hasattr(FileLock, "has_explicit_mode"):
+        return {}
+    umask = files.current_umask()
+    return {} if umask is None else {"mode": 0o666 & ~umask}
 
 
 class RegistryLock:
@@ -38,9 +53,14 @@ class RegistryLock:
 
     @contextmanager
     def hold(self) -> Iterator[None]:
-        """Hold the lock for the ``with`` block; :class:`LockTimeoutError` after ``timeout`` s."""
+        """Hold the lock for the ``with`` block; :class:`LockTimeoutError` after ``timeout`` s,
+        :class:`~fsregistry.errors.RegistryPermissionError` when this user may not open the
+        lock file, :class:`~fsregistry.errors.UnsafeLinkError` when it is a link (an old
+        filelock would truncate the file the link points at)."""
+        files.refuse_link(self.path)
         try:
-            self._lock.acquire(timeout=self.timeout, poll_interval=_POLL_INTERVAL)
+            with files.refusals(self.path, "open the write lock"):
+                self._lock.acquire(timeout=self.timeout, poll_interval=_POLL_INTERVAL)
         except Timeout:
             raise LockTimeoutError(
                 f"could not acquire the registry write lock {self.path} within {self.timeout} s; "
