@@ -29,9 +29,9 @@ from . import cli_format as fmt
 from .config import ENV_ROOT
 from .errors import BundleNotFoundError, InvalidArgumentError, ProtectedVersionError, RegistryError
 from .identifiers import parse_identifier
+from .maintenance.repair import REPAIRABLE
 from .names import EXCLUSIVE_STAGES
 from .registry import CustomModelRegistry
-from .repair import REPAIRABLE
 
 PROG = "fsregistry"
 EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130

@@ -87,7 +87,7 @@ class CorruptRegistryError(RegistryError):
 
 class CorruptRecordError(CorruptRegistryError):
     """A JSON record (``meta.json``, ``model.json``, an index file, a run-map entry) that
-    breaks its description in :mod:`fsregistry.record_fields`.  ``path`` is the file and
+    breaks its description in :mod:`fsregistry.records.fields`.  ``path`` is the file and
     ``field`` the offending field (``"files['model.bin'].size"``), or ``None`` when the
     file as a whole is wrong (not a JSON object)."""
 

@@ -637,16 +637,16 @@ def test_a_failed_export_leaves_no_file_behind(
 def test_a_publish_that_fails_part_way_cleans_up_and_can_be_completed(
     target: CustomModelRegistry, bundle: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = target.publish_staged
+    real = target.store.publish
     calls: list[int] = []
 
-    def second_fails(name: str, staged: Path, meta: dict[str, Any], *, version: int | None = None) -> int:
+    def second_fails(name: str, staged: Path, meta: dict[str, Any], *args: Any, version: int | None = None) -> int:
         calls.append(version or 0)
         if len(calls) == 2:
             raise OSError("power cut")
-        return real(name, staged, meta, version=version)
+        return real(name, staged, meta, *args, version=version)
 
-    monkeypatch.setattr(target, "publish_staged", second_fails)
+    monkeypatch.setattr(target.store, "publish", second_fails)
     with pytest.raises(OSError, match="power cut"):
         target.import_model(bundle)
     assert [v["version"] for v in target.list_versions("nba")] == [1]

@@ -1,4 +1,4 @@
-"""Stage and alias claims survive a crash in the right order (fsregistry.claims).
+"""Stage and alias claims survive a crash in the right order (fsregistry.records.claims).
 
 A "crash" is injected before each record write an operation makes (every
 ``write_json_atomic``: the claim's order number in ``index.json``, the new holder's
@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 from toy_models import Doubler
 
-from fsregistry import CustomModelRegistry, ProtectedVersionError, claims
+from fsregistry import CustomModelRegistry, ProtectedVersionError
+from fsregistry.records import claims
 from fsregistry.storage import files
 
 

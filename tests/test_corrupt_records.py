@@ -30,7 +30,7 @@ from toy_models import Doubler
 from fsregistry import CustomModelRegistry, records
 from fsregistry.cli import EXIT_ERROR, main
 from fsregistry.errors import CorruptRecordError, CorruptRegistryError, InvalidMetadataError
-from fsregistry.record_fields import MAX_NESTING
+from fsregistry.records.fields import MAX_NESTING
 from fsregistry.storage import files
 
 #: what an edit does to a record: change the parsed JSON in place, or replace the file's text

@@ -21,7 +21,8 @@ from toy_models import Doubler, Unpicklable
 import fsregistry
 import fsregistry.registry as registry_module
 from fsregistry import CustomModelRegistry, FlavorError, InvalidMetadataError, hashing, pickling
-from fsregistry.storage import files, index
+from fsregistry.storage import files
+from fsregistry.store import index
 
 KILLS = 25
 
@@ -386,7 +387,7 @@ def test_a_version_published_after_the_index_is_seen_without_a_rescan(
     """A version renamed into place whose index update has not happened yet (a save in
     flight, or a writer that died there) is read from its own meta.json - stage and alias
     included - without scanning every version folder."""
-    from fsregistry.catalog import Catalog
+    from fsregistry.store.catalog import Catalog
 
     registry = CustomModelRegistry(tmp_path / "reg")
     registry.save_model(Doubler(1.0), "m", stage="Production", aliases=["champ"])

@@ -23,7 +23,7 @@ from fault_helpers import assert_full, fill_up, free_bytes, mounted_tmpfs
 from toy_models import Doubler
 
 from fsregistry import CustomModelRegistry, VersionNotFoundError, cli
-from fsregistry.catalog import Catalog
+from fsregistry.store.catalog import Catalog
 from fsregistry.storage import files
 from fsregistry.storage.layout import Layout
 
@@ -258,5 +258,5 @@ def test_kill_at_each_step_of_a_delete(tmp_path: Path, monkeypatch: pytest.Monke
     assert [reopened.load_model(f"m/{v}")["version"] for v in (1, 2)] == [1, 2]
     reopened.check(repair=True)
     assert reopened.check().problems == []
-    assert reopened.version_number_taken("m", 3) is not None
+    assert reopened.store.version_number_taken("m", 3) is not None
     assert reopened.save_model(Doubler(), "m") == "models:/m/4"

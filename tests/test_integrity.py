@@ -18,9 +18,9 @@ from fsregistry import (
     InvalidArgumentError,
     records,
 )
-from fsregistry.catalog import Catalog
+from fsregistry.store.catalog import Catalog
 from fsregistry.storage import files
-from fsregistry.storage.index import TAIL_LIMIT, read_refs, write_chunk
+from fsregistry.store.index import TAIL_LIMIT, read_refs, write_chunk
 
 
 def _flip_byte(path: Path, offset: int = -5) -> None:

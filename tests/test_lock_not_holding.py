@@ -32,7 +32,7 @@ def test_a_collision_is_a_registry_error_that_names_the_lock_and_leaves_nothing(
     registry = CustomModelRegistry(root)
     registry.save_model(Doubler(1.0), "m")
     other = CustomModelRegistry(root)
-    monkeypatch.setattr(other._lock, "hold", lambda: _no_lock(other._lock))  # its lock does not hold
+    monkeypatch.setattr(other.store.lock, "hold", lambda: _no_lock(other.store.lock))  # its lock does not hold
     real = files.publish_dir
     raced: list[str] = []
 

@@ -10,7 +10,7 @@ import pytest
 from toy_models import Doubler
 
 from fsregistry import CustomModelRegistry, InvalidArgumentError, ModelNotFoundError
-from fsregistry.retention import parse_age, prune, select
+from fsregistry.maintenance.retention import parse_age, prune, select
 
 
 def fill(registry: CustomModelRegistry, count: int, name: str = "m") -> None:
@@ -96,13 +96,13 @@ def test_a_version_protected_on_disk_but_not_in_a_stale_listing_is_kept(
 ) -> None:
     fill(model_registry, 3)
     model_registry.transition_model_stage("m/1", "Production")
-    real = model_registry.list_versions
+    real = model_registry.store.list_versions
 
     def stale(name: str, tags: Any = None) -> list[dict[str, Any]]:
         return [{**v, "stage": None} for v in real(name, tags)]  # the index missed the promotion
 
-    monkeypatch.setattr(model_registry, "list_versions", stale)
-    assert [v["version"] for v in prune(model_registry, "m", keep_last=1)] == [2]
+    monkeypatch.setattr(model_registry.store, "list_versions", stale)
+    assert [v["version"] for v in prune(model_registry.store, "m", keep_last=1)] == [2]
     monkeypatch.undo()
     assert versions(model_registry) == [1, 3]
 

@@ -14,15 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from .. import hashing, record_fields
+from .. import hashing
 from ..errors import BundleError, CorruptRegistryError, IntegrityError, InvalidArgumentError, ModelNotFoundError
 from ..identifiers import parse_identifier
+from ..records import fields as record_fields
 from ..storage import files
 from ..storage.layout import META_JSON, utcnow
 from .archive import BUNDLE_FORMAT, BUNDLE_KIND, MANIFEST_NAME, MODELS_PREFIX, check_relative
 
 if TYPE_CHECKING:
-    from ..registry import CustomModelRegistry
+    from ..store.versions import VersionStore
 
 
 @dataclass
@@ -41,7 +42,7 @@ class _Outgoing:
 
 
 def export_model(
-    registry: CustomModelRegistry,
+    store: VersionStore,
     identifiers: str | Sequence[str],
     path: str | os.PathLike[str],
     *,
@@ -61,8 +62,8 @@ def export_model(
     """
     final = Path(path)
     _check_destination(final, overwrite)
-    versions = [_outgoing(registry, name, version) for name, version in _targets(registry, identifiers)]
-    manifest = _manifest(registry, versions)
+    versions = [_outgoing(store, name, version) for name, version in _targets(store, identifiers)]
+    manifest = _manifest(store, versions)
     gz = compress if compress is not None else not final.name.endswith(".tar")
     _write_archive(final, manifest, versions, gz)
     return final
@@ -83,7 +84,7 @@ def _check_destination(final: Path, overwrite: bool) -> None:
         raise BundleError(f"{final} already exists; pass overwrite=True (CLI: --force) to replace it", path=str(final))
 
 
-def _targets(registry: CustomModelRegistry, identifiers: str | Sequence[str]) -> list[tuple[str, int]]:
+def _targets(store: VersionStore, identifiers: str | Sequence[str]) -> list[tuple[str, int]]:
     """``(name, version)`` pairs to export, in order, without duplicates."""
     wanted = [identifiers] if isinstance(identifiers, str) else list(identifiers)
     if not wanted:
@@ -93,18 +94,18 @@ def _targets(registry: CustomModelRegistry, identifiers: str | Sequence[str]) ->
         ref = parse_identifier(identifier)
         if ref.kind == "model":
             assert ref.name is not None
-            found = sorted(int(v["version"]) for v in registry.list_versions(ref.name))
+            found = sorted(int(v["version"]) for v in store.list_versions(ref.name))
             if not found:
                 raise ModelNotFoundError(f"model {ref.name!r} has no versions to export", name=ref.name)
             out.update(dict.fromkeys((ref.name, v) for v in found))
         else:
-            out[registry.resolve(ref)] = None
+            out[store.resolve(ref)] = None
     return list(out)
 
 
-def _outgoing(registry: CustomModelRegistry, name: str, version: int) -> _Outgoing:
+def _outgoing(store: VersionStore, name: str, version: int) -> _Outgoing:
     """Read a version's ``meta.json`` once: the bundle carries exactly these bytes."""
-    folder = registry.version_path(f"{name}/{version}")
+    folder = store.layout.version_dir(name, version)
     raw = (folder / META_JSON).read_bytes()
     try:
         meta = json.loads(raw)
@@ -118,7 +119,7 @@ def _outgoing(registry: CustomModelRegistry, name: str, version: int) -> _Outgoi
     return _Outgoing(name, version, folder, raw, meta)
 
 
-def _manifest(registry: CustomModelRegistry, versions: list[_Outgoing]) -> dict[str, Any]:
+def _manifest(store: VersionStore, versions: list[_Outgoing]) -> dict[str, Any]:
     """The manifest: what the bundle holds and the hash and size of each member."""
     members: dict[str, dict[str, Any]] = {}
     entries = []
@@ -132,7 +133,7 @@ def _manifest(registry: CustomModelRegistry, versions: list[_Outgoing]) -> dict[
         entries.append({"name": out.name, "version": out.version, "run_id": out.meta.get("run_id"), "path": out.prefix})
     from .. import __version__
 
-    models = {name: _model_level(registry, name) for name in dict.fromkeys(out.name for out in versions)}
+    models = {name: _model_level(store, name) for name in dict.fromkeys(out.name for out in versions)}
     return {
         "kind": BUNDLE_KIND,
         "format": BUNDLE_FORMAT,
@@ -141,7 +142,7 @@ def _manifest(registry: CustomModelRegistry, versions: list[_Outgoing]) -> dict[
             "fsregistry": __version__,
             "python": platform.python_version(),
             "host": platform.node(),
-            "root": str(registry.root),
+            "root": str(store.root),
         },
         "versions": entries,
         "models": models,
@@ -149,9 +150,9 @@ def _manifest(registry: CustomModelRegistry, versions: list[_Outgoing]) -> dict[
     }
 
 
-def _model_level(registry: CustomModelRegistry, name: str) -> dict[str, Any]:
+def _model_level(store: VersionStore, name: str) -> dict[str, Any]:
     """The model's own description and tags (not its versions'), for ``manifest["models"]``."""
-    summary = registry.get_model(name)
+    summary = store.model_summary(name, {}) or {}
     return {"description": summary.get("description") or "", "tags": dict(summary.get("tags") or {})}
 
 

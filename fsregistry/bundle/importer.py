@@ -13,17 +13,18 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from .. import environment, payload
+from .. import environment
 from ..errors import FlavorError, ImportConflictError, ModelExistsError, ModelNotFoundError, RegistryError
 from ..flavors import get_flavor
-from ..names import STAGES
+from ..names import STAGES, validate_tag
 from ..storage import files
 from ..storage.layout import utcnow
+from ..store import payload
 from .archive import COPY_BLOCK, DEFAULT_MAX_MEMBER_SIZE, refuse
 from .audit import Bundle, Incoming, ModelLevel, check_digest, opened
 
 if TYPE_CHECKING:
-    from ..registry import CustomModelRegistry
+    from ..store.versions import VersionStore
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class ImportedVersion:
 
     ``status`` is ``"imported"`` (published now) or ``"present"`` (this registry already
     held the same run with the same files, so nothing was written).  ``version`` is its
-    number in this registry, ``original_version`` its number in the bundle.
+    number in this store, ``original_version`` its number in the bundle.
     ``kept_model_fields`` names the model-level fields (``"description"``, ``"tags"``) that
     this registry's model already had, with other values than the bundle's, and kept.
     """
@@ -77,12 +78,12 @@ class _Plan:
     new_run_id: bool = False
 
 
-def _plan(registry: CustomModelRegistry, incoming: Incoming, as_new_version: bool) -> _Plan:
+def _plan(store: VersionStore, incoming: Incoming, as_new_version: bool) -> _Plan:
     """Decide, from the registry as it is now, how ``incoming`` lands (or refuse)."""
-    _refuse_case_clash(registry, incoming.name)
-    found = _find_run(registry, incoming.run_id)
+    _refuse_case_clash(store, incoming.name)
+    found = _find_run(store, incoming.run_id)
     if found is not None:
-        if _same_files(registry, found, incoming):
+        if _same_files(store, found, incoming):
             return _Plan(incoming, present_as=found)
         if not as_new_version:
             raise ImportConflictError(
@@ -93,7 +94,7 @@ def _plan(registry: CustomModelRegistry, incoming: Incoming, as_new_version: boo
                 version=incoming.version,
             )
         return _Plan(incoming, keep_number=False, new_run_id=True)
-    taken = registry.version_number_taken(incoming.name, incoming.version)
+    taken = store.version_number_taken(incoming.name, incoming.version)
     if taken is None:
         return _Plan(incoming)
     if not as_new_version:
@@ -106,25 +107,25 @@ def _plan(registry: CustomModelRegistry, incoming: Incoming, as_new_version: boo
     return _Plan(incoming, keep_number=False)
 
 
-def _refuse_case_clash(registry: CustomModelRegistry, name: str) -> None:
+def _refuse_case_clash(store: VersionStore, name: str) -> None:
     """Refuse early what publishing would refuse half-way through a multi-version bundle."""
-    clash = [n for n in registry.layout.candidate_model_dirs() if n.lower() == name.lower() and n != name]
+    clash = [n for n in store.layout.candidate_model_dirs() if n.lower() == name.lower() and n != name]
     if clash:
         raise ModelExistsError(
             f"the bundle's model {name!r} differs only by case from existing model {clash[0]!r}", name=name
         )
 
 
-def _find_run(registry: CustomModelRegistry, run_id: str) -> tuple[str, int] | None:
+def _find_run(store: VersionStore, run_id: str) -> tuple[str, int] | None:
     try:
-        return registry.resolve(f"runs:/{run_id}/model")
+        return store.resolve(f"runs:/{run_id}/model")
     except ModelNotFoundError:
         return None
 
 
-def _same_files(registry: CustomModelRegistry, found: tuple[str, int], incoming: Incoming) -> bool:
+def _same_files(store: VersionStore, found: tuple[str, int], incoming: Incoming) -> bool:
     """True when the registry's version holds exactly the files the bundle carries."""
-    here = registry.get_model_version(f"{found[0]}/{found[1]}")["files"]
+    here = store.read_meta(*found)["files"]
     digests = {k: v.get("sha256") for k, v in here.items()}
     return digests == {k: v["sha256"] for k, v in incoming.meta["files"].items()}
 
@@ -133,7 +134,7 @@ def _same_files(registry: CustomModelRegistry, found: tuple[str, int], incoming:
 
 
 def import_model(
-    registry: CustomModelRegistry,
+    store: VersionStore,
     path: str | os.PathLike[str],
     *,
     as_new_version: bool = False,
@@ -155,8 +156,8 @@ def import_model(
     installed versions differ from those a version was saved with.
     """
     with opened(Path(path), max_member_size) as bundle:
-        plans = [_plan(registry, v, as_new_version) for v in bundle.versions]  # conflicts fail here, early
-        results = _import_audited(registry, bundle, plans, as_new_version, keep_stages)
+        plans = [_plan(store, v, as_new_version) for v in bundle.versions]  # conflicts fail here, early
+        results = _import_audited(store, bundle, plans, as_new_version, keep_stages)
     for incoming, result in zip(bundle.versions, results, strict=True):
         if result.status == "imported":
             _warn_environment(incoming)
@@ -164,7 +165,7 @@ def import_model(
 
 
 def _import_audited(
-    registry: CustomModelRegistry, bundle: Bundle, plans: list[_Plan], as_new_version: bool, keep_stages: bool
+    store: VersionStore, bundle: Bundle, plans: list[_Plan], as_new_version: bool, keep_stages: bool
 ) -> list[ImportedVersion]:
     """Stage what needs importing (verifying every hash), then plan again and publish under
     the lock, so that a concurrent writer cannot slip in between the decision and the publish."""
@@ -172,22 +173,22 @@ def _import_audited(
     try:
         for index, plan in enumerate(plans):
             if plan.present_as is None:
-                staged[index] = _stage(registry, bundle, plan.incoming)
-        with registry.write_lock():
-            plans = [_plan(registry, v, as_new_version) for v in bundle.versions]
+                staged[index] = _stage(store, bundle, plan.incoming)
+        with store.write_lock():
+            plans = [_plan(store, v, as_new_version) for v in bundle.versions]
             for index, plan in enumerate(plans):
                 if plan.present_as is None and index not in staged:  # removed meanwhile: stage it now
-                    staged[index] = _stage(registry, bundle, plan.incoming)
-            results = _publish_all(registry, bundle, plans, staged, keep_stages)
-            return _apply_model_levels(registry, bundle, results)
+                    staged[index] = _stage(store, bundle, plan.incoming)
+            results = _publish_all(store, bundle, plans, staged, keep_stages)
+            return _apply_model_levels(store, bundle, results)
     finally:
         for folder in staged.values():
             files.remove_tree(folder)
 
 
-def _stage(registry: CustomModelRegistry, bundle: Bundle, incoming: Incoming) -> Path:
+def _stage(store: VersionStore, bundle: Bundle, incoming: Incoming) -> Path:
     """Extract one version's payload into a new staging folder, verifying every file."""
-    folder = registry.staging_dir("import")
+    folder = store.staging_dir("import")
     try:
         for relative, member in incoming.members.items():
             _extract_verified(bundle, member, folder / relative)
@@ -218,7 +219,7 @@ def _extract_verified(bundle: Bundle, member: str, target: Path) -> None:
 
 
 def _publish_all(
-    registry: CustomModelRegistry, bundle: Bundle, plans: list[_Plan], staged: dict[int, Path], keep_stages: bool
+    store: VersionStore, bundle: Bundle, plans: list[_Plan], staged: dict[int, Path], keep_stages: bool
 ) -> list[ImportedVersion]:
     """Publish (caller holds the lock): numbers that are kept first, renumbered ones after."""
     results: dict[int, ImportedVersion] = {}
@@ -234,7 +235,8 @@ def _publish_all(
             continue
         meta = _imported_meta(bundle, plan, keep_stages)
         wanted = incoming.version if plan.keep_number else None
-        version = registry.publish_staged(incoming.name, staged[index], meta, version=wanted)
+        stage, aliases = meta.get("stage"), sorted(meta.get("aliases") or {})
+        version = store.publish(incoming.name, staged[index], meta, stage, aliases, version=wanted)
         results[index] = ImportedVersion(
             incoming.name, version, incoming.version, meta["run_id"], "imported", recorded_code=code
         )
@@ -252,26 +254,26 @@ def _recorded_code(meta: dict[str, Any]) -> tuple[str, ...]:
 
 
 def _apply_model_levels(
-    registry: CustomModelRegistry, bundle: Bundle, results: list[ImportedVersion]
+    store: VersionStore, bundle: Bundle, results: list[ImportedVersion]
 ) -> list[ImportedVersion]:
     """Give each model the bundle's description and tags where it has none (caller holds the
     lock); name in the results the fields it already had, with other values, and kept."""
-    kept = {name: _apply_model_level(registry, name, level) for name, level in bundle.models.items()}
+    kept = {name: _apply_model_level(store, name, level) for name, level in bundle.models.items()}
     return [replace(r, kept_model_fields=kept.get(r.name, ())) for r in results]
 
 
-def _apply_model_level(registry: CustomModelRegistry, name: str, level: ModelLevel) -> tuple[str, ...]:
+def _apply_model_level(store: VersionStore, name: str, level: ModelLevel) -> tuple[str, ...]:
     """The versions are published by now: a failure here is logged, not raised, and importing
     the bundle again applies what is missing."""
     try:
-        here = registry.get_model(name)
+        here = store.model_summary(name, {}) or {"description": "", "tags": {}}
         if level.description and not here["description"]:
-            registry.set_description(name, level.description)
+            store.update_model(name, lambda record: record.__setitem__("description", level.description))
         if level.tags and not here["tags"]:
-            for key, value in level.tags.items():
-                registry.set_tag(name, key, value)
+            tags = dict(validate_tag(key, value) for key, value in level.tags.items())
+            store.update_model(name, lambda record: record.__setitem__("tags", tags))
     except (RegistryError, OSError) as exc:
-        registry.logger.warning(
+        store.logger.warning(
             "imported %r but could not apply the bundle's model description and tags (%s); "
             "import the bundle again to apply them",
             name,
@@ -281,7 +283,7 @@ def _apply_model_level(registry: CustomModelRegistry, name: str, level: ModelLev
     pairs = (("description", here["description"], level.description), ("tags", here["tags"], level.tags))
     kept = tuple(field for field, mine, theirs in pairs if mine and theirs and mine != theirs)
     if kept:
-        registry.logger.info(
+        store.logger.info(
             "model %r keeps this registry's %s, which differ from the bundle's", name, " and ".join(kept)
         )
     return kept

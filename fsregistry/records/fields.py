@@ -40,9 +40,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
-from .errors import CorruptRecordError, InvalidNameError
-from .names import EXCLUSIVE_STAGES, STAGES, validate_alias, validate_model_name
-from .storage.layout import MODEL_BIN, PREPROCESSOR_PKL, check_format, chunk_of
+from ..errors import CorruptRecordError, InvalidNameError
+from ..names import EXCLUSIVE_STAGES, STAGES, validate_alias, validate_model_name
+from ..storage.layout import MODEL_BIN, PREPROCESSOR_PKL, check_format, chunk_of
 
 #: the highest version number a record may hold: the largest integer that every JSON
 #: reader (JavaScript's included) holds exactly

@@ -1,12 +1,12 @@
 """Retention: delete old versions of a model, keeping everything that is still in use.
 
-``prune(registry, "nba", keep_last=5, older_than="30d")`` deletes the versions that are
+``prune(store, "nba", keep_last=5, older_than="30d")`` deletes the versions that are
 beyond the five newest (by version number) *and* were created more than 30 days ago.  It
 never deletes a version that holds Staging or Production, one that an alias points at, or
 the latest version, whatever the rule says: those are what users load.  Archived versions
 and versions in no stage are fair game.
 
-Deletion goes through :meth:`CustomModelRegistry.delete_model`, so the space is reclaimed
+Deletion goes through :meth:`VersionStore.delete_model`, so the space is reclaimed
 at once, even on a full disk, and version numbers are never reused (the next save
 continues after the highest number ever published).  The whole selection and deletion runs under the write lock, so a
 version promoted by another process cannot be deleted between the decision and the act.
@@ -19,11 +19,12 @@ import datetime as dt
 import re
 from typing import TYPE_CHECKING, Any
 
-from .errors import InvalidArgumentError, ProtectedVersionError
-from .names import EXCLUSIVE_STAGES, validate_model_name
+from ..errors import InvalidArgumentError, ProtectedVersionError
+from ..identifiers import ModelRef
+from ..names import EXCLUSIVE_STAGES, validate_model_name
 
 if TYPE_CHECKING:
-    from .registry import CustomModelRegistry
+    from ..store.versions import VersionStore
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _AGE_RE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*", re.IGNORECASE)
@@ -81,7 +82,7 @@ def _check_keep_last(keep_last: Any) -> int | None:
 
 
 def prune(
-    registry: CustomModelRegistry,
+    store: VersionStore,
     name: str,
     keep_last: int | None = None,
     older_than: dt.timedelta | str | float | None = None,
@@ -103,19 +104,19 @@ def prune(
         cutoff = dt.datetime.now(dt.timezone.utc) - age if age is not None else None
     except OverflowError:
         raise InvalidArgumentError(f"older_than={older_than!r} reaches before year 1") from None
-    guard = contextlib.nullcontext() if dry_run else registry.write_lock()
+    guard = contextlib.nullcontext() if dry_run else store.write_lock()
     with guard:
-        doomed = select(registry.list_versions(name), keep, cutoff)
+        doomed = select(store.list_versions(name), keep, cutoff)
         if dry_run:
             return doomed
-        return [entry for entry in doomed if _delete(registry, name, entry)]
+        return [entry for entry in doomed if _delete(store, name, entry)]
 
 
-def _delete(registry: CustomModelRegistry, name: str, entry: dict[str, Any]) -> bool:
+def _delete(store: VersionStore, name: str, entry: dict[str, Any]) -> bool:
     """Delete one version; a version whose ``meta.json`` says it is protected (the index
     was stale) is kept, not an error."""
     try:
-        registry.delete_model(f"{name}/{entry['version']}")
+        store.delete(ModelRef(name, "version", int(entry["version"])), force=False)
     except ProtectedVersionError:
         return False
     return True

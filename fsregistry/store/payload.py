@@ -15,11 +15,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, cast
 
-from . import environment, hashing, pickling
-from .errors import FlavorError, InvalidMetadataError, RegistryError
-from .flavors import Flavor, LoadOptions, SavedModel, class_path
-from .storage import files
-from .storage.layout import MODEL_BIN, PREPROCESSOR_PKL
+from .. import environment, hashing, pickling
+from ..errors import FlavorError, InvalidMetadataError, RegistryError
+from ..flavors import Flavor, LoadOptions, SavedModel, class_path, get_flavor
+from ..storage import files
+from ..storage.layout import MODEL_BIN, PREPROCESSOR_PKL
 
 
 def write(
@@ -173,6 +173,25 @@ def refuse_pickle(
             folder / PREPROCESSOR_PKL,
             meta["name"],
         )
+
+
+def load(
+    folder: Path,
+    meta: dict[str, Any],
+    options: LoadOptions,
+    *,
+    allow_pickle: bool,
+    verify: bool,
+    with_preprocessor: bool,
+) -> tuple[Any, Any]:
+    """``(model, preprocessor_artifact)`` of the version in ``folder``: the pickle policy
+    applied before anything is opened, a warning when the installed packages differ from
+    those it was saved with, then :func:`read`."""
+    flavor = get_flavor(meta["flavor"])
+    refuse_pickle(folder, meta, flavor, allow_pickle=allow_pickle, with_preprocessor=with_preprocessor)
+    what = f"model {meta['name']}/{meta['version']}"
+    environment.warn_on_mismatch(meta.get("environment") or {}, what=what, stacklevel=5)
+    return read(folder, meta, flavor, options, verify=verify, with_preprocessor=with_preprocessor)
 
 
 def read(

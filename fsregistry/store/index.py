@@ -27,10 +27,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import record_fields
 from ..errors import RegistryError
-from . import files
-from .layout import FORMAT_VERSION, Layout, chunk_of, utcnow
+from ..records import fields as record_fields
+from ..storage import files
+from ..storage.layout import FORMAT_VERSION, Layout, chunk_of, utcnow
 
 #: the name of a chunk file; its number is read from the folder, never counted up to
 _CHUNK_FILE = re.compile(r"index-(0|[1-9][0-9]{0,15})\.json")

@@ -31,16 +31,17 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import claims, hashing, records
-from .catalog import Catalog, derive_refs
-from .errors import CorruptRegistryError, FormatVersionError, IntegrityError, InvalidNameError, RegistryError
-from .names import EXCLUSIVE_STAGES, validate_model_name
-from .storage import files
-from .storage import index as idx
-from .storage.layout import HARMLESS_ENTRIES, INDEX_FILE, LOCK, MARKER, META_JSON, MODEL_FILE, Layout, utcnow
+from .. import hashing, records
+from ..errors import CorruptRegistryError, FormatVersionError, IntegrityError, InvalidNameError, RegistryError
+from ..names import EXCLUSIVE_STAGES, validate_model_name
+from ..records import claims
+from ..storage import files
+from ..storage.layout import HARMLESS_ENTRIES, INDEX_FILE, LOCK, MARKER, META_JSON, MODEL_FILE, Layout, utcnow
+from ..store import index as idx
+from ..store.catalog import Catalog, derive_refs
 
 if TYPE_CHECKING:
-    from .registry import CustomModelRegistry
+    from ..store.versions import VersionStore
 
 _PID_RE = re.compile(r"\.(\d+)\.")
 _CHUNK_RE = re.compile(r"index-\d+\.json")
@@ -74,7 +75,7 @@ _ADVICE = {
         "folder {path} yourself (without meta.json nothing can load or delete this version)"
     ),
     "unexpected_file": "check leaves it alone: move it out of the version folder, or delete it",
-    "stray_file": "check leaves it alone: move it out of the registry, or delete it",
+    "stray_file": "check leaves it alone: move it out of the store, or delete it",
 }
 
 
@@ -123,22 +124,22 @@ class CheckReport:
         }
 
 
-def check(registry: CustomModelRegistry, repair: bool = False, verify: bool = True) -> CheckReport:
+def check(store: VersionStore, repair: bool = False, verify: bool = True) -> CheckReport:
     """Inspect every model, version, file and index of ``registry``; fix what is
     derivable when ``repair`` is true (holding the write lock while doing so)."""
     report = CheckReport()
-    guard = registry.write_lock() if repair else contextlib.nullcontext()
+    guard = store.write_lock() if repair else contextlib.nullcontext()
     with guard:
-        _check_staging(registry.layout, report, repair)
-        _check_root(registry.layout, report, repair)
-        _check_links(registry.layout, report)
-        for name in registry.layout.candidate_model_dirs():
+        _check_staging(store.layout, report, repair)
+        _check_root(store.layout, report, repair)
+        _check_links(store.layout, report)
+        for name in store.layout.candidate_model_dirs():
             try:
                 validate_model_name(name)
             except InvalidNameError:
                 continue  # not ours: the registry never creates such a folder
-            _ModelCheck(registry, name, report, repair, verify).run()
-        _check_run_map(registry.layout, report, repair)
+            _ModelCheck(store, name, report, repair, verify).run()
+        _check_run_map(store.layout, report, repair)
     return report
 
 
@@ -237,10 +238,10 @@ def _check_run_map(layout: Layout, report: CheckReport, repair: bool) -> None:
 class _ModelCheck:
     """The checks of one model folder."""
 
-    def __init__(self, registry: CustomModelRegistry, name: str, report: CheckReport, repair: bool, verify: bool):
-        self.registry = registry
-        self.layout = registry.layout
-        self.catalog = registry.catalog
+    def __init__(self, store: VersionStore, name: str, report: CheckReport, repair: bool, verify: bool):
+        self.store = store
+        self.layout = store.layout
+        self.catalog = store.catalog
         self.name = name
         self.report = report
         self.repair = repair

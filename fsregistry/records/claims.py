@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .names import EXCLUSIVE_STAGES
+from ..names import EXCLUSIVE_STAGES
 
 #: ``(seq, time, version)``: the larger claim is the newer one
 ClaimKey = tuple[int, str, int]

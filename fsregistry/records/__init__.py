@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import contextlib
 import math
+import uuid
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from . import record_fields
-from .errors import InvalidMetadataError
-from .signature import Signature
-from .storage import files
-from .storage.layout import FORMAT_VERSION
-from .storage.layout import Layout as _Layout
+from ..errors import InvalidMetadataError
+from ..signature import Signature, infer_signature
+from ..storage import files
+from ..storage.layout import FORMAT_VERSION, utcnow
+from ..storage.layout import Layout as _Layout
+from . import fields as record_fields
 
 #: rows of an input example kept in meta.json
 MAX_EXAMPLE_ROWS = 100
@@ -162,6 +163,50 @@ def validate_meta(meta: dict[str, Any]) -> None:
     bundle's) against the same description as :func:`read_meta`."""
     where = f"meta.json of {meta.get('name')}/{meta.get('version')}" if isinstance(meta, dict) else "meta.json"
     record_fields.parse_meta(meta, where)
+
+
+def describe(
+    name: str,
+    *,
+    signature: Any,
+    input_example: Any,
+    metadata: dict[str, Any] | None,
+    tags: dict[str, str],
+    params: dict[str, Any] | None,
+    metrics: dict[str, Any] | None,
+    description: str | None,
+) -> dict[str, Any]:
+    """A new version's record from what a caller gave ``save_model``, every part checked
+    (no I/O): the one place a ``meta.json`` is built.  The payload's fields (``flavor``,
+    ``model``, ``files``, ``environment``) and the version number are added by the store."""
+    split_params, split_metrics = split_metadata(metadata)
+    split_params.update(to_jsonable(params or {}, "params"))
+    split_metrics.update(check_metrics(metrics))
+    if description is not None and not isinstance(description, str):
+        raise InvalidMetadataError("description must be a string")
+    return new_meta(
+        name=name,
+        run_id=uuid.uuid4().hex,
+        created_at=utcnow(),
+        params=split_params,
+        metrics=split_metrics,
+        tags=tags,
+        description=description or "",
+        signature=_signature_dict(signature, input_example),
+        input_example=encode_example(input_example),
+    )
+
+
+def _signature_dict(signature: Any, input_example: Any) -> dict[str, Any] | None:
+    if signature is None:
+        return infer_signature(input_example).to_dict() if input_example is not None else None
+    if isinstance(signature, Signature):
+        return signature.to_dict()
+    if isinstance(signature, dict):
+        return Signature.from_dict(signature).to_dict()
+    raise InvalidMetadataError(
+        f"signature must be a fsregistry Signature (see infer_signature) or its dict, got {type(signature).__name__}"
+    )
 
 
 def new_meta(**fields: Any) -> dict[str, Any]:

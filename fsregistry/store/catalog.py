@@ -14,11 +14,13 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from . import claims, record_fields, records
-from .errors import CorruptRegistryError, RegistryError
-from .storage import files
-from .storage import index as idx
-from .storage.layout import CHUNK_SIZE, Layout, chunk_of, utcnow
+from .. import records
+from ..errors import CorruptRegistryError, RegistryError
+from ..records import claims
+from ..records import fields as record_fields
+from ..storage import files
+from ..storage.layout import CHUNK_SIZE, Layout, chunk_of, utcnow
+from . import index as idx
 
 log = logging.getLogger("fsregistry")
 
