@@ -11,13 +11,15 @@ then XGBoost with 100 trees of depth 6), Parquet in (one file, row groups of
   the in-process rate (target: >= 85 %).  Every setup uses the same cores: the in-process
   run lets XGBoost use all of them; Dask workers run one task per thread, each with one
   framework thread (the nanny sets ``OMP_NUM_THREADS=1``);
-* the median time of one partition's task (read + score) per setup (target: the same with
-  one worker and with two: what lets a job scale out);
-* the per-worker load cost, once per worker process (``fsregistry.distributed.preload``
+* the median time of one partition's task (read + score) per setup, with a third Dask
+  setup for reference: one worker of one thread, on one core (target: the same with one
+  worker and with N workers of one thread: what lets a job scale out; a worker of two
+  threads runs two tasks that share its interpreter's lock, so its tasks take longer);
+* the per-worker load cost, once per worker process (``fsregistry.predict.distributed.preload``
   on fresh workers: framework imports, reading and verifying the files), and what a second
   load costs (the per-process cache).
 
-Both clusters are up for the whole run and the three setups' runs are interleaved, so
+All clusters are up for the whole run and the setups' runs are interleaved, so
 that a change in the machine's load hits them alike; the best of ``--repeat`` runs counts.
 """
 
@@ -43,11 +45,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from dask.distributed import Client, LocalCluster, get_task_stream
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "helpers"))
 from predictor_data import FEATURES, fit_artifact, games, xgb_classifier
 
 from fsregistry import CustomModelRegistry, ModelPredictor
-from fsregistry.distributed import preload
+from fsregistry.predict.distributed import preload
 
 CHUNK_ROWS = 250_000
 TARGET = ">= 85%"
@@ -177,28 +179,31 @@ def main(argv: list[str] | None = None) -> None:
         )
         one = Setup(f"Dask, 1 worker x {cores} threads", predictor, source, work / "one", args.row_group)
         many = Setup(f"Dask, {cores} workers x 1 thread", predictor, source, work / "many", args.row_group)
+        single = Setup("Dask, 1 worker x 1 thread (one core: reference)", predictor, source, work / "1", args.row_group)
         one.start(stack, 1, cores)
         many.start(stack, cores, 1)
-        setups = [local, one, many]
+        single.start(stack, 1, 1)
+        dask_setups = [one, many, single]
+        setups = [local, *dask_setups]
         for setup in setups:  # first runs: Dask's own imports and buffers in the workers
             setup.run()
         seconds = best_of([setup.run for setup in setups], args.repeat)
-        one.measure_partitions()
-        many.measure_partitions()
+        for setup in dask_setups:
+            setup.measure_partitions()
 
         expected = pd.read_parquet(local.out)
-        for setup in (one, many):
+        for setup in dask_setups:
             got = pd.read_parquet(setup.out)
             assert np.array_equal(got["game_id"], expected["game_id"])
             assert np.array_equal(got["probability"].to_numpy(), expected["probability"].to_numpy())
 
         rows = [[local.label, f"{args.rows / seconds[0]:,.0f}", "100%", "-", "-"]]
-        for setup, spent in zip((one, many), seconds[1:], strict=True):
+        for setup, spent in zip(dask_setups, seconds[1:], strict=True):
             rows.append(
                 [
                     setup.label,
                     f"{args.rows / spent:,.0f}",
-                    f"{seconds[0] / spent:.0%} (target {TARGET})",
+                    f"{seconds[0] / spent:.0%}" + (f" (target {TARGET})" if setup is not single else ""),
                     f"{setup.partition * 1000:.0f} ms",
                     f"{statistics.mean(setup.load.values()):.2f} s "
                     f"(cached: {statistics.mean(setup.load_again.values()) * 1e6:.0f} us)",

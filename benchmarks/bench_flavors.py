@@ -42,8 +42,8 @@ from floor import floor_save, sha256_of
 from floor import fsync_path as fsync
 
 from fsregistry import CustomModelRegistry
-from fsregistry.environment import package_version
 from fsregistry.flavors import LoadOptions, SavedModel, detect_flavor
+from fsregistry.records.environment import package_version
 
 N_ROWS, N_FEATURES, N_TREES = 2000, 50, 500
 

@@ -33,7 +33,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "helpers"))
 from predictor_data import FEATURES, fit_artifact, games, logistic, xgb_classifier
 
 from fsregistry import CustomModelRegistry, ModelPredictor

@@ -27,7 +27,7 @@ from pathlib import Path
 import cloudpickle
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "helpers"))
 from floor import floor_save
 from toy_models import Doubler
 

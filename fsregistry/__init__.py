@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._version import __version__ as __version__
 from .base import BaseModelRegistry
-from .environment import EnvironmentMismatchWarning
 from .errors import (
     BundleError,
     BundleNotFoundError,
@@ -48,13 +48,13 @@ from .errors import (
 from .flavors import register_flavor, unregister_flavor
 from .flavors.pytorch import register_model_factory, unregister_model_factory
 from .identifiers import ModelRef, parse_identifier
+from .records.environment import EnvironmentMismatchWarning
+from .records.signature import ColumnSpec, Signature, infer_signature
 from .registry import CustomModelRegistry
-from .signature import ColumnSpec, Signature, infer_signature
 
 if TYPE_CHECKING:
-    from .predictor import ModelPredictor
+    from .predict.predictor import ModelPredictor
 
-__version__ = "0.1.0"
 
 __all__ = [
     "BaseModelRegistry",
@@ -106,7 +106,7 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     # The predictor is imported on first use so that `import fsregistry` stays light.
     if name == "ModelPredictor":
-        from .predictor import ModelPredictor
+        from .predict.predictor import ModelPredictor
 
         return ModelPredictor
     raise AttributeError(f"module 'fsregistry' has no attribute {name!r}")

@@ -187,8 +187,8 @@ def _stdin_is_terminal() -> bool:
 
 
 def cmd_predict(registry: CustomModelRegistry, args: argparse.Namespace) -> Outcome:
-    from .distributed import dask_client
-    from .predictor import ModelPredictor
+    from .predict.distributed import dask_client
+    from .predict.predictor import ModelPredictor
 
     predictor = ModelPredictor(registry).load_model(args.identifier)
     with dask_client(workers=args.workers) as client:  # None: in this process, or on --dask-scheduler
@@ -268,7 +268,7 @@ def cmd_prune(registry: CustomModelRegistry, args: argparse.Namespace) -> Outcom
 def cmd_ui(registry: CustomModelRegistry, args: argparse.Namespace) -> Outcome:
     ui = importlib.import_module("fsregistry.ui")
     if args.export:
-        site = ui.export_site(registry, args.export)
+        site = ui.export_site(registry, args.export, include_paths=args.include_paths)
         return Outcome({"site": str(site)}, f"exported the registry's pages to {site}")
     remote = {"allow_remote": True} if args.allow_remote else {}
     try:
@@ -313,7 +313,7 @@ def _common() -> _Parser:
 
 def build_parser() -> argparse.ArgumentParser:
     """The full ``fsregistry`` argument parser."""
-    from . import __version__
+    from ._version import __version__
 
     common = _common()
     parser = _Parser(
@@ -441,6 +441,12 @@ def _add_ui(p: argparse.ArgumentParser) -> None:
     p.add_argument("--port", type=_port, default=8000, help="port, 0 for any free one (default: 8000)")
     p.add_argument("--allow-remote", action="store_true", help="allow a --host other than loopback")
     p.add_argument("--export", metavar="DIR", help="write static pages to DIR instead of serving")
+    p.add_argument(
+        "--include-paths",
+        action="store_true",
+        help="keep this machine's registry path, and the hosts and folders imported versions came from, "
+        "in --export's pages (left out by default)",
+    )
 
 
 def _port(text: str) -> int:

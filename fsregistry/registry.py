@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from . import bundle, pickling, records
+from . import bundle, records
 from .base import BaseModelRegistry
 from .config import resolve_root
 from .errors import InvalidArgumentError, InvalidIdentifierError, InvalidMetadataError, ModelNotFoundError
@@ -32,7 +32,7 @@ from .names import (
     validate_tag,
     validate_tags,
 )
-from .storage import files
+from .storage import files, pickling
 from .store import payload
 from .store.versions import VersionStore
 
@@ -113,7 +113,7 @@ class CustomModelRegistry(BaseModelRegistry):
 
         ``metadata`` is the seed's free-form dict: floats become metrics, everything else
         params (``params=`` and ``metrics=`` set them explicitly).  ``signature`` is a
-        :class:`~fsregistry.signature.Signature` (or its dict), else inferred from
+        :class:`~fsregistry.records.signature.Signature` (or its dict), else inferred from
         ``input_example``.  ``stage`` and ``aliases`` are applied in the same publish.
         ``flavor`` forces a flavor by name; other keyword arguments go to the flavor's save
         (e.g. ``torch_format=``, ``model_factory=``).  Returns ``models:/NAME/VERSION``.

@@ -11,6 +11,10 @@ import pytest
 from toy_models import Doubler
 
 TESTS_DIR = Path(__file__).resolve().parent
+#: modules the tests share (toy models, fault helpers, worker scripts): on ``sys.path``
+#: through pytest's ``pythonpath`` setting (pyproject.toml), and in every child process
+#: through :func:`subprocess_env`, since pickles that tests save refer to them by name
+HELPERS_DIR = TESTS_DIR / "helpers"
 
 
 @pytest.fixture
@@ -19,9 +23,9 @@ def doubler() -> Doubler:
 
 
 def subprocess_env(**extra: str) -> dict[str, str]:
-    """Environment for child Python processes: same interpreter, ``tests/`` importable."""
+    """Environment for child Python processes: same interpreter, the test helpers importable."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(TESTS_DIR), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env["PYTHONPATH"] = os.pathsep.join([str(HELPERS_DIR), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     env.update(extra)
     return env
 

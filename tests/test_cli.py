@@ -458,8 +458,8 @@ def fake_ui(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[tuple[str, 
     def serve(registry: CustomModelRegistry, host: str = "127.0.0.1", port: int = 8000, **kw: Any) -> None:
         calls.append(("serve", (registry.root, host, port, kw)))
 
-    def export_site(registry: CustomModelRegistry, directory: str) -> Path:
-        calls.append(("export_site", (registry.root, directory)))
+    def export_site(registry: CustomModelRegistry, directory: str, *, include_paths: bool = False) -> Path:
+        calls.append(("export_site", (registry.root, directory, include_paths)))
         return Path(directory)
 
     module.serve = serve  # type: ignore[attr-defined]
@@ -478,7 +478,9 @@ def test_ui_serves_with_host_and_port(cli: Run, registry: CustomModelRegistry, f
 def test_ui_export(cli: Run, registry: CustomModelRegistry, fake_ui: list[Any], tmp_path: Path) -> None:
     code, out, _ = cli("ui", "--export", str(tmp_path / "site"))
     assert code == EXIT_OK and str(tmp_path / "site") in out
-    assert fake_ui == [("export_site", (registry.root, str(tmp_path / "site")))]
+    assert fake_ui == [("export_site", (registry.root, str(tmp_path / "site"), False))]
+    cli("ui", "--export", str(tmp_path / "site2"), "--include-paths")
+    assert fake_ui[-1] == ("export_site", (registry.root, str(tmp_path / "site2"), True))
 
 
 # -- the root, usage and unexpected errors --------------------------------------------------------

@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import PYTHON, TESTS_DIR, subprocess_env
+from conftest import HELPERS_DIR, PYTHON, subprocess_env
 from toy_models import Doubler
 
 from fsregistry import CustomModelRegistry, LockTimeoutError
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 def _run_workers(commands: list[list[str]], timeout: float = 240) -> list[str]:
     procs = [
         subprocess.Popen(
-            [PYTHON, str(TESTS_DIR / "workers.py"), *cmd],
+            [PYTHON, str(HELPERS_DIR / "workers.py"), *cmd],
             env=subprocess_env(),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -15,13 +15,13 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import PYTHON, TESTS_DIR, subprocess_env
+from conftest import HELPERS_DIR, PYTHON, subprocess_env
 from toy_models import Doubler, Unpicklable
 
 import fsregistry
 import fsregistry.registry as registry_module
-from fsregistry import CustomModelRegistry, FlavorError, InvalidMetadataError, hashing, pickling
-from fsregistry.storage import files
+from fsregistry import CustomModelRegistry, FlavorError, InvalidMetadataError
+from fsregistry.storage import files, hashing, pickling
 from fsregistry.store import index
 
 KILLS = 25
@@ -74,7 +74,7 @@ def test_sigkill_at_random_instants_never_leaves_a_partial_version(tmp_path: Pat
     seen: set[int] = set()
     for _ in range(KILLS):
         child = subprocess.Popen(
-            [PYTHON, str(TESTS_DIR / "workers.py"), "churn", str(root), "m", "0"],
+            [PYTHON, str(HELPERS_DIR / "workers.py"), "churn", str(root), "m", "0"],
             env=subprocess_env(),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -111,7 +111,7 @@ def test_sigkill_at_random_instants_never_leaves_a_partial_version(tmp_path: Pat
 
 FAILURE_POINTS = {
     "flavor save": ("model", None),
-    "preprocessor pickling": ("fsregistry.pickling.write", InvalidMetadataError),
+    "preprocessor pickling": ("fsregistry.storage.pickling.write", InvalidMetadataError),
     "payload fsync": ("fsregistry.storage.files.fsync_fd", OSError),
     "meta.json write": ("fsregistry.storage.files.write_json_new", OSError),
     "rename into place": ("fsregistry.storage.files.publish_dir", OSError),
@@ -131,7 +131,7 @@ def test_failure_at_each_publish_step_leaves_nothing(
         model, expected = Unpicklable(), FlavorError
     else:
         module_name, attr = target.rsplit(".", 1)
-        module = {"fsregistry.pickling": pickling, "fsregistry.storage.files": files}[module_name]
+        module = {"fsregistry.storage.pickling": pickling, "fsregistry.storage.files": files}[module_name]
         original = getattr(module, attr)
 
         def boom(*args: object, **kwargs: object) -> object:

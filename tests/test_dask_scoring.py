@@ -26,9 +26,10 @@ from dask_helpers import Gate, peak_rss, reset_peak, rss, wait_for_file, warm
 from memory_registry import MemoryRegistry
 from predictor_data import FEATURES, NUMERIC, fit_artifact, games, trained, xgb_classifier
 
-from fsregistry import CustomModelRegistry, ModelPredictor, distributed
+from fsregistry import CustomModelRegistry, ModelPredictor
 from fsregistry.cli import main
 from fsregistry.errors import IntegrityError, InvalidArgumentError, OutputExistsError, PredictorError, SchemaError
+from fsregistry.predict import distributed
 
 dd = pytest.importorskip("dask.dataframe")
 dask_distributed = pytest.importorskip("dask.distributed")
@@ -383,7 +384,7 @@ def test_task_graph_carries_the_pin_not_the_model(registry: CustomModelRegistry,
     from sklearn.compose import ColumnTransformer
     from xgboost import XGBClassifier
 
-    from fsregistry.loaded import LoadedModel
+    from fsregistry.predict.loaded import LoadedModel
 
     predictor = ModelPredictor(registry).load_model(xgb_uri)
     lazy = predictor.predict_batch(dd.from_pandas(games(300, seed=4), npartitions=3))

@@ -25,7 +25,8 @@ import pytest
 from conftest import PYTHON, subprocess_env
 from toy_models import Doubler
 
-from fsregistry import CustomModelRegistry, EnvironmentMismatchWarning, environment
+from fsregistry import CustomModelRegistry, EnvironmentMismatchWarning
+from fsregistry.records import environment
 from fsregistry.storage import files
 
 REPO = Path(__file__).resolve().parent.parent
@@ -73,7 +74,7 @@ def make_venv(folder: Path, *wheels: Path) -> Path:
 
 CHECK = textwrap.dedent("""
     import json, sys, warnings
-    from fsregistry import environment
+    from fsregistry.records import environment
 
     def run():
         before = environment.capture(["fakefw"])  # located, not imported
@@ -186,7 +187,7 @@ def test_an_old_record_keyed_by_distribution_name_loads_without_a_false_warning(
 
 def test_capture_imports_nothing() -> None:
     code = (
-        "import sys; from fsregistry import environment; environment.capture(['xgboost', 'torch']); "
+        "import sys; from fsregistry.records import environment; environment.capture(['xgboost', 'torch']); "
         "print(sorted({'xgboost', 'torch', 'sklearn'} & set(sys.modules)))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)

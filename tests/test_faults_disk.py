@@ -23,9 +23,9 @@ from fault_helpers import assert_full, fill_up, free_bytes, mounted_tmpfs
 from toy_models import Doubler
 
 from fsregistry import CustomModelRegistry, VersionNotFoundError, cli
-from fsregistry.store.catalog import Catalog
 from fsregistry.storage import files
 from fsregistry.storage.layout import Layout
+from fsregistry.store.catalog import Catalog
 
 BLOB = 256 * 1024  # each of versions 1 and 2 holds this much; version 3 almost nothing
 

@@ -37,7 +37,7 @@ from fsregistry.flavors import (
 pytestmark = pytest.mark.filterwarnings(r"ignore:`torch\.jit\.\w+` is deprecated:DeprecationWarning")
 
 REPO = Path(__file__).resolve().parents[1]
-SCRIPT = Path(__file__).with_name("flavor_cases.py")
+SCRIPT = Path(__file__).resolve().parent / "helpers" / "flavor_cases.py"
 
 
 # -- the contract: save here, load in a fresh process, same outputs -------------------------

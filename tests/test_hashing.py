@@ -12,8 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fsregistry import IntegrityError, hashing
-from fsregistry.hashing import HashingWriter, load_verified, seal_file, sha256_file
+from fsregistry import IntegrityError
+from fsregistry.storage import hashing
+from fsregistry.storage.hashing import HashingWriter, load_verified, seal_file, sha256_file
 
 
 @pytest.mark.parametrize("size", [3, 3 * 1024 * 1024])
@@ -78,7 +79,7 @@ def test_files_on_network_file_systems_are_never_mapped(tmp_path: Path, monkeypa
     # signals too, or every load there would wait out the timeout
     import threading
 
-    from fsregistry.hashing import _sha256_open
+    from fsregistry.storage.hashing import _sha256_open
 
     started = threading.Event()
     with open(path, "rb", buffering=0) as fh:
@@ -104,7 +105,7 @@ def test_mount_type_reads_mountinfo() -> None:
 def test_a_hash_that_cannot_read_the_file_fails_the_load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The hashing thread failing before it starts hashing neither hangs the load nor
     lets its result through."""
-    import fsregistry.hashing as hashing_module
+    import fsregistry.storage.hashing as hashing_module
 
     size = 2 * 1024 * 1024
     path = tmp_path / "f"

@@ -18,8 +18,8 @@ from fsregistry import (
     InvalidArgumentError,
     records,
 )
-from fsregistry.store.catalog import Catalog
 from fsregistry.storage import files
+from fsregistry.store.catalog import Catalog
 from fsregistry.store.index import TAIL_LIMIT, read_refs, write_chunk
 
 

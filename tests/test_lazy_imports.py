@@ -43,7 +43,7 @@ def test_import_and_sklearn_round_trip_import_no_framework(tmp_path: Path) -> No
         PRELUDE.format(frameworks=FRAMEWORKS)
         + f"""
 import fsregistry
-import fsregistry.distributed
+import fsregistry.predict.distributed
 after_import = imported()
 from fsregistry import CustomModelRegistry
 from fsregistry.flavors import detect_flavor

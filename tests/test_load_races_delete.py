@@ -13,7 +13,8 @@ import pytest
 from flavor_cases import CASES
 from toy_models import Doubler
 
-from fsregistry import CustomModelRegistry, IntegrityError, VersionNotFoundError, hashing, pickling, records
+from fsregistry import CustomModelRegistry, IntegrityError, VersionNotFoundError, records
+from fsregistry.storage import hashing, pickling
 from fsregistry.store import payload
 
 #: where the delete lands, and whether the load verifies hashes (hashing happens only then)

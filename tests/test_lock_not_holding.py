@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PYTHON, TESTS_DIR, subprocess_env
+from conftest import HELPERS_DIR, PYTHON, subprocess_env
 from toy_models import Doubler
 
 from fsregistry import ConcurrentWriteError, CustomModelRegistry, RegistryError
@@ -63,7 +63,7 @@ def test_writers_without_a_lock_lose_nothing_and_settle_every_duplicate_claim(tm
     CustomModelRegistry(root)
     procs = [
         subprocess.Popen(
-            [PYTHON, str(TESTS_DIR / "lockless_worker.py"), str(root), str(w), "12"],
+            [PYTHON, str(HELPERS_DIR / "lockless_worker.py"), str(root), str(w), "12"],
             env=subprocess_env(),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

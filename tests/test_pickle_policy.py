@@ -18,7 +18,7 @@ from flavor_cases import CASES, numeric, torch_inputs
 
 from fsregistry import CustomModelRegistry, FlavorError, PickleRefusedError
 from fsregistry.flavors import LoadOptions, pytorch
-from fsregistry.pickling import ENV_ALLOW_PICKLE
+from fsregistry.storage.pickling import ENV_ALLOW_PICKLE
 
 # TorchScript works but is deprecated upstream (torch >= 2.9 says so on every call).
 pytestmark = pytest.mark.filterwarnings(r"ignore:`torch\.jit\.\w+` is deprecated:DeprecationWarning")

@@ -19,9 +19,9 @@ from memory_registry import MemoryRegistry
 from predictor_data import FEATURES, games, linear, logistic, trained
 
 from fsregistry.errors import OutputExistsError, PredictorError, RegistryError, SchemaError
-from fsregistry.predictor import ModelPredictor
+from fsregistry.predict.predictor import ModelPredictor
 
-TESTS = Path(__file__).resolve().parent
+TESTS = Path(__file__).resolve().parent / "helpers"  # where the shared test modules live
 
 
 def predictor_for(model: Any, artifact: Any, example: Any = None) -> ModelPredictor:
@@ -376,7 +376,7 @@ MAX_GROWTH_MB = 150
 CHILD = """
 import json, resource, sys, psutil, cloudpickle
 from memory_registry import MemoryRegistry
-from fsregistry.predictor import ModelPredictor
+from fsregistry.predict.predictor import ModelPredictor
 
 def reset_peak():
     try:  # Linux: start a fresh peak-RSS (VmHWM) count, so import-time peaks do not hide growth

@@ -18,12 +18,12 @@ from predictor_data import FEATURES, NUMERIC, games, linear, logistic, trained
 from fsregistry import ClassOrderWarning, CustomModelRegistry
 from fsregistry.base import BaseModelRegistry
 from fsregistry.errors import InvalidArgumentError, ModelNotFoundError, PredictorError, RegistryError, SchemaError
-from fsregistry.loaded import build_loaded, coerce_signature, unpack_artifact
-from fsregistry.outputs import class_map
-from fsregistry.predictor import ModelPredictor
-from fsregistry.signature import Signature, infer_signature
+from fsregistry.predict.loaded import build_loaded, coerce_signature, unpack_artifact
+from fsregistry.predict.outputs import class_map
+from fsregistry.predict.predictor import ModelPredictor
+from fsregistry.records.signature import Signature, infer_signature
 
-TESTS = Path(__file__).resolve().parent
+TESTS = Path(__file__).resolve().parent / "helpers"  # where the shared test modules live
 
 
 @pytest.fixture
@@ -652,7 +652,7 @@ def test_scikit_learn_predictions_never_import_torch() -> None:
         "import sys\n"
         "from memory_registry import MemoryRegistry\n"
         "from predictor_data import games, fit_artifact, xgb_classifier, FEATURES\n"
-        "from fsregistry.predictor import ModelPredictor\n"
+        "from fsregistry.predict.predictor import ModelPredictor\n"
         "train = games(200); artifact, Xt = fit_artifact(train)\n"
         "reg = MemoryRegistry(); reg.save_model(xgb_classifier(Xt, train.home_win), 'm', "
         "preprocessor_artifact=artifact)\n"

@@ -19,8 +19,8 @@ from sklearn.preprocessing import LabelEncoder
 
 from fsregistry import ClassOrderWarning, CustomModelRegistry
 from fsregistry.errors import PredictorError
-from fsregistry.predictor import ModelPredictor
-from fsregistry.signature import infer_signature
+from fsregistry.predict.predictor import ModelPredictor
+from fsregistry.records.signature import infer_signature
 
 TEAMS = ["BOS", "NYK", "LAL", "07", "MIA"]
 

@@ -16,7 +16,7 @@ from memory_registry import MemoryRegistry
 from predictor_data import FEATURES, TEAMS, fit_artifact, games, logistic, xgb_classifier
 
 from fsregistry.errors import RegistryError, SchemaError
-from fsregistry.predictor import ModelPredictor
+from fsregistry.predict.predictor import ModelPredictor
 
 #: modest for CI; raise it locally (e.g. FSREGISTRY_HYPOTHESIS_EXAMPLES=2000) to search harder
 EXAMPLES = int(os.environ.get("FSREGISTRY_HYPOTHESIS_EXAMPLES", "60"))

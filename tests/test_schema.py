@@ -1,4 +1,4 @@
-"""Schema enforcement rules (fsregistry.schema), one behaviour per test."""
+"""Schema enforcement rules (fsregistry.predict.schema), one behaviour per test."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fsregistry import schema as schema_module
 from fsregistry.errors import PredictorError, RegistryError, SchemaError
-from fsregistry.schema import InputSchema, as_table, enforce, inspect, schema_from
-from fsregistry.signature import ColumnSpec, infer_signature
+from fsregistry.predict import schema as schema_module
+from fsregistry.predict.schema import InputSchema, as_table, enforce, inspect, schema_from
+from fsregistry.records.signature import ColumnSpec, infer_signature
 
 TRAIN = pd.DataFrame(
     {

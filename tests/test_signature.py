@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from fsregistry import InvalidMetadataError
-from fsregistry.signature import ColumnSpec, Signature, dtype_kind, infer_signature
+from fsregistry.records.signature import ColumnSpec, Signature, dtype_kind, infer_signature
 
 
 @pytest.fixture

@@ -18,14 +18,28 @@ from ui_demo import (
     HOSTILE_SCRIPT,
     HOSTILE_TAG,
     MODEL_DESCRIPTION,
+    PRICE_RMSE,
     build_demo_registry,
 )
 
 from fsregistry import CustomModelRegistry, ModelNotFoundError
-from fsregistry.ui import assets, data, details, pages, render
-from fsregistry.ui.charts import metric_chart
+from fsregistry.ui import assets, compare, data, details, lineage, pages, render, tabledata, usage
+from fsregistry.ui.charts import BOTTOM, HEIGHT, MAX_LINE_POINTS, MAX_MARKED, TOP, metric_chart
 from fsregistry.ui.links import Links
-from fsregistry.ui.markup import Safe, element, esc, join, size, table, when
+from fsregistry.ui.markup import (
+    Safe,
+    breakable,
+    element,
+    epoch_minutes,
+    esc,
+    join,
+    json_block,
+    short_time,
+    size,
+    table,
+    when,
+)
+from fsregistry.ui.metrics import metric_text, rank_metrics
 
 
 @pytest.fixture(scope="module")
@@ -178,15 +192,17 @@ def test_example_table_reads_frames_and_arrays() -> None:
 
 
 class _Audit(HTMLParser):
-    """Collects what a browser would run: script elements and on* handler attributes."""
+    """Collects what a browser would run: script elements and on* handler attributes;
+    and the JSON data blocks, which it never runs."""
 
     def __init__(self) -> None:
         super().__init__()
         self.scripts: list[str] = []
+        self.data_blocks: list[str] = []
         self.handlers: list[tuple[str, str]] = []
         self.urls: list[tuple[str, str, str]] = []
         self.text: list[str] = []
-        self._in_script = False
+        self._in_script: list[str] | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.handlers += [(tag, name) for name, _ in attrs if name.startswith("on")]
@@ -196,16 +212,17 @@ class _Audit(HTMLParser):
             if name in ("href", "src", "srcset", "action", "formaction", "data", "poster", "xlink:href")
         ]
         if tag == "script":
-            self._in_script = True
-            self.scripts.append("")
+            kind = dict(attrs).get("type")
+            self._in_script = self.data_blocks if kind == "application/json" else self.scripts
+            self._in_script.append("")
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "script":
-            self._in_script = False
+            self._in_script = None
 
     def handle_data(self, data: str) -> None:
-        if self._in_script:
-            self.scripts[-1] += data
+        if self._in_script is not None:
+            self._in_script[-1] += data
         else:
             self.text.append(data)
 
@@ -220,21 +237,34 @@ def _audit(html: str) -> _Audit:
 def _all_pages(registry: CustomModelRegistry) -> dict[str, str]:
     root = str(registry.root)
     links = Links()
-    out = {"models": render.models_page(pages.models_page(registry), links)}
+    out = {
+        "models": render.models_page(pages.models_page(registry), links),
+        "search": render.search_page(pages.search_page(registry), links, root=root),
+    }
     for name in ("churn", "price-forecast"):
         out[name] = render.model_page(pages.model_page(registry, name), links, root=root)
         out[f"{name} history"] = render.history_page(pages.history_page(registry, name), links, root=root)
+        out[f"{name} compare"] = render.compare_page(pages.compare_page(registry, name), links, root=root)
         for v in pages.model_page(registry, name).versions:
             page = pages.version_page(registry, name, v.version)
             out[f"{name}/{v.version}"] = render.version_page(page, links, root=root)
     return out
 
 
+def _data(html: str) -> Any:
+    """The page's JSON data block, parsed (as the page's script reads it)."""
+    [block] = _audit(html).data_blocks
+    return json.loads(block)
+
+
 def test_no_user_written_value_becomes_markup_on_any_page(demo: CustomModelRegistry) -> None:
     for where, html in _all_pages(demo).items():
         audit = _audit(html)
-        assert audit.scripts == [assets.SCRIPT], where  # only the page's own script
+        assert audit.scripts == [assets.SCRIPT], where  # only the page's own script runs
         assert audit.handlers == [], where
+        for block in audit.data_blocks:  # data for the script: no "<" can close it or start markup
+            assert "<" not in block and ">" not in block and "&" not in block, where
+            json.loads(block)
         for hostile in (HOSTILE_TAG, HOSTILE_SCRIPT, HOSTILE_IMG, HOSTILE_METRIC, HOSTILE_COLUMN):
             assert hostile not in html, (where, hostile)
 
@@ -247,6 +277,9 @@ def test_hostile_values_are_shown_as_text(demo: CustomModelRegistry) -> None:
     assert HOSTILE_METRIC in text["churn"]
     assert HOSTILE_COLUMN in text["price-forecast/1"]
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html["churn/3"]
+    # in the data the script draws from, the same values arrive intact (it sets them as text)
+    data = _data(html["churn"])
+    assert HOSTILE_METRIC in data["metrics"] and data["tagsets"][0]["note"] == HOSTILE_TAG
 
 
 def test_every_page_loads_nothing_from_anywhere(demo: CustomModelRegistry) -> None:
@@ -296,3 +329,210 @@ def test_page_data_is_json_friendly(demo: CustomModelRegistry) -> None:
     page: Any = pages.version_page(demo, "churn", 2)
     json.dumps(asdict(page))
     json.dumps(asdict(pages.models_page(demo)))
+
+
+# -- metrics: order and rounding -----------------------------------------------------------------
+
+
+def test_metric_text_rounds_every_metric_the_same_way() -> None:
+    assert metric_text(0.7762597335312292) == "0.7763"
+    assert metric_text(0.86) == "0.86" and metric_text(0.1 + 0.2) == "0.3"
+    assert metric_text(12345.6) == "12350" and metric_text(-0.000123456) == "-0.0001235"
+    assert metric_text(1999) == "1999" and metric_text(1999.0) == "1999" and metric_text(0.0) == "0"
+    assert metric_text(1.5e-7) == "1.500e-07" and metric_text(float("nan")) == "nan"
+    assert metric_text(True) == "True" and metric_text("high") == "high"
+
+
+def test_metric_columns_put_held_out_quality_first_and_bookkeeping_last() -> None:
+    counts = dict.fromkeys(["epoch", "learning_rate", "n_rows", "train_loss", "val_roc_auc", "val_loss", "custom"], 10)
+    order = rank_metrics(counts)
+    assert order[:2] == ["val_loss", "val_roc_auc"]  # alphabetical order used to show epoch and cut these
+    assert order.index("train_loss") < order.index("custom") < order.index("epoch")
+    assert set(order[-3:]) == {"epoch", "learning_rate", "n_rows"}
+    rare = rank_metrics({"val_auc": 1, "loss": 10})
+    assert rare == ["loss", "val_auc"]  # recorded by most versions first
+
+
+# -- search, tables, data blocks -----------------------------------------------------------------
+
+
+def test_models_search_text_covers_description_stage_alias_flavor_and_metric_ranges(demo: CustomModelRegistry) -> None:
+    churn = pages.models_page(demo).models[0]
+    for term in ("predicts churn", "stage=production", "stage=staging", "@champion", "flavor=sklearn", "team=growth"):
+        assert term in churn.search_text, term
+    assert "logisticregression" in churn.search_text  # the model class, too
+    assert churn.metric_ranges["accuracy"] == (min(CHURN_ACCURACY.values()), max(CHURN_ACCURACY.values()))
+    assert churn.tags == {} and churn.latest_tags["team"] == "growth"  # model tags and version tags kept apart
+
+
+def test_versions_table_data_is_compact_and_complete(demo: CustomModelRegistry) -> None:
+    page = pages.model_page(demo, "churn")
+    table_data = tabledata.versions_table(page, Links())
+    assert table_data["metrics"] == page.metric_names and table_data["shown"] == len(page.key_metrics)
+    assert table_data["href"] == ["/models/churn/versions/", ""]
+    assert Links.exported(2).version_pattern("a b") == ("../../models/a%20b/versions/", ".html")
+    rows = {r[0]: r for r in table_data["rows"]}
+    assert sorted(rows) == [1, 2, 3]
+    v2 = rows[2]
+    assert table_data["stages"][v2[1]] == "Production" and v2[2] == ["champion"]
+    assert table_data["tagsets"][v2[3]] == {"team": "growth"} and table_data["flavors"][v2[5]] == "sklearn"
+    created = demo.get_model_version("churn/2")["created_at"]
+    assert v2[4] == epoch_minutes(created) and short_time(created) in when(created, short=True).replace(
+        '</span> <span class="t">', " "
+    )
+    accuracy = v2[8][table_data["metrics"].index("accuracy")]
+    assert accuracy == CHURN_ACCURACY[2]
+
+
+def test_a_json_block_cannot_be_closed_by_a_value() -> None:
+    block = json_block({"x": "</script><script>alert(1)</script> & \u2028"})
+    assert block.count("</script>") == 1 and block.endswith("</script>")
+    assert "\\u003c/script\\u003e" in block and "\\u2028" in block and "&" not in block.split(">", 1)[1]
+    assert json.loads(block.split(">", 1)[1].rsplit("<", 1)[0]) == {"x": "</script><script>alert(1)</script> & \u2028"}
+
+
+def test_breakable_names_wrap_at_their_words_and_stay_escaped() -> None:
+    assert breakable("val_roc.auc-x/y") == "val_<wbr>roc.<wbr>auc-<wbr>x/<wbr>y"
+    assert breakable("<b>_") == "&lt;b&gt;_"
+
+
+def test_search_page_lists_every_version_of_every_model(demo: CustomModelRegistry) -> None:
+    page = pages.search_page(demo)
+    assert page.models == ["churn", "price-forecast"]
+    assert [(m, r.version) for m, r in page.rows] == [
+        ("churn", 3),
+        ("churn", 2),
+        ("churn", 1),
+        ("price-forecast", 2),
+        ("price-forecast", 1),
+    ]
+    search = tabledata.search_table(page, Links.exported(0))
+    assert search["models"][1] == [
+        "price-forecast",
+        "models/price-forecast/index.html",
+        "models/price-forecast/versions/",
+        ".html",
+    ]
+    assert search["metrics"][1] == ["rmse"] and search["rows"][-1][-1] == [PRICE_RMSE[1]]
+
+
+# -- comparing versions --------------------------------------------------------------------------
+
+
+def test_compare_page_reads_the_versions_asked_for_and_reports_the_rest(demo: CustomModelRegistry) -> None:
+    page = pages.compare_page(demo, "churn", [2, 3, 99, 2])
+    assert page.requested == [2, 3, 99] and [e["version"] for e in page.entries] == [2, 3]
+    assert [c.version for c in page.choices] == [3, 2, 1] and page.production == 2
+    v2, v3 = page.entries
+    assert v2["metrics"]["accuracy"] == CHURN_ACCURACY[2] and v3["tags"]["note"] == HOSTILE_TAG
+    assert (
+        v2["signature"]
+        == v3["signature"]
+        == {"age": "int64 (integer)", "spend": "float64 (float)", "input type": "dataframe"}
+    )
+    assert v2["files"]["model.bin"][1] == demo.get_model_version("churn/2")["files"]["model.bin"]["sha256"]
+    assert v2["environment"]["numpy"] == np.__version__ and v2["stage"] == "Production"
+    everything = pages.compare_page(demo, "churn")  # a static export: every version
+    assert [e["version"] for e in everything.entries] == [3, 2, 1]
+
+
+def test_compare_stores_repeated_sections_once() -> None:
+    entries = [
+        {"version": v, "environment": {"numpy": "2"}, "signature": None, "params": {"C": str(v)}, "tags": {}}
+        for v in (1, 2, 3)
+    ]
+    packed = compare.shared(entries)
+    assert packed["shared"]["environment"] == [{"numpy": "2"}] and len(packed["shared"]["params"]) == 3
+    assert [e["environment"] for e in packed["entries"]] == [0, 0, 0] and entries[0]["environment"] == {"numpy": "2"}
+
+
+def test_compare_shows_at_most_a_readable_number_of_versions(tmp_path: Path) -> None:
+    registry = CustomModelRegistry(tmp_path / "r")
+    for i in range(compare.MAX_VERSIONS + 2):
+        registry.save_model({"w": i}, "m")
+    page = pages.compare_page(registry, "m", range(1, compare.MAX_VERSIONS + 3))
+    assert len(page.entries) == compare.MAX_VERSIONS
+
+
+# -- how to use a version, and where it came from ------------------------------------------------
+
+
+def test_usage_snippets_name_the_version_exactly_and_pin_its_packages(demo: CustomModelRegistry) -> None:
+    page = pages.version_page(demo, "churn", 3, verify_files=False)
+    snippets = {s.title: s for s in page.usage}
+    root = json.dumps(str(demo.root))
+    assert f"CustomModelRegistry({root})" in snippets["Load the model"].text
+    assert 'registry.load_model("models:/churn/3")' in snippets["Load the model"].text
+    predictor = snippets["Predict with ModelPredictor"].text
+    assert "ModelPredictor(" in predictor and "predictor.predict(frame)" in predictor and "age, spend" in predictor
+    assert snippets["Predict a CSV or Parquet file"].text.startswith(
+        f"fsregistry --root {demo.root} predict models:/churn/3 "
+    )
+    requirements = snippets["Requirements (as saved)"].text.splitlines()
+    assert requirements[0].startswith("# saved with Python") and f"numpy=={np.__version__}" in requirements
+    hidden = usage.snippets(demo.get_model_version("churn/3"), root=None)
+    assert all(str(demo.root) not in s.text for s in hidden) and usage.PLACEHOLDER_ROOT in hidden[0].text
+    odd = usage.snippets({"name": "m", "version": 1, "environment": {}}, root="/tmp/it's here")
+    assert "--root '/tmp/it'\"'\"'s here'" in odd[2].text and len(odd) == 3  # quoted; no requirements recorded
+
+
+def test_lineage_of_an_imported_version_is_labelled_and_can_hide_paths(tmp_path: Path) -> None:
+    origin = CustomModelRegistry(tmp_path / "origin")
+    origin.save_model({"w": 1}, "m", stage="Production", aliases=["best"])
+    bundle = origin.export_model("m/1", tmp_path / "handover.tar.gz")
+    here = CustomModelRegistry(tmp_path / "here")
+    here.import_model(bundle)
+    info = here.get_model_version("m/1")
+    shown = {r.label: r for r in lineage.rows(info)}
+    assert shown["Imported from"].value == str(bundle.resolve()) and shown["Imported at"].kind == "time"
+    assert shown["Stage there"].value == "Production" and shown["Aliases there"].value == "@best"
+    assert shown["Exported from registry"].value == str(origin.root)
+    assert "Production" in shown["Stage history there"].value and "{" not in shown["Stage history there"].value
+    hidden = lineage.rows(info, show_paths=False)
+    values = " ".join(r.value for r in hidden)
+    assert str(tmp_path) not in values and info["source"]["exported_by"]["host"] not in values.split()
+    assert {r.label: r for r in hidden}["Imported from"].value.startswith("handover.tar.gz")
+    assert not any(r.value.startswith(("{", "[")) for r in hidden)  # no raw JSON
+    assert [r.label for r in lineage.rows(here.get_model_version("m/1") | {"source": None})][-1] == "Origin"
+
+
+def test_version_title_has_no_dangling_dash_without_a_stage(demo: CustomModelRegistry) -> None:
+    page = pages.version_page(demo, "price-forecast", 1, verify_files=False)
+    html = render.version_page(page, Links(), root="")
+    title = html.split("<h1>", 1)[1].split("</h1>", 1)[0]
+    assert "—" not in title and "v1" in title
+    assert page.previous is None and pages.version_page(demo, "price-forecast", 2, verify_files=False).previous == 1
+    v3 = render.version_page(pages.version_page(demo, "churn", 3, verify_files=False), Links(), root="")
+    assert 'href="/models/churn/compare?v=2&amp;v=3"' in v3  # compare with Production, and with the previous
+
+
+# -- charts --------------------------------------------------------------------------------------
+
+
+def _series(count: int, production: int | None = None) -> data.MetricSeries:
+    return data.MetricSeries("m", [(v, 0.5 + ((v * 7919) % 101) / 1000) for v in range(1, count + 1)], production)
+
+
+def test_a_chart_marks_each_version_up_to_a_limit_and_links_it() -> None:
+    svg = metric_chart(_series(MAX_MARKED, production=3), Links(), "a b")
+    assert svg.count("<circle") == MAX_MARKED and svg.count('<a href="/models/a%20b/versions/') == MAX_MARKED
+    assert "data-hover" not in svg
+
+
+def test_a_chart_of_many_versions_draws_a_thinned_line_and_marks_only_production() -> None:
+    series = _series(2000, production=1500)
+    svg = metric_chart(series, Links(), "m")
+    assert svg.count("<circle") == 1 and 'data-version="1500"' in svg and "data-hover" in svg
+    points = svg.split('fill="none" points="', 1)[1].split('"', 1)[0].split()
+    assert len(points) <= MAX_LINE_POINTS + 2
+    ys = [float(p.split(",")[1]) for p in points]
+    values = [v for _, v in series.points]
+    pad = (max(values) - min(values)) * 0.08
+    low, high = min(values) - pad, max(values) + pad
+
+    def y(value: float) -> float:
+        return TOP + (high - value) / (high - low) * (HEIGHT - TOP - BOTTOM)
+
+    # the highest and the lowest value survive the thinning (whole units in a dense line)
+    assert min(ys) == round(y(max(values))) and max(ys) == round(y(min(values)))
+    assert len(svg) < 12_000  # 2,000 versions, a few KB

@@ -4,7 +4,9 @@ export, without a browser; tests/test_ui_browser.py drives both in Chromium."""
 from __future__ import annotations
 
 import http.client
+import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -48,6 +50,11 @@ def fetch(server: UIServer, path: str, method: str = "GET", host: str | None = N
         ("/models/churn/history", Route("history", "churn")),
         ("/models/churn/versions/3", Route("version", "churn", 3)),
         ("/models/churn/versions/3.html", Route("version", "churn", 3)),
+        ("/search", Route("search")),
+        ("/search.html?q=auc%3E0.8", Route("search")),
+        ("/models/churn/compare", Route("compare", "churn")),
+        ("/models/churn/compare?v=3&v=2", Route("compare", "churn", versions=(3, 2))),
+        ("/models/churn/compare.html?v=x&v=2&v=02&v=2&v=-1", Route("compare", "churn", versions=(2,))),
     ],
 )
 def test_route_accepts_the_pages_of_the_site(path: str, expected: Route) -> None:
@@ -72,6 +79,9 @@ def test_route_accepts_the_pages_of_the_site(path: str, expected: Route) -> None
         "//models/churn",
         "/models/con",
         "/models/churn/versions/" + "9" * 40,
+        "/models/churn/compare/x",
+        "/search/x",
+        "/models/../search",
     ],
 )
 def test_route_refuses_anything_else(path: str) -> None:
@@ -103,6 +113,8 @@ def test_serves_every_kind_of_page(demo: CustomModelRegistry, capsys: pytest.Cap
             ("/models/churn/", "Metrics across versions"),
             ("/models/churn/history", "stage history"),
             ("/models/churn/versions/2", "@champion"),
+            ("/models/churn/compare?v=2&v=3", "compare versions"),
+            ("/search", "Search versions"),
         ]:
             status, headers, body = fetch(server, path)
             assert status == 200, path
@@ -150,16 +162,60 @@ def test_changes_by_others_show_without_a_restart(tmp_path: Path) -> None:
     registry = CustomModelRegistry(tmp_path / "r")
     registry.save_model({"w": 1}, "live", metrics={"loss": 0.5})
     with running(registry) as server:
-        assert 'data-stage="Production"' not in fetch(server, "/models/live/")[2]
+        assert '"production":null' in fetch(server, "/models/live/")[2]
         other = CustomModelRegistry(tmp_path / "r")  # another writer, as another process would be
         other.save_model({"w": 2}, "live", metrics={"loss": 0.4})
         other.transition_model_stage("live/2", "Production")
         other.save_model({"w": 3}, "fresh")
         body = fetch(server, "/models/live/")[2]
-        assert 'data-version="2" data-stage="Production"' in body and body.count("<circle") == 2
+        assert '"production":2' in body and body.count("<circle") == 2
+        assert re.search(r'<circle class="point production"[^>]*data-version="2"', body)
         assert "fresh" in fetch(server, "/")[2]
         other.delete_model("fresh")
         assert fetch(server, "/models/fresh/")[0] == 404
+
+
+def test_kept_pages_follow_every_kind_of_change_by_others(tmp_path: Path) -> None:
+    """The server keeps a model's listing and page while its summary is unchanged: each
+    change another process makes must still show on the next reload, on every page that
+    shows it (the model page, the models list, the search across models)."""
+    registry = CustomModelRegistry(tmp_path / "r")
+    for i in range(3):
+        registry.save_model({"w": i}, "live", metrics={"loss": 0.5 - i / 10}, tags={"run": f"r{i}"})
+    other = CustomModelRegistry(tmp_path / "r")  # another writer, as another process would be
+    model, home, search = "/models/live/", "/", "/search"
+    changes: list[tuple[Callable[[], object], dict[str, str]]] = [
+        (lambda: other.set_tag("live/2", "reviewed", "yes-by-alice"), dict.fromkeys((model, search), "yes-by-alice")),
+        (lambda: other.set_description("live/1", "first-notes"), dict.fromkeys((model, home, search), "first-notes")),
+        (lambda: other.set_alias("live", "shadow-pick", 3), dict.fromkeys((model, home, search), "shadow-pick")),
+        (
+            lambda: other.transition_model_stage("live/2", "Staging"),
+            {model: '"Staging"', search: '"Staging"', home: "stage=staging"},
+        ),
+        (lambda: other.set_tag("live", "owner", "team-blue"), dict.fromkeys((model, home), "team-blue")),
+        (lambda: other.save_model({"w": 9}, "live", metrics={"loss": 0.123}), dict.fromkeys((model, search), "0.123")),
+    ]
+    with running(registry) as server:
+        for change, needles in changes:
+            for path, needle in needles.items():
+                assert needle not in fetch(server, path)[2], (needle, path)
+            change()
+            for path, needle in needles.items():
+                assert needle in fetch(server, path)[2], (needle, path)
+        assert server.cache.hits > 0  # unchanged listings were served from what was kept
+        other.delete_model("live/1", force=True)
+        body = fetch(server, model)[2]
+        assert '"rows":[[4,' in body and "first-notes" not in body
+
+
+def test_compare_page_carries_only_the_versions_asked_for(demo: CustomModelRegistry) -> None:
+    with running(demo) as server:
+        status, _, body = fetch(server, "/models/churn/compare?v=2&v=3&v=99&v=junk")
+        assert status == 200
+        data = json.loads(body.split('id="page-data">', 1)[1].split("</script>", 1)[0])
+        assert [e["version"] for e in data["entries"]] == [2, 3]
+        assert [v[0] for v in data["versions"]] == [3, 2, 1]
+        assert fetch(server, "/models/ghost/compare?v=1")[0] == 404
 
 
 def test_a_corrupt_version_is_a_clear_error_not_a_crash(tmp_path: Path) -> None:
@@ -183,11 +239,14 @@ def test_export_writes_every_page_with_relative_links(demo: CustomModelRegistry,
         [
             SITE_MARKER,
             "index.html",
+            "search.html",
             "models/churn/index.html",
             "models/churn/history.html",
+            "models/churn/compare.html",
             *(f"models/churn/versions/{v}.html" for v in (1, 2, 3)),
             "models/price-forecast/index.html",
             "models/price-forecast/history.html",
+            "models/price-forecast/compare.html",
             *(f"models/price-forecast/versions/{v}.html" for v in (1, 2)),
         ]
     )
@@ -197,8 +256,21 @@ def test_export_writes_every_page_with_relative_links(demo: CustomModelRegistry,
             if link == "data:,":
                 continue
             assert not link.startswith(("/", "http")), (page, link)
-            assert (page.parent / link).resolve().is_file(), (page, link)  # every link lands on a page
+            target = link.split("?", 1)[0]  # compare links carry ?v=...
+            assert (page.parent / target).resolve().is_file(), (page, link)  # every link lands on a page
     assert [p.name for p in tmp_path.iterdir()] == ["site"]  # no staging folder left behind
+
+
+def test_export_leaves_out_where_the_registry_is_unless_asked(demo: CustomModelRegistry, tmp_path: Path) -> None:
+    site = export_site(demo, tmp_path / "site")
+    root = str(demo.root)
+    for page in site.rglob("*"):
+        if page.is_file():
+            assert root not in page.read_text(), page
+    assert "registry" not in json.loads((site / SITE_MARKER).read_text())
+    shown = export_site(demo, tmp_path / "shown", include_paths=True)
+    assert root in (shown / "index.html").read_text() and root in (shown / "models/churn/versions/3.html").read_text()
+    assert json.loads((shown / SITE_MARKER).read_text())["registry"] == root
 
 
 def test_export_replaces_an_earlier_export_but_never_a_foreign_folder(

@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import hashing, records
+from .. import records
 from ..errors import BundleError, BundleNotFoundError, CorruptRegistryError, InvalidNameError
 from ..names import STAGES, validate_alias, validate_model_name, validate_tags
+from ..storage import hashing
 from ..storage.layout import META_JSON, MODEL_BIN, PREPROCESSOR_PKL, check_format
 from .archive import (
     BUNDLE_FORMAT,

@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from .. import hashing
 from ..errors import BundleError, CorruptRegistryError, IntegrityError, InvalidArgumentError, ModelNotFoundError
 from ..identifiers import parse_identifier
 from ..records import fields as record_fields
-from ..storage import files
+from ..storage import files, hashing
 from ..storage.layout import META_JSON, utcnow
 from .archive import BUNDLE_FORMAT, BUNDLE_KIND, MANIFEST_NAME, MODELS_PREFIX, check_relative
 
@@ -131,7 +130,7 @@ def _manifest(store: VersionStore, versions: list[_Outgoing]) -> dict[str, Any]:
         for relative, record in out.meta["files"].items():
             members[f"{out.prefix}/{relative}"] = {"sha256": record["sha256"], "size": int(record["size"])}
         entries.append({"name": out.name, "version": out.version, "run_id": out.meta.get("run_id"), "path": out.prefix})
-    from .. import __version__
+    from .._version import __version__
 
     models = {name: _model_level(store, name) for name in dict.fromkeys(out.name for out in versions)}
     return {

@@ -13,10 +13,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from .. import environment
 from ..errors import FlavorError, ImportConflictError, ModelExistsError, ModelNotFoundError, RegistryError
 from ..flavors import get_flavor
 from ..names import STAGES, validate_tag
+from ..records import environment
 from ..storage import files
 from ..storage.layout import utcnow
 from ..store import payload
@@ -152,7 +152,7 @@ def import_model(
     also applies the bundle's stages and aliases, displacing their current holders.  The
     model's own description and tags are applied where this registry's model has none; where
     it has other values, they are kept (logged, and named in ``kept_model_fields``).  An
-    :class:`~fsregistry.environment.EnvironmentMismatchWarning` names the packages whose
+    :class:`~fsregistry.records.environment.EnvironmentMismatchWarning` names the packages whose
     installed versions differ from those a version was saved with.
     """
     with opened(Path(path), max_member_size) as bundle:
@@ -253,9 +253,7 @@ def _recorded_code(meta: dict[str, Any]) -> tuple[str, ...]:
     return payload.recorded_code(meta, flavor)
 
 
-def _apply_model_levels(
-    store: VersionStore, bundle: Bundle, results: list[ImportedVersion]
-) -> list[ImportedVersion]:
+def _apply_model_levels(store: VersionStore, bundle: Bundle, results: list[ImportedVersion]) -> list[ImportedVersion]:
     """Give each model the bundle's description and tags where it has none (caller holds the
     lock); name in the results the fields it already had, with other values, and kept."""
     kept = {name: _apply_model_level(store, name, level) for name, level in bundle.models.items()}
@@ -283,9 +281,7 @@ def _apply_model_level(store: VersionStore, name: str, level: ModelLevel) -> tup
     pairs = (("description", here["description"], level.description), ("tags", here["tags"], level.tags))
     kept = tuple(field for field, mine, theirs in pairs if mine and theirs and mine != theirs)
     if kept:
-        store.logger.info(
-            "model %r keeps this registry's %s, which differ from the bundle's", name, " and ".join(kept)
-        )
+        store.logger.info("model %r keeps this registry's %s, which differ from the bundle's", name, " and ".join(kept))
     return kept
 
 

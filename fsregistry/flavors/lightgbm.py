@@ -22,8 +22,8 @@ from collections import OrderedDict, defaultdict
 from pathlib import Path
 from typing import Any
 
-from .. import pickling
 from ..errors import FlavorError
+from ..storage import pickling
 from . import _common
 from .base import LoadOptions, SavedModel, class_path
 

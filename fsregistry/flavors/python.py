@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .. import pickling
+from ..storage import pickling
 from . import _common
 from .base import LoadOptions, SavedModel, StreamSave, class_path
 

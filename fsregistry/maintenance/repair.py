@@ -31,11 +31,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import hashing, records
+from .. import records
 from ..errors import CorruptRegistryError, FormatVersionError, IntegrityError, InvalidNameError, RegistryError
 from ..names import EXCLUSIVE_STAGES, validate_model_name
 from ..records import claims
-from ..storage import files
+from ..storage import files, hashing
 from ..storage.layout import HARMLESS_ENTRIES, INDEX_FILE, LOCK, MARKER, META_JSON, MODEL_FILE, Layout, utcnow
 from ..store import index as idx
 from ..store.catalog import Catalog, derive_refs

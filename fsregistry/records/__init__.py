@@ -18,11 +18,11 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InvalidMetadataError
-from ..signature import Signature, infer_signature
 from ..storage import files
 from ..storage.layout import FORMAT_VERSION, utcnow
 from ..storage.layout import Layout as _Layout
 from . import fields as record_fields
+from .signature import Signature, infer_signature
 
 #: rows of an input example kept in meta.json
 MAX_EXAMPLE_ROWS = 100

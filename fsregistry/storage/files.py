@@ -171,8 +171,9 @@ def write_json_atomic(path: Path, obj: Any, *, durable: bool = True) -> None:
 
 
 def write_json_new(path: Path, obj: Any) -> None:
-    """Write JSON to a file that is not visible to anyone yet (inside a staging folder)."""
-    with open(path, "wb") as fh:
+    """Write JSON to a new file that is not visible to anyone yet (inside a staging
+    folder); an existing file, or a link in its place, is refused (``FileExistsError``)."""
+    with open(path, "xb") as fh:
         fh.write(dumps_json(obj))
         fh.flush()
         os.fsync(fh.fileno())
@@ -187,7 +188,8 @@ def read_json(path: Path, *, max_bytes: int = 64 * 1024 * 1024) -> Any:
     raw: bytes | None = None
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
     with contextlib.suppress(IsADirectoryError, BlockingIOError), open(_open_record(path, flags), "rb") as fh:
-        raw = fh.read(max_bytes + 1)
+        if stat.S_ISREG(os.fstat(fh.fileno()).st_mode):  # never a FIFO or a device, even one with data
+            raw = fh.read(max_bytes + 1)
     if raw is None:
         raise CorruptRegistryError(f"{path} is not a regular file; run check()", path=str(path))
     if len(raw) > max_bytes:

@@ -3,7 +3,7 @@
 Writing serialises the model through its flavor and the preprocessor artifact with
 cloudpickle, fsyncs and hashes both, and records what was written in the version's
 ``meta.json`` record.  Reading applies the pickle policy *before* opening anything, then
-deserialises while verifying SHA-256 hashes (see :mod:`fsregistry.hashing`).  Nothing here
+deserialises while verifying SHA-256 hashes (see :mod:`fsregistry.storage.hashing`).  Nothing here
 knows where the folder lives or how versions are numbered: that is the registry's job.
 """
 
@@ -15,10 +15,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, cast
 
-from .. import environment, hashing, pickling
 from ..errors import FlavorError, InvalidMetadataError, RegistryError
 from ..flavors import Flavor, LoadOptions, SavedModel, class_path, get_flavor
-from ..storage import files
+from ..records import environment
+from ..storage import files, hashing, pickling
 from ..storage.layout import MODEL_BIN, PREPROCESSOR_PKL
 
 
@@ -63,7 +63,7 @@ def _write_model(
     """Write ``model.bin`` through the flavor; return what it wrote and its sealed record.
 
     A flavor that can write to a stream (``stream_saver``) writes into a
-    :class:`~fsregistry.hashing.HashingWriter`, which hashes the bytes as they reach the
+    :class:`~fsregistry.storage.hashing.HashingWriter`, which hashes the bytes as they reach the
     file; otherwise the file is read back and hashed after the flavor has written it.
     """
     stream_saver = _stream_saver(flavor)

@@ -14,7 +14,8 @@ from typing import Any, Protocol
 class RegistryReader(Protocol):
     """The read-only part of :class:`~fsregistry.CustomModelRegistry` the browser uses."""
 
-    root: Path
+    @property
+    def root(self) -> Path: ...
 
     def list_models(self) -> list[dict[str, Any]]: ...
 
@@ -46,12 +47,16 @@ class ModelRow:
     #: tags of the newest version (``save_model(tags=...)`` tags versions, not the model)
     latest_tags: dict[str, str]
     updated_at: str
-    #: lower-case name and ``key=value`` tags of the model and its versions (the search box)
+    #: lower-case text the search box matches: name, description, ``key=value`` tags of the
+    #: model and its versions, stages held, ``@alias`` names and ``flavor=...``
     search_text: str
+    #: ``{metric: (lowest, highest)}`` over the versions, for filters such as ``auc>0.8``
+    metric_ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class ModelsPage:
+    #: the registry's location, or ``""`` where it is not to be shown (a static export)
     root: str
     models: list[ModelRow]
 
@@ -91,8 +96,11 @@ class ModelPage:
     stages: dict[str, int]
     aliases: dict[str, int]
     versions: list[VersionRow]
+    #: metric columns shown by default (the first of ``metric_names``)
     key_metrics: list[str]
     charts: list[MetricSeries]
+    #: every numeric metric, in the order columns and charts offer them
+    metric_names: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -152,6 +160,29 @@ class Column:
 
 
 @dataclass(frozen=True)
+class LineageRow:
+    """One fact of where a version came from.  ``kind`` says how to show ``value``:
+    ``text``, ``code`` (an identifier, with a copy button), ``time`` (an ISO timestamp),
+    ``hidden`` (withheld from a static export) or ``none``.  ``depth`` > 0 for the facts of
+    an earlier import (a bundle made from an imported version)."""
+
+    label: str
+    value: str
+    kind: str = "text"
+    depth: int = 0
+
+
+@dataclass(frozen=True)
+class Snippet:
+    """A copyable block of the "how to use this version" panel."""
+
+    title: str
+    language: str
+    text: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class VersionPage:
     name: str
     version: int
@@ -180,3 +211,41 @@ class VersionPage:
     source: dict[str, str]
     identifiers: list[Identifier]
     history: list[StageEvent] = field(default_factory=list)
+    lineage: list[LineageRow] = field(default_factory=list)
+    usage: list[Snippet] = field(default_factory=list)
+    #: versions to compare this one with: Production's holder and the previous version
+    production: int | None = None
+    previous: int | None = None
+
+
+@dataclass(frozen=True)
+class VersionChoice:
+    """A version offered by the compare page's picker."""
+
+    version: int
+    stage: str | None
+    aliases: list[str]
+
+
+@dataclass(frozen=True)
+class ComparePage:
+    """Versions side by side.  ``entries`` holds each version's comparable facts (see
+    :func:`fsregistry.ui.compare.entry`), for the versions asked for (the live server) or
+    for every version (a static export, where the script picks them from the URL)."""
+
+    name: str
+    choices: list[VersionChoice]
+    entries: list[dict[str, Any]]
+    requested: list[int]
+    production: int | None
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """Every version of every model, for the search across models."""
+
+    models: list[str]
+    #: ``(model, row)`` pairs, newest version of each model first
+    rows: list[tuple[str, VersionRow]]
+    #: each model's metrics in the order its own table shows them
+    metric_names: dict[str, list[str]]

@@ -8,9 +8,10 @@ import math
 from pathlib import Path
 from typing import Any
 
-from .. import environment, hashing
 from ..errors import IntegrityError, RegistryError
 from ..names import EXCLUSIVE_STAGES
+from ..records import environment
+from ..storage import hashing
 from .data import EnvRow, FileRow, Identifier, RegistryReader
 
 #: rows of the stored input example shown on a version page
@@ -35,7 +36,7 @@ def example_table(example: Any) -> tuple[list[str], list[list[str]], int]:
 def environment_rows(saved: dict[str, Any]) -> list[EnvRow]:
     """Python, platform and every recorded package: at save time against now.
 
-    A package is a mismatch exactly when :func:`fsregistry.environment.differences` says
+    A package is a mismatch exactly when :func:`fsregistry.records.environment.differences` says
     so (one recorded as absent at save time is not), which is what a load warns about.
     """
     packages: dict[str, Any] = dict(saved.get("packages") or {})

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import datetime as _dt
 import html
+import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+from .metrics import metric_text
 
 
 class Safe(str):
@@ -54,17 +58,26 @@ def table(
     *,
     class_: str = "grid",
     row_attrs: Iterable[Mapping[str, Any]] | None = None,
+    header_attrs: Iterable[Mapping[str, Any]] | None = None,
+    cell_classes: Iterable[str | None] | None = None,
     empty: str = "Nothing recorded.",
 ) -> Safe:
-    """A table; cells are escaped unless :class:`Safe`.  ``row_attrs`` gives each ``<tr>``
-    its attributes (e.g. a highlight class or search text)."""
+    """A table in a scrolling card; cells are escaped unless :class:`Safe`.  ``row_attrs``
+    gives each ``<tr>`` its attributes (e.g. a highlight class or search text),
+    ``header_attrs`` each ``<th>``, ``cell_classes`` the class of each column's cells."""
     rows = list(rows)
     if not rows:
         return element("p", empty, class_="muted")
+    headers = list(headers)
     extra = list(row_attrs) if row_attrs is not None else [{} for _ in rows]
-    head = join(element("th", h, scope="col") for h in headers)
+    th_attrs = list(header_attrs) if header_attrs is not None else [{} for _ in headers]
+    classes = list(cell_classes) if cell_classes is not None else [None for _ in headers]
+    head = join(
+        element("th", h, scope="col", **{"class_": c, **a}) for h, a, c in zip(headers, th_attrs, classes, strict=True)
+    )
     body = join(
-        Safe(f"<tr{attributes(a)}>{join(element('td', c) for c in r)}</tr>") for r, a in zip(rows, extra, strict=True)
+        Safe(f"<tr{attributes(a)}>{join(element('td', c, class_=k) for c, k in zip(r, classes, strict=True))}</tr>")
+        for r, a in zip(rows, extra, strict=True)
     )
     return Safe(
         f'<div class="scroll"><table class="{esc(class_)}"><thead><tr>{head}</tr></thead>'
@@ -95,8 +108,23 @@ def alias_badges(aliases: Iterable[str]) -> Safe:
     return join((element("span", f"@{a}", class_="badge alias") for a in aliases), " ")
 
 
+#: characters of a tag shown in a list's chip (the whole tag is its title, and on the version page)
+CHIP_CHARS = 48
+
+
 def tag_chips(tags: Mapping[str, Any]) -> Safe:
-    return join((element("span", f"{k}={v}", class_="chip", title=f"{k}={v}") for k, v in tags.items()), " ")
+    """``key=value`` chips; a long one is cut to :data:`CHIP_CHARS` with an ellipsis."""
+    return join((element("span", chip_text(f"{k}={v}"), class_="chip", title=f"{k}={v}") for k, v in tags.items()), " ")
+
+
+def chip_text(text: str) -> str:
+    return text if len(text) <= CHIP_CHARS else text[: CHIP_CHARS - 1] + "…"
+
+
+def breakable(text: str) -> Safe:
+    """``text`` escaped, with a line-break opportunity (``<wbr>``) after each ``_``, ``.``,
+    ``-`` and ``/``: a long metric name wraps at its words before anywhere else."""
+    return Safe(re.sub(r"(?<=[_./-])", "<wbr>", str(esc(text))).removesuffix("<wbr>"))
 
 
 def copy_button(text: str) -> Safe:
@@ -104,18 +132,51 @@ def copy_button(text: str) -> Safe:
     return element("button", "Copy", type="button", class_="copy", data_copy=text, title=f"Copy {text}")
 
 
-def when(iso: str | None) -> Safe:
-    """A timestamp as ``YYYY-MM-DD HH:MM:SS UTC`` in a ``<time>`` whose title keeps it exactly."""
+def when(iso: str | None, *, short: bool = False) -> Safe:
+    """A timestamp in UTC in a ``<time>`` whose title keeps it exactly: in full
+    (``YYYY-MM-DD HH:MM:SS UTC``) or, for table cells, ``short`` (``YYYY-MM-DD HH:MM``,
+    date and time each kept on one line, so a narrow column wraps it onto two at most)."""
     if not iso:
         return element("span", "—", class_="muted")
+    moment = parse_time(iso)
+    if moment is None:
+        return element("time", iso)
+    if short:
+        date, clock = moment.strftime("%Y-%m-%d"), moment.strftime("%H:%M")
+        pieces = join([element("span", date, class_="d"), " ", element("span", clock, class_="t")])
+        return element("time", pieces, datetime=iso, title=iso)
+    label = moment.strftime("%Y-%m-%d %H:%M:%S") + (" UTC" if moment.tzinfo is not None else "")
+    return element("time", label, datetime=iso, title=iso)
+
+
+def parse_time(iso: str) -> _dt.datetime | None:
+    """An ISO timestamp, moved to UTC when it carries a zone; ``None`` if it does not parse."""
     try:
         moment = _dt.datetime.fromisoformat(iso)
     except ValueError:
-        return element("time", iso)
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(_dt.timezone.utc)
-    label = moment.strftime("%Y-%m-%d %H:%M:%S") + (" UTC" if moment.tzinfo is not None else "")
-    return element("time", label, datetime=iso, title=iso)
+        return None
+    return moment.astimezone(_dt.timezone.utc) if moment.tzinfo is not None else moment
+
+
+def epoch_minutes(iso: str | None) -> int | None:
+    """Whole minutes since 1970 (UTC; a timestamp without a zone is read as UTC): how
+    a page's data stores a time (8 digits instead of a 16-character date)."""
+    moment = parse_time(iso) if iso else None
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=_dt.timezone.utc)
+    return int(moment.timestamp() // 60)
+
+
+def short_time(iso: str | None) -> str:
+    """``YYYY-MM-DD HH:MM`` (UTC) as in a table cell; sorts as text in time order."""
+    if iso and len(iso) >= 22 and iso.endswith("+00:00") and iso[10] == "T":  # the registry's own stamps
+        return f"{iso[:10]} {iso[11:16]}"
+    moment = parse_time(iso) if iso else None
+    if moment is None:
+        return iso or ""
+    return moment.strftime("%Y-%m-%d %H:%M")
 
 
 def size(num_bytes: int | None) -> str:
@@ -130,7 +191,28 @@ def size(num_bytes: int | None) -> str:
 
 
 def number(value: Any) -> str:
-    """A metric for a table cell: four significant digits for floats."""
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
+    """A metric as text: :func:`~fsregistry.ui.metrics.metric_text` (four significant digits)."""
+    return metric_text(value)
+
+
+def metric_value(value: Any) -> Safe:
+    """A metric for a page: rounded, with the exact value in its title when they differ."""
+    text = metric_text(value)
+    exact = repr(value) if isinstance(value, float) else str(value)
+    return element("span", text, class_="num", title=exact if exact != text else None)
+
+
+#: characters that must not appear raw inside a ``<script>`` data block
+_JSON_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026", 0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
+#: one encoder for every page: building one per call would bypass the C encoder's speed
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def json_block(data: Any, *, id_: str = "page-data") -> Safe:
+    """``data`` as a JSON data block the page's script reads (``type="application/json"``:
+    never run, so the Content Security Policy does not apply to it).  ``<``, ``>`` and ``&``
+    are written as ``\\u003c`` etc., so no value can close the element or start markup."""
+    text = _ENCODER.encode(data).translate(_JSON_ESCAPES)
+    return Safe(f'<script type="application/json" id="{esc(id_)}">{text}</script>')

@@ -12,6 +12,9 @@ Why this shape:
   cannot read the registry through DNS rebinding.
 * URL path parts are checked with :mod:`fsregistry.names` before any file is touched;
   anything that is not a page of this registry is a 404.
+* A model's version listing and page are kept between requests while the model's summary
+  is unchanged (:mod:`.cache`): a 2,000-version model's page is then as quick as a small
+  one's, and any change by anyone still shows on the next reload.
 """
 
 from __future__ import annotations
@@ -24,11 +27,12 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote
 
-from ..errors import InvalidNameError, RegistryError, UnsafeHostError
+from ..errors import InvalidArgumentError, InvalidNameError, RegistryError, UnsafeHostError
 from ..names import validate_model_name
-from . import assets, pages, render
+from . import assets, compare, pages, render
+from .cache import CachedReader, SummaryCache, token
 from .data import RegistryReader
 from .links import Links
 
@@ -36,6 +40,7 @@ log = logging.getLogger("fsregistry.ui")
 
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
 _VERSION_RE = re.compile(r"[1-9][0-9]{0,17}")
+MAX_PORT = 65535
 
 
 def is_loopback(host: str) -> bool:
@@ -49,6 +54,17 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def _is_host_text(host: object) -> bool:
+    """Whether ``host`` can be handed to the socket layer at all (a name or an address)."""
+    if not isinstance(host, str) or "\x00" in host:
+        return False
+    try:
+        host.encode("idna")
+    except UnicodeError:
+        return False
+    return True
+
+
 def host_name(header: str) -> str:
     """The host part of a ``Host`` header (``127.0.0.1:8000`` -> ``127.0.0.1``,
     ``[::1]:8000`` -> ``::1``); anything unusual is returned whole and so fails the check."""
@@ -60,23 +76,27 @@ def host_name(header: str) -> str:
 
 @dataclass(frozen=True)
 class Route:
-    """A page of the site: ``kind`` is ``models``, ``model``, ``history`` or ``version``."""
+    """A page of the site: ``kind`` is ``models``, ``search``, ``model``, ``history``,
+    ``compare`` or ``version``; ``versions`` are the compare page's ``?v=`` numbers."""
 
     kind: str
     name: str | None = None
     version: int | None = None
+    versions: tuple[int, ...] = ()
 
 
 def route(path: str) -> Route | None:
     """The page a URL path asks for, or ``None`` (a 404).  Names are validated here,
     before anything reads the disk."""
     # split by hand: urlsplit would read "//models/x" as a host name
-    bare = path.split("?", 1)[0].split("#", 1)[0]
+    bare, _, query = path.split("#", 1)[0].partition("?")
     if not bare.startswith("/"):
         return None
     parts = [unquote(p) for p in bare[1:].removesuffix("/").split("/")]
     if parts in ([""], ["index.html"]):
         return Route("models")
+    if parts in (["search"], ["search.html"]):
+        return Route("search")
     if "" in parts:  # "//x", "/models//x": not a page
         return None
     if parts[0] != "models" or len(parts) < 2:
@@ -90,6 +110,8 @@ def route(path: str) -> Route | None:
         return Route("model", name)
     if rest in (["history"], ["history.html"]):
         return Route("history", name)
+    if rest in (["compare"], ["compare.html"]):
+        return Route("compare", name, versions=_compare_versions(query))
     if len(rest) == 2 and rest[0] == "versions":
         number = rest[1].removesuffix(".html")
         if _VERSION_RE.fullmatch(number):
@@ -97,18 +119,44 @@ def route(path: str) -> Route | None:
     return None
 
 
-def render_route(registry: RegistryReader, where: Route, links: Links, *, verify_files: bool = True) -> str:
-    """The HTML of one page (``LookupError`` when the model or version does not exist)."""
+def _compare_versions(query: str) -> tuple[int, ...]:
+    """The well-formed ``v=N`` of a compare URL, first ones first, at most what one
+    comparison shows (the page reports the rest)."""
+    wanted = [v for v in parse_qs(query, max_num_fields=64).get("v", []) if _VERSION_RE.fullmatch(v)]
+    return tuple(dict.fromkeys(int(v) for v in wanted))[: compare.MAX_VERSIONS]
+
+
+def render_route(
+    registry: RegistryReader,
+    where: Route,
+    links: Links,
+    *,
+    verify_files: bool = True,
+    cache: SummaryCache | None = None,
+) -> str:
+    """The HTML of one page (``LookupError`` when the model or version does not exist).
+    With ``cache``, model pages are kept while the model's summary is unchanged (and
+    ``registry`` should be a :class:`~fsregistry.ui.cache.CachedReader` on the same cache)."""
     root = str(registry.root)
     if where.kind == "models":
         return render.models_page(pages.models_page(registry), links)
+    if where.kind == "search":
+        return render.search_page(pages.search_page(registry), links, root=root)
     assert where.name is not None
+    name = where.name
     if where.kind == "model":
-        return render.model_page(pages.model_page(registry, where.name), links, root=root)
+        summary = registry.get_model(name)
+
+        def build() -> str:
+            return render.model_page(pages.model_page(registry, name, summary), links, root=root)
+
+        return cache.get_or_build("model-page", name, token(summary), build) if cache is not None else build()
     if where.kind == "history":
-        return render.history_page(pages.history_page(registry, where.name), links, root=root)
+        return render.history_page(pages.history_page(registry, name), links, root=root)
+    if where.kind == "compare":
+        return render.compare_page(pages.compare_page(registry, name, where.versions), links, root=root)
     assert where.version is not None
-    page = pages.version_page(registry, where.name, where.version, verify_files=verify_files)
+    page = pages.version_page(registry, name, where.version, verify_files=verify_files)
     return render.version_page(page, links, root=root)
 
 
@@ -119,6 +167,8 @@ class UIServer(ThreadingHTTPServer):
 
     def __init__(self, registry: RegistryReader, host: str, port: int, *, verify_files: bool = True) -> None:
         self.registry = registry
+        self.cache = SummaryCache()
+        self.reader = CachedReader(registry, self.cache)
         self.verify_files = verify_files
         self.loopback_only = is_loopback(host)
         if ":" in host:
@@ -142,7 +192,12 @@ def make_server(
 ) -> UIServer:
     """Bind the server (without serving yet).  A non-loopback ``host`` is refused with
     :class:`~fsregistry.errors.UnsafeHostError` unless ``allow_remote=True``: the pages
-    show everything in the registry, to anyone who can reach the port."""
+    show everything in the registry, to anyone who can reach the port; a ``port`` outside
+    0-65535 is an :class:`~fsregistry.errors.InvalidArgumentError`."""
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= MAX_PORT:
+        raise InvalidArgumentError(f"port must be a whole number from 0 to {MAX_PORT} (0: any free port), not {port!r}")
+    if not _is_host_text(host):
+        raise InvalidArgumentError(f"{host!r} is not a host name or an IP address")
     if not is_loopback(host) and not allow_remote:
         raise UnsafeHostError(
             f"refusing to serve the registry on {host or 'all interfaces'!r}: anyone who can reach it could "
@@ -156,6 +211,9 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "fsregistry-ui"
     sys_version = ""
     protocol_version = "HTTP/1.1"
+    # headers and body are two writes: with Nagle's algorithm on, a kept-alive connection
+    # waits for the client's delayed ACK (40 ms on Linux) before sending a small body
+    disable_nagle_algorithm = True
 
     def do_GET(self) -> None:
         self._respond(head=False)
@@ -183,7 +241,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(HTTPStatus.NOT_FOUND, "No such page in this registry.", head=head)
             return
         try:
-            page = render_route(self.server.registry, where, Links(), verify_files=self.server.verify_files)
+            page = render_route(
+                self.server.reader, where, Links(), verify_files=self.server.verify_files, cache=self.server.cache
+            )
         except (LookupError, FileNotFoundError) as exc:  # no such model or version (or deleted just now)
             self._send(HTTPStatus.NOT_FOUND, str(exc) or "Not found.", head=head)
         except RegistryError as exc:  # e.g. a corrupt or newer-format registry: say what is wrong

@@ -35,7 +35,7 @@ from typing import Any, Protocol, TypeAlias
 import numpy as np
 import pandas as pd
 
-from .errors import OutputExistsError, PredictorError, SchemaError
+from ..errors import OutputExistsError, PredictorError, SchemaError
 
 Chunk: TypeAlias = "pd.DataFrame | np.ndarray"
 

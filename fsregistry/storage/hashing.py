@@ -20,8 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .errors import IntegrityError
-from .storage import files
+from ..errors import IntegrityError
+from . import files
 
 T = TypeVar("T")
 _BLOCK = 4 * 1024 * 1024

@@ -42,8 +42,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import PredictorError, SchemaError
-from .signature import ColumnSpec, Signature, dtype_kind, plain
+from ..errors import PredictorError, SchemaError
+from ..records.signature import ColumnSpec, Signature, dtype_kind, plain
 
 #: kind recorded for a column whose training dtype is unknown (names-only schemas)
 UNKNOWN = "unknown"

@@ -1,6 +1,6 @@
 """Writes the committed golden registry of on-disk format 1 (``tests/golden/format1``).
 
-Run once, by hand, when a new format is introduced: ``python tests/make_golden.py DEST``.
+Run once, by hand, when a new format is introduced: ``python tests/helpers/make_golden.py DEST``.
 The format-1 registry committed under tests/golden must never be regenerated - it is
 what proves that later versions of fsregistry keep reading format 1.
 """

@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 import numpy as np
 import pandas as pd
 
+from ..base import BaseModelRegistry
+from ..errors import ClassOrderWarning, InvalidArgumentError, PredictorError, RegistryError
 from . import batch
-from .base import BaseModelRegistry
-from .errors import ClassOrderWarning, InvalidArgumentError, PredictorError, RegistryError
 from .loaded import LoadedModel, build_loaded, feature_names_out
 from .schema import (
     Findings,
@@ -241,7 +241,7 @@ class ModelPredictor:
         suffix, after the ``id_columns`` passed through from the input) and the output
         path is returned.  ``progress=True`` shows a tqdm bar (``fsregistry[progress]``).
 
-        On Dask (:mod:`fsregistry.distributed`, ``fsregistry[dask]``): a Dask DataFrame
+        On Dask (:mod:`fsregistry.predict.distributed`, ``fsregistry[dask]``): a Dask DataFrame
         ``X`` gives a lazy Dask Series (a DataFrame for several prediction columns or with
         ``id_columns``), or with ``output_path`` is written as a folder of Parquet parts.
         ``dask=`` (``True``, a ``dask.distributed.Client``, a scheduler address, or

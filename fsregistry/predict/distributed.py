@@ -53,8 +53,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ..errors import IntegrityError, InvalidArgumentError, OutputExistsError, PredictorError, RegistryError, SchemaError
 from . import batch
-from .errors import IntegrityError, InvalidArgumentError, OutputExistsError, PredictorError, RegistryError, SchemaError
 
 if TYPE_CHECKING:
     from .loaded import LoadedModel
@@ -98,7 +98,7 @@ class VersionPin:
 def pin_version(predictor: ModelPredictor) -> VersionPin:
     """The pin of the version ``predictor`` has loaded (refused for a registry that is not a
     folder the workers can open)."""
-    from .registry import CustomModelRegistry
+    from ..registry import CustomModelRegistry
 
     registry = predictor.registry
     if not isinstance(registry, CustomModelRegistry):
@@ -157,8 +157,8 @@ def predictor_for(pin: VersionPin) -> ModelPredictor:
 def _load(pin: VersionPin) -> ModelPredictor:
     """Open the registry with the caller's settings, check the version's hashes against the
     pin, then load it (the load verifies the files against those hashes)."""
+    from ..registry import CustomModelRegistry
     from .predictor import ModelPredictor
-    from .registry import CustomModelRegistry
 
     try:
         registry = CustomModelRegistry(pin.root, allow_pickle=pin.allow_pickle, verify=pin.verify, create=False)
@@ -203,7 +203,7 @@ def worker_cache() -> list[dict[str, Any]]:
     """What this process loaded for Dask scoring: one dict per version loaded since the
     last :func:`clear_worker_cache` (root, name, version, allow_pickle, verify, how many
     times it was loaded, whether it is still cached).  Run it on every worker with
-    ``client.run(fsregistry.distributed.worker_cache)``."""
+    ``client.run(fsregistry.predict.distributed.worker_cache)``."""
     with _CACHE_LOCK:
         return [
             {

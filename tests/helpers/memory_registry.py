@@ -25,7 +25,7 @@ from fsregistry.errors import (
     ModelNotFoundError,
     VersionNotFoundError,
 )
-from fsregistry.signature import Signature, infer_signature
+from fsregistry.records.signature import Signature, infer_signature
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _STAGES = {"none": None, "development": None, "staging": "Staging", "production": "Production", "archived": "Archived"}

@@ -9,7 +9,7 @@ model through a registry, then runs this file as a script::
 which loads the version in a new interpreter (nothing shared with the saving process but
 the files), computes the case's outputs on the same inputs and pickles them to ``OUT``.
 
-The torch module class and its factory live in ``tests/torch_models.py``, importable by
+The torch module class and its factory live in ``tests/helpers/torch_models.py``, importable by
 the child, so the other cases' children never import torch.
 """
 

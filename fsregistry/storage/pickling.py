@@ -13,7 +13,7 @@ import pickle
 from pathlib import Path
 from typing import IO, Any
 
-from .errors import PickleRefusedError
+from ..errors import PickleRefusedError
 
 ENV_ALLOW_PICKLE = "FSREGISTRY_ALLOW_PICKLE"
 _FALSE = {"0", "false", "no", "off"}

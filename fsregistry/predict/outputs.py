@@ -40,8 +40,8 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from .errors import ClassOrderWarning, PredictorError
-from .signature import plain
+from ..errors import ClassOrderWarning, PredictorError
+from ..records.signature import plain
 
 OUTPUT_KINDS = ("logits", "probabilities", "values")
 

@@ -3,7 +3,7 @@
 A registry hands back a plain dict (``model``, ``preprocessor_artifact``, ``signature``,
 ``metadata``...).  This module turns it into one immutable :class:`LoadedModel`: the
 fitted preprocessor and feature names unpacked from the seed's artifact dict (or a bare
-transformer), the signature as a :class:`~fsregistry.signature.Signature`, the schema to
+transformer), the signature as a :class:`~fsregistry.records.signature.Signature`, the schema to
 enforce, and the adapter that knows how this kind of model predicts.  Anything unusable
 is a :class:`~fsregistry.errors.PredictorError` here, at load time, not at predict time.
 """
@@ -14,10 +14,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import PredictorError
+from ..errors import PredictorError
+from ..records.signature import Signature
 from .outputs import Adapter, adapter_for, declared_output_kind, is_torch_module
 from .schema import InputSchema, schema_from
-from .signature import Signature
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,7 @@ def warm(pin: Any, source: str, folder: str) -> int:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from fsregistry.distributed import predictor_for
+    from fsregistry.predict.distributed import predictor_for
 
     frame = pq.ParquetFile(source).read_row_groups([0]).to_pandas()
     predictions = predictor_for(pin).predict(frame)

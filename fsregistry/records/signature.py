@@ -2,7 +2,7 @@
 kind of output it produces.
 
 A signature is plain data stored in ``meta.json``; the predictor enforces it (see
-``fsregistry.schema``).  :func:`infer_signature` builds one from training data, and
+``fsregistry.predict.schema``).  :func:`infer_signature` builds one from training data, and
 ``save_model`` calls it on ``input_example`` when no signature is given.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import InvalidMetadataError
+from ..errors import InvalidMetadataError
 
 #: how many distinct labels make a target "classes" rather than "values"
 _MAX_CLASSES = 1000
