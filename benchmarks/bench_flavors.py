@@ -7,7 +7,7 @@ on 50 features; PyTorch: an MLP of about 10 M parameters in each of the three fo
 scikit-learn: a 100-tree random forest), then times, as medians of ``--repeat`` runs:
 
 * raw save: the framework's own save call to a new file, plus ``fsync`` of that file;
-* floor save: the raw save plus the bare system calls DESIGN.md's invariants require
+* floor save: the raw save plus the bare system calls the invariants of docs/design.md require
   (see ``floor.py``): not a target, the lowest ratio any registry keeping them could reach;
 * flavor save: the flavor's ``save`` alone (no registry), plus ``fsync``: what the flavor costs;
 * registry save: ``registry.save_model(model, name)`` (a new version each time: staging,
@@ -299,7 +299,7 @@ def machine() -> str:
 def table(rows: list[dict[str, Any]]) -> str:
     """Markdown: raw time, then everything else as a ratio of it (and in ms).  The floor
     (invariants' bare calls) and the SHA-256 of the file alone are not targets: they show
-    the lowest ratio any registry keeping DESIGN.md's invariants could reach here."""
+    the lowest ratio any registry keeping the invariants of docs/design.md could reach here."""
     columns = {
         "save": ("floor_save", "flavor_save", "reg_save"),
         "load": ("sha256", "flavor_load", "reg_load", "reg_load_unverified"),

@@ -1,4 +1,4 @@
-"""The floor: what DESIGN.md's invariants cost by themselves, without fsregistry's code.
+"""The floor: what the invariants of docs/design.md cost by themselves, without fsregistry's code.
 
 ``floor_save`` performs the bare system calls the invariants require of one save, and
 nothing else: the model file written by the caller's own raw save (which fsyncs it) and
