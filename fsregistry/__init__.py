@@ -49,11 +49,11 @@ from .flavors import register_flavor, unregister_flavor
 from .flavors.pytorch import register_model_factory, unregister_model_factory
 from .identifiers import ModelRef, parse_identifier
 from .records.environment import EnvironmentMismatchWarning
-from .records.signature import ColumnSpec, Signature, infer_signature
 from .registry import CustomModelRegistry
 
 if TYPE_CHECKING:
     from .predict.predictor import ModelPredictor
+    from .records.signature import ColumnSpec, Signature, infer_signature
 
 
 __all__ = [
@@ -103,10 +103,19 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    # The predictor is imported on first use so that `import fsregistry` stays light.
-    if name == "ModelPredictor":
-        from .predict.predictor import ModelPredictor
+#: names imported on first use, so that ``import fsregistry`` imports neither numpy nor
+#: pandas (the predictor and signatures need both)
+_LAZY = {
+    "ModelPredictor": "fsregistry.predict.predictor",
+    "ColumnSpec": "fsregistry.records.signature",
+    "Signature": "fsregistry.records.signature",
+    "infer_signature": "fsregistry.records.signature",
+}
 
-        return ModelPredictor
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'fsregistry' has no attribute {name!r}")

@@ -9,12 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
-
-import numpy as np
-import pandas as pd
 
 _UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
 
@@ -86,14 +84,14 @@ def key_values(items: Iterable[tuple[str, Any]], indent: int = 2) -> str:
 
 
 def _json_default(value: Any) -> Any:
+    # numpy and pandas values exist only once those are imported: never import them here
+    np, pd = sys.modules.get("numpy"), sys.modules.get("pandas")
     if hasattr(value, "to_dict") and callable(value.to_dict):
-        if isinstance(value, pd.DataFrame):
+        if pd is not None and isinstance(value, pd.DataFrame):
             return json.loads(value.to_json(orient="records", date_format="iso"))
         return value.to_dict()
-    if isinstance(value, np.ndarray):
+    if np is not None and isinstance(value, (np.ndarray, np.generic)):
         return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
     if isinstance(value, (Path, dt.datetime, dt.date)):
         return str(value)
     if isinstance(value, (set, frozenset, tuple)):
@@ -110,7 +108,10 @@ def to_json(data: Any) -> str:
 
 
 def _finite(value: Any) -> Any:
-    if isinstance(value, (float, np.floating)) and not math.isfinite(value):
+    np = sys.modules.get("numpy")
+    if np is not None and isinstance(value, np.floating):  # float32 is no Python float
+        value = float(value)
+    if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
         return {k: _finite(v) for k, v in value.items()}

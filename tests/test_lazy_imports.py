@@ -84,3 +84,30 @@ print(json.dumps({{"imported": imported()}}))
         tmp_path,
     )
     assert result == {"imported": [framework]}
+
+
+def test_import_and_the_cli_listing_commands_import_neither_numpy_nor_pandas(tmp_path: Path) -> None:
+    """``import fsregistry`` (and so the pytest plugin), ``fsregistry models``, ``versions``
+    and ``show`` of a version without a signature or example pay for no data library."""
+    heavy = ("numpy", "pandas", "pyarrow", "cloudpickle")
+    root = tmp_path / "registry"
+    setup = f"""
+import json, sys
+from fsregistry import CustomModelRegistry
+r = CustomModelRegistry({str(root)!r})
+r.save_model({{"weights": [1, 2]}}, "m", metadata={{"auc": 0.9}})
+print(json.dumps({{}}))
+"""
+    run_fresh(setup, tmp_path)
+    code = f"""
+import json, sys
+import fsregistry
+after_import = sorted(m for m in {heavy!r} if m in sys.modules)
+from fsregistry.cli import main
+for argv in (["models"], ["versions", "m"], ["show", "m/1"]):
+    assert main(["--root", {str(root)!r}, *argv]) == 0
+after_cli = sorted(m for m in {heavy!r} if m in sys.modules)
+print(json.dumps({{"after_import": after_import, "after_cli": after_cli}}))
+"""
+    result = run_fresh(code, tmp_path)
+    assert result == {"after_import": [], "after_cli": []}

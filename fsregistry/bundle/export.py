@@ -105,7 +105,7 @@ def _targets(store: VersionStore, identifiers: str | Sequence[str]) -> list[tupl
 def _outgoing(store: VersionStore, name: str, version: int) -> _Outgoing:
     """Read a version's ``meta.json`` once: the bundle carries exactly these bytes."""
     folder = store.layout.version_dir(name, version)
-    raw = (folder / META_JSON).read_bytes()
+    raw = files.read_stored(folder / META_JSON)
     try:
         meta = json.loads(raw)
     except (ValueError, RecursionError) as exc:
@@ -189,7 +189,7 @@ def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
 def _add_verified(tar: tarfile.TarFile, name: str, source: Path, record: dict[str, Any], out: _Outgoing) -> None:
     """Copy one payload file into the archive, hashing it on the way; refuse a corrupt one."""
     hashing.check_size(source, record, name=out.name, version=out.version)
-    with open(source, "rb") as fh:
+    with files.open_stored(source) as fh:
         reader = _HashingReader(fh)
         tar.addfile(_member(name, int(record["size"])), reader)
     if reader.hexdigest() != record.get("sha256"):

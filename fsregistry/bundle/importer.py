@@ -3,7 +3,6 @@ stage and verify its files, then publish under the registry's lock."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tarfile
@@ -17,7 +16,7 @@ from ..errors import FlavorError, ImportConflictError, ModelExistsError, ModelNo
 from ..flavors import get_flavor
 from ..names import STAGES, validate_tag
 from ..records import environment
-from ..storage import files
+from ..storage import files, hashing
 from ..storage.layout import utcnow
 from ..store import payload
 from .archive import COPY_BLOCK, DEFAULT_MAX_MEMBER_SIZE, refuse
@@ -199,23 +198,19 @@ def _stage(store: VersionStore, bundle: Bundle, incoming: Incoming) -> Path:
 
 
 def _extract_verified(bundle: Bundle, member: str, target: Path) -> None:
-    """Copy one member to ``target`` while hashing it; refuse it unless it matches the manifest."""
+    """Copy one member to ``target`` while hashing it (the storage layer's sealed writer,
+    as a save uses); refuse it unless it matches the manifest."""
     expected = bundle.manifest["files"][member]
-    target.parent.mkdir(parents=True, exist_ok=True)
-    digest, size = hashlib.sha256(), 0
     try:
         source = bundle.tar.extractfile(bundle.headers[member])
         assert source is not None  # regular files only, checked in the audit
-        with source, open(target, "xb") as out:
+        with source, hashing.HashingWriter(target) as out:
             for block in iter(lambda: source.read(COPY_BLOCK), b""):
-                digest.update(block)
-                size += len(block)
                 out.write(block)
-            out.flush()
-            os.fsync(out.fileno())
+            sealed = out.seal()
     except (tarfile.TarError, EOFError, zlib.error) as exc:
         raise refuse(bundle.path, f"member {member!r} cannot be read; the archive is truncated ({exc})") from None
-    check_digest(bundle.path, member, digest.hexdigest(), size, expected)
+    check_digest(bundle.path, member, sealed["sha256"], sealed["size"], expected)
 
 
 def _publish_all(

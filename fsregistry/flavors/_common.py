@@ -12,13 +12,15 @@ from __future__ import annotations
 import importlib
 import json
 import math
+import sys
 from collections.abc import Iterable, Mapping
 from types import ModuleType
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from ..errors import FlavorError, MissingDependencyError, PickleRefusedError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 #: top-level module -> pip extra of fsregistry that installs it
 EXTRAS = {"sklearn": "sklearn", "xgboost": "xgboost", "lightgbm": "lightgbm", "catboost": "catboost", "torch": "torch"}
@@ -115,9 +117,10 @@ def to_json(value: Any) -> Any:
     """
     if value is None or isinstance(value, (bool, str)):
         return value
-    if isinstance(value, (np.generic,)) and not isinstance(value, (np.bool_, np.integer, np.floating)):
-        return UNSUPPORTED
-    if isinstance(value, (np.bool_, np.integer, np.floating)):
+    np = sys.modules.get("numpy")  # a numpy scalar exists only once numpy is imported
+    if np is not None and isinstance(value, np.generic):
+        if not isinstance(value, (np.bool_, np.integer, np.floating)):
+            return UNSUPPORTED
         value = value.item()
     if isinstance(value, int):
         return value
@@ -164,6 +167,8 @@ def json_params(estimator: Any) -> tuple[dict[str, Any], list[str]]:
 def encode_array(values: Any) -> dict[str, Any] | None:
     """A 1-D array (class labels) as ``{"dtype", "values"}``, or ``None`` when it would not
     come back identical (same dtype, same values, same Python types inside object arrays)."""
+    import numpy as np
+
     array = np.asarray(values)
     if array.ndim != 1 or array.dtype.kind not in "biufUO":
         return None
@@ -176,6 +181,8 @@ def encode_array(values: Any) -> dict[str, Any] | None:
 
 def decode_array(encoded: Mapping[str, Any]) -> np.ndarray:
     """Inverse of :func:`encode_array`."""
+    import numpy as np
+
     values = from_json(encoded["values"])
     dtype = np.dtype(encoded["dtype"])
     if dtype.kind == "O":
@@ -191,4 +198,6 @@ def same_array(a: np.ndarray, b: np.ndarray) -> bool:
         return False
     if a.dtype.kind == "O" and [type(v) for v in a] != [type(v) for v in b]:
         return False
+    import numpy as np
+
     return bool(np.array_equal(a, b))

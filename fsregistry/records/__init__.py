@@ -11,18 +11,15 @@ from __future__ import annotations
 
 import contextlib
 import math
+import sys
 import uuid
 from typing import Any
-
-import numpy as np
-import pandas as pd
 
 from ..errors import InvalidMetadataError
 from ..storage import files
 from ..storage.layout import FORMAT_VERSION, utcnow
 from ..storage.layout import Layout as _Layout
 from . import fields as record_fields
-from .signature import Signature, infer_signature
 
 #: rows of an input example kept in meta.json
 MAX_EXAMPLE_ROWS = 100
@@ -41,11 +38,13 @@ def to_jsonable(value: Any, where: str, *, depth: int = 0) -> Any:
         return value
     if isinstance(value, float):
         return value
-    if isinstance(value, np.generic):
+    # numpy and pandas values can only exist once those are imported: never import them here
+    np, pd = sys.modules.get("numpy"), sys.modules.get("pandas")
+    if np is not None and isinstance(value, np.generic):
         return value.item()
-    if isinstance(value, np.ndarray):
+    if np is not None and isinstance(value, np.ndarray):
         return to_jsonable(value.tolist(), where, depth=depth)
-    if isinstance(value, (pd.Timestamp,)):
+    if pd is not None and isinstance(value, pd.Timestamp):
         return value.isoformat()
     if isinstance(value, dict):
         out = {}
@@ -73,10 +72,12 @@ def split_metadata(metadata: dict[str, Any] | None) -> tuple[dict[str, Any], dic
     if not isinstance(metadata, dict):
         raise InvalidMetadataError(f"metadata must be a dict, got {type(metadata).__name__}")
     clean = to_jsonable(metadata, "metadata")
+    np = sys.modules.get("numpy")
+    floats: tuple[type, ...] = (float, np.floating) if np is not None else (float,)
     params: dict[str, Any] = {}
     metrics: dict[str, Any] = {}
     for key, value in clean.items():
-        is_metric = isinstance(metadata[key], (float, np.floating)) and not isinstance(metadata[key], bool)
+        is_metric = isinstance(metadata[key], floats) and not isinstance(metadata[key], bool)
         (metrics if is_metric else params)[key] = value
     return params, metrics
 
@@ -97,6 +98,9 @@ def encode_example(example: Any) -> dict[str, Any] | None:
     """Keep up to 100 rows of an input example as JSON (columns, dtypes, rows)."""
     if example is None:
         return None
+    import numpy as np
+    import pandas as pd
+
     if isinstance(example, pd.DataFrame):
         frame, kind = example.head(MAX_EXAMPLE_ROWS), "dataframe"
     elif isinstance(example, dict):
@@ -117,6 +121,8 @@ def encode_example(example: Any) -> dict[str, Any] | None:
 
 
 def _cell(value: Any) -> Any:
+    import pandas as pd
+
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     if value is pd.NA or value is pd.NaT:
@@ -130,6 +136,8 @@ def decode_example(data: dict[str, Any] | None) -> Any:
     """Rebuild the stored example: a DataFrame (or a 2-D array for array examples)."""
     if not data:
         return None
+    import pandas as pd
+
     frame = pd.DataFrame(data["data"], columns=data["columns"])
     for column, dtype in zip(data["columns"], data["dtypes"], strict=True):
         # keep the JSON type when the dtype can't be restored: the example informs, it is not authoritative
@@ -198,6 +206,8 @@ def describe(
 
 
 def _signature_dict(signature: Any, input_example: Any) -> dict[str, Any] | None:
+    from .signature import Signature, infer_signature  # pandas: only when a signature is given
+
     if signature is None:
         return infer_signature(input_example).to_dict() if input_example is not None else None
     if isinstance(signature, Signature):
@@ -295,7 +305,7 @@ def version_info(meta: dict[str, Any]) -> dict[str, Any]:
             "metrics": dict(meta.get("metrics") or {}),
             "tags": dict(meta.get("tags") or {}),
         },
-        "signature": Signature.from_dict(signature) if signature else None,
+        "signature": _signature(signature),
         "input_example": decode_example(meta.get("input_example")),
         "environment": dict(meta.get("environment") or {}),
         "files": {k: dict(v) for k, v in (meta.get("files") or {}).items()},
@@ -303,3 +313,13 @@ def version_info(meta: dict[str, Any]) -> dict[str, Any]:
         "has_preprocessor": meta.get("preprocessor") is not None,
         "source": meta.get("source"),
     }
+
+
+def _signature(data: dict[str, Any] | None) -> Any:
+    """The stored signature as a :class:`~fsregistry.records.signature.Signature` (imports
+    pandas, so only for a version that has one)."""
+    if not data:
+        return None
+    from .signature import Signature
+
+    return Signature.from_dict(data)

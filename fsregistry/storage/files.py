@@ -18,7 +18,7 @@ import stat
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from ..errors import CorruptRegistryError, RegistryPermissionError, UnsafeLinkError
 
@@ -200,6 +200,24 @@ def read_json(path: Path, *, max_bytes: int = 64 * 1024 * 1024) -> Any:
         raise CorruptRegistryError(f"{path} is not valid JSON ({exc}); run check()", path=str(path)) from None
     except RecursionError:
         raise CorruptRegistryError(f"{path} is nested too deeply to be a record; run check()", path=str(path)) from None
+
+
+def read_stored(path: Path, *, max_bytes: int = 64 * 1024 * 1024) -> bytes:
+    """The exact bytes of a record (never through a link; refused when over ``max_bytes``
+    or not a regular file), for copying it verbatim (a bundle carries them)."""
+    with open(_open_record(path, os.O_RDONLY), "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            raise CorruptRegistryError(f"{path} is not a regular file; run check()", path=str(path))
+        raw = fh.read(max_bytes + 1)
+    if len(raw) > max_bytes:
+        raise CorruptRegistryError(f"{path} is larger than any record ({max_bytes} bytes); run check()", path=str(path))
+    return raw
+
+
+def open_stored(path: Path) -> IO[bytes]:
+    """A stored file (``model.bin``, ``preprocessor.pkl``) opened for reading, never
+    through a link; a refused permission is :class:`RegistryPermissionError`."""
+    return open(_open_record(path, os.O_RDONLY), "rb")
 
 
 def require_readable(path: Path) -> None:
