@@ -20,6 +20,7 @@ from .errors import (
     ConcurrentWriteError,
     CorruptRecordError,
     CorruptRegistryError,
+    EnvironmentMismatchWarning,
     FlavorError,
     FormatVersionError,
     ImportConflictError,
@@ -48,7 +49,6 @@ from .errors import (
 from .flavors import register_flavor, unregister_flavor
 from .flavors.pytorch import register_model_factory, unregister_model_factory
 from .identifiers import ModelRef, parse_identifier
-from .records.environment import EnvironmentMismatchWarning
 from .registry import CustomModelRegistry
 
 if TYPE_CHECKING:

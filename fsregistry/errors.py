@@ -172,6 +172,10 @@ class InvalidArgumentError(RegistryError, ValueError):
 # -- warnings ---------------------------------------------------------------------------------
 
 
+class EnvironmentMismatchWarning(UserWarning):
+    """A model is being loaded with package versions other than those it was saved with."""
+
+
 class ModelFactoryWarning(UserWarning):
     """The ``model_factory`` given to a load is not the one the version recorded at save."""
 

@@ -12,17 +12,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from . import bundle, records
+from . import records
 from .base import BaseModelRegistry
 from .config import resolve_root
 from .errors import InvalidArgumentError, InvalidIdentifierError, InvalidMetadataError, ModelNotFoundError
 from .flavors import LoadOptions, detect_flavor, get_flavor
 from .identifiers import ModelRef, model_uri, parse_identifier
-from .maintenance import retention
-from .maintenance.repair import CheckReport
-from .maintenance.repair import check as check_store
 from .names import (
     normalize_stage,
     require_aliases,
@@ -35,6 +32,10 @@ from .names import (
 from .storage import files, pickling
 from .store import payload
 from .store.versions import VersionStore
+
+if TYPE_CHECKING:
+    from .bundle import ImportedVersion
+    from .maintenance.repair import CheckReport
 
 
 class CustomModelRegistry(BaseModelRegistry):
@@ -311,22 +312,28 @@ class CustomModelRegistry(BaseModelRegistry):
     def check(self, repair: bool = False) -> CheckReport:
         """Verify every file and the index; with ``repair=True`` fix what can be fixed.
         See :func:`fsregistry.maintenance.repair.check`."""
-        return check_store(self.store, repair=repair)
+        from .maintenance.repair import check  # bundles and maintenance load on first use
+
+        return check(self.store, repair=repair)
 
     def export_model(self, model_identifier: str | list[str], path: str | Path, **options: Any) -> Path:
         """Write one version, several, or a whole model (``"NAME"``) to one bundle file.
         See :func:`fsregistry.bundle.export_model` (``compress=``, ``overwrite=``)."""
+        from .bundle import export_model
+
         with self._errors(f"export_model({model_identifier!r})"):
-            return bundle.export_model(self.store, model_identifier, path, **options)
+            return export_model(self.store, model_identifier, path, **options)
 
     def import_model(
         self, path: str | Path, *, as_new_version: bool = False, **options: Any
-    ) -> list[bundle.ImportedVersion]:
+    ) -> list[ImportedVersion]:
         """Verify and import every version of a bundle; returns one
         :class:`fsregistry.bundle.ImportedVersion` per version.  See
         :func:`fsregistry.bundle.import_model` (``keep_stages=``, ``max_member_size=``)."""
+        from .bundle import import_model
+
         with self._errors(f"import_model({str(path)!r})"):
-            return list(bundle.import_model(self.store, path, as_new_version=as_new_version, **options))
+            return list(import_model(self.store, path, as_new_version=as_new_version, **options))
 
     def prune(
         self, model_name: str, keep_last: int | None = None, older_than: Any = None, dry_run: bool = False
@@ -334,8 +341,10 @@ class CustomModelRegistry(BaseModelRegistry):
         """Delete old versions of ``model_name`` (never a staged, aliased or latest one);
         returns the versions deleted, or that would be with ``dry_run=True``.
         See :func:`fsregistry.maintenance.retention.prune`."""
+        from .maintenance.retention import prune
+
         with self._errors(f"prune({model_name!r})"):
-            return retention.prune(self.store, model_name, keep_last=keep_last, older_than=older_than, dry_run=dry_run)
+            return prune(self.store, model_name, keep_last=keep_last, older_than=older_than, dry_run=dry_run)
 
 
 def _version_identifier(name: str, version: int | str) -> str:

@@ -127,7 +127,7 @@ def test_a_refused_lock_file_is_a_permission_error_naming_it(tmp_path: Path, mon
     def refuse(*args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(lock._lock, "acquire", refuse)
+    monkeypatch.setattr(lock.file_lock, "acquire", refuse)
     with pytest.raises(RegistryPermissionError, match="cannot open the write lock") as info:
         _take(lock)
     assert info.value.path == str(tmp_path / ".lock")

@@ -151,7 +151,7 @@ def import_model(
     also applies the bundle's stages and aliases, displacing their current holders.  The
     model's own description and tags are applied where this registry's model has none; where
     it has other values, they are kept (logged, and named in ``kept_model_fields``).  An
-    :class:`~fsregistry.records.environment.EnvironmentMismatchWarning` names the packages whose
+    :class:`~fsregistry.errors.EnvironmentMismatchWarning` names the packages whose
     installed versions differ from those a version was saved with.
     """
     with opened(Path(path), max_member_size) as bundle:

@@ -32,9 +32,14 @@ import sys
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib import metadata, util
+from importlib import util
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from ..errors import EnvironmentMismatchWarning
+
+if TYPE_CHECKING:  # importlib.metadata costs ~15 ms: imported where a record is made
+    from importlib import metadata
 
 #: recorded for every version, whatever its flavor
 BASE_PACKAGES = ("numpy", "pandas", "scikit-learn", "cloudpickle")
@@ -42,10 +47,6 @@ BASE_PACKAGES = ("numpy", "pandas", "scikit-learn", "cloudpickle")
 ENVIRONMENT_FORMAT = 2
 #: packages whose module is not named after them, when no installed distribution says so
 _IMPORT_NAMES = {"scikit-learn": "sklearn", "pytorch": "torch", "pillow": "PIL", "pyyaml": "yaml"}
-
-
-class EnvironmentMismatchWarning(UserWarning):
-    """A model is being loaded with package versions other than those it was saved with."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,8 @@ def _normalize(name: str) -> str:
 
 
 def _installed_distribution(name: str) -> metadata.Distribution | None:
+    from importlib import metadata
+
     try:
         return metadata.distribution(name)
     except (metadata.PackageNotFoundError, ValueError):
@@ -127,6 +130,8 @@ def _origin(module: str) -> Path | None:
 
 def _distribution_holding(module: str, origin: Path, package: str) -> metadata.Distribution | None:
     """The distribution installed next to ``module`` that lists it among its files."""
+    from importlib import metadata
+
     site = origin.parent.parent if origin.name.startswith("__init__.") else origin.parent
     entries = _dist_infos(str(site))
     keys = (_normalize(module), _normalize(package))

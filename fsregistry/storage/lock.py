@@ -7,21 +7,25 @@ removing a lock file while another process waits on it lets two writers in at on
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-
-from filelock import FileLock, Timeout
+from typing import TYPE_CHECKING, Any
 
 from ..errors import LockTimeoutError
 from . import files
+
+if TYPE_CHECKING:  # filelock is imported by the first writer, not by `import fsregistry`
+    from filelock import FileLock
 
 #: how often a waiting writer retries; short, because publishes hold the lock briefly
 _POLL_INTERVAL = 0.002
 
 
 def _make_lock(path: Path, timeout: float) -> FileLock:
+    from filelock import FileLock
+
     # thread_local (the default) gives each thread its own lock state, so threads of one
     # process exclude each other just as processes do.
     try:
@@ -37,6 +41,8 @@ def _mode_option() -> dict[str, Any]:
     ``fchmod`` it so), which shuts the other members of a group out of a registry they
     share; newer ones (those with ``has_explicit_mode``) leave the mode to the umask, as
     for every other file of the registry.  The older ones are given the umask's mode."""
+    from filelock import FileLock
+
     if hasattr(FileLock, "has_explicit_mode"):
         return {}
     umask = files.current_umask()
@@ -49,7 +55,8 @@ class RegistryLock:
     def __init__(self, path: Path, timeout: float = 60.0) -> None:
         self.path = path
         self.timeout = timeout
-        self._lock = _make_lock(path, timeout)
+        self._lock: FileLock | None = None  # made by the first writer: readers never need it
+        self._making = threading.Lock()  # so that threads racing to write first share one
 
     @contextmanager
     def hold(self) -> Iterator[None]:
@@ -57,10 +64,13 @@ class RegistryLock:
         :class:`~fsregistry.errors.RegistryPermissionError` when this user may not open the
         lock file, :class:`~fsregistry.errors.UnsafeLinkError` when it is a link (an old
         filelock would truncate the file the link points at)."""
+        from filelock import Timeout
+
         files.refuse_link(self.path)
+        lock = self.file_lock
         try:
             with files.refusals(self.path, "open the write lock"):
-                self._lock.acquire(timeout=self.timeout, poll_interval=_POLL_INTERVAL)
+                lock.acquire(timeout=self.timeout, poll_interval=_POLL_INTERVAL)
         except Timeout:
             raise LockTimeoutError(
                 f"could not acquire the registry write lock {self.path} within {self.timeout} s; "
@@ -70,4 +80,12 @@ class RegistryLock:
         try:
             yield
         finally:
-            self._lock.release()
+            lock.release()
+
+    @property
+    def file_lock(self) -> FileLock:
+        """The ``filelock`` lock itself, made on first use."""
+        with self._making:
+            if self._lock is None:
+                self._lock = _make_lock(self.path, self.timeout)
+            return self._lock

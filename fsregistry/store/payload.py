@@ -17,7 +17,6 @@ from typing import Any, cast
 
 from ..errors import FlavorError, InvalidMetadataError, RegistryError
 from ..flavors import Flavor, LoadOptions, SavedModel, class_path, get_flavor
-from ..records import environment
 from ..storage import files, hashing, pickling
 from ..storage.layout import MODEL_BIN, PREPROCESSOR_PKL
 
@@ -54,6 +53,8 @@ def write(
             "uses_pickle": True,
             "class": class_path(preprocessor_artifact),
         }
+    from ..records import environment  # importlib.metadata: only when a version is written
+
     meta["environment"] = environment.capture(flavor.packages)
 
 
@@ -189,6 +190,8 @@ def load(
     those it was saved with, then :func:`read`."""
     flavor = get_flavor(meta["flavor"])
     refuse_pickle(folder, meta, flavor, allow_pickle=allow_pickle, with_preprocessor=with_preprocessor)
+    from ..records import environment
+
     what = f"model {meta['name']}/{meta['version']}"
     environment.warn_on_mismatch(meta.get("environment") or {}, what=what, stacklevel=5)
     return read(folder, meta, flavor, options, verify=verify, with_preprocessor=with_preprocessor)
