@@ -49,7 +49,11 @@ def main() -> None:
         work = Path(tmp)
         root = work / "registry"
         subprocess.run(
-            [PY, "-c", f"from fsregistry import CustomModelRegistry as R; R({str(root)!r}).save_model({{'w': 1}}, 'm')"],
+            [
+                PY,
+                "-c",
+                f"from fsregistry import CustomModelRegistry as R; R({str(root)!r}).save_model({{'w': 1}}, 'm')",
+            ],
             check=True,
         )
         (work / "test_nothing.py").write_text("def test_nothing():\n    assert True\n")

@@ -324,9 +324,7 @@ class CustomModelRegistry(BaseModelRegistry):
         with self._errors(f"export_model({model_identifier!r})"):
             return export_model(self.store, model_identifier, path, **options)
 
-    def import_model(
-        self, path: str | Path, *, as_new_version: bool = False, **options: Any
-    ) -> list[ImportedVersion]:
+    def import_model(self, path: str | Path, *, as_new_version: bool = False, **options: Any) -> list[ImportedVersion]:
         """Verify and import every version of a bundle; returns one
         :class:`fsregistry.bundle.ImportedVersion` per version.  See
         :func:`fsregistry.bundle.import_model` (``keep_stages=``, ``max_member_size=``)."""
