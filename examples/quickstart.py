@@ -22,6 +22,7 @@ Needs ``pip install "fsregistry[xgboost,sklearn]"``.
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 from collections import defaultdict, deque
 from pathlib import Path
@@ -253,7 +254,8 @@ def main(argv: list[str] | None = None) -> int:
     uri = register(registry, season)
     promote(registry, uri, season.iloc[int(len(season) * 0.8) :])
     predict_upcoming(registry, upcoming, output)
-    print(f"\nregistry: {root}\ntry: fsregistry --root {root} versions {MODEL_NAME}")
+    # the command of this interpreter's environment, so that it works as printed from anywhere
+    print(f"\nregistry: {root}\ntry: {sys.executable} -m fsregistry --root {root} versions {MODEL_NAME}")
     return 0
 
 

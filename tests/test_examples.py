@@ -63,6 +63,9 @@ def test_quickstart_without_arguments_uses_a_temporary_folder(workdir: Path) -> 
     try:
         assert root.name == "registry" and (root.parent / "predictions.csv").exists()
         assert list(workdir.iterdir()) == []
+        hint = out.split("\ntry: ", 1)[1].splitlines()[0].split()  # the last hint works as printed
+        listed = subprocess.run(hint, cwd=workdir, capture_output=True, text=True, timeout=120)
+        assert listed.returncode == 0 and listed.stdout.startswith("VERSION"), listed.stderr
     finally:
         shutil.rmtree(root.parent, ignore_errors=True)
 
