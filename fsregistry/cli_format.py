@@ -133,6 +133,7 @@ def describe_version(info: Mapping[str, Any]) -> str:
                 ("stage", info.get("stage") or "None"),
                 ("aliases", listing(info.get("aliases"))),
                 ("created", when(info.get("created_at"))),
+                ("created by", actor(info.get("created_by"))),
                 ("run id", info.get("run_id")),
                 ("flavor", f"{info.get('flavor')} ({info.get('model_class')}, {info.get('model_format')})"),
                 ("size", f"{human_size(info.get('size'))}  " + _files(info.get("files") or {})),
@@ -146,8 +147,32 @@ def describe_version(info: Mapping[str, Any]) -> str:
         "tags\n" + key_values(sorted((meta.get("tags") or {}).items())),
         "signature\n" + _signature(info.get("signature")),
         "environment\n" + _environment(info.get("environment") or {}),
+        "history\n" + _history(info),
     ]
     return "\n\n".join(sections)
+
+
+def actor(by: Any) -> str:
+    """``user@host`` of a recorded change (``-`` when it was not recorded)."""
+    if not isinstance(by, Mapping):
+        return "-"
+    user, host = by.get("user") or "?", by.get("host")
+    return f"{user}@{host}" if host else str(user)
+
+
+def _history(info: Mapping[str, Any]) -> str:
+    """Stage and alias changes, oldest first: when, what, by whom."""
+    events = [
+        (str(e.get("at")), f"stage {e.get('from') or 'None'} -> {e.get('stage') or 'None'}", e.get("by"))
+        for e in info.get("stage_history") or []
+        if isinstance(e, Mapping)
+    ]
+    events += [
+        (str(e.get("at")), f"alias {e.get('alias')} {e.get('action')}", e.get("by"))
+        for e in info.get("alias_history") or []
+        if isinstance(e, Mapping)
+    ]
+    return key_values([(when(at), f"{what}  by {actor(by)}") for at, what, by in sorted(events)])
 
 
 def _files(files: Mapping[str, Any]) -> str:

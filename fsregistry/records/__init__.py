@@ -19,6 +19,7 @@ from ..errors import InvalidMetadataError
 from ..storage import files
 from ..storage.layout import FORMAT_VERSION, utcnow
 from ..storage.layout import Layout as _Layout
+from . import claims
 from . import fields as record_fields
 
 #: rows of an input example kept in meta.json
@@ -202,6 +203,7 @@ def describe(
         description=description or "",
         signature=_signature_dict(signature, input_example),
         input_example=encode_example(input_example),
+        created_by=claims.actor(),
     )
 
 
@@ -295,6 +297,8 @@ def version_info(meta: dict[str, Any]) -> dict[str, Any]:
         "created_at": meta["created_at"],
         "stage": meta.get("stage"),
         "stage_history": list(meta.get("stage_history") or []),
+        "alias_history": list(meta.get("alias_history") or []),
+        "created_by": meta.get("created_by"),
         "aliases": sorted(meta.get("aliases") or {}),
         "description": meta.get("description") or "",
         "flavor": meta.get("flavor"),

@@ -20,6 +20,8 @@ superseded it would have archived it), an alias is removed.
 
 from __future__ import annotations
 
+import getpass
+import socket
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,10 +94,25 @@ def settle(entries: dict[int, dict[str, Any]]) -> Settlement:
     return out
 
 
+def actor() -> dict[str, str | None]:
+    """Who makes a change: the operating-system user and this host.  Either is ``None`` when
+    it cannot be read (a container without a passwd entry, say): a change never fails for it."""
+    try:
+        user: str | None = getpass.getuser()
+    except Exception:  # getuser raises OSError or KeyError, or whatever a broken environment gives
+        user = None
+    try:
+        host: str | None = socket.gethostname() or None
+    except OSError:
+        host = None
+    return {"user": user, "host": host}
+
+
 def set_stage(meta: dict[str, Any], stage: str | None, now: str, seq: int | None = None) -> None:
-    """Move ``meta`` to ``stage``, recording the change in its history; a claim on an
-    exclusive stage carries its order number ``seq``."""
-    meta.setdefault("stage_history", []).append({"stage": stage, "from": meta.get("stage"), "at": now})
+    """Move ``meta`` to ``stage``, recording the change (when, from what, by whom) in its
+    history; a claim on an exclusive stage carries its order number ``seq``."""
+    entry = {"stage": stage, "from": meta.get("stage"), "at": now, "by": actor()}
+    meta.setdefault("stage_history", []).append(entry)
     meta["stage"] = stage
     if seq is not None and stage in EXCLUSIVE_STAGES:
         meta["stage_seq"] = seq
@@ -104,14 +121,19 @@ def set_stage(meta: dict[str, Any], stage: str | None, now: str, seq: int | None
 
 
 def add_alias(meta: dict[str, Any], alias: str, now: str, seq: int) -> None:
-    """Make ``meta`` claim ``alias`` with order number ``seq``."""
+    """Make ``meta`` claim ``alias`` with order number ``seq`` (recorded in its history)."""
     meta.setdefault("aliases", {})[alias] = now
     meta.setdefault("alias_seq", {})[alias] = seq
+    _alias_event(meta, alias, "set", now)
 
 
-def drop_alias(meta: dict[str, Any], alias: str) -> None:
-    """Remove ``meta``'s claim on ``alias`` (nothing if it has none)."""
+def drop_alias(meta: dict[str, Any], alias: str, now: str | None = None) -> None:
+    """Remove ``meta``'s claim on ``alias`` (nothing if it has none); with ``now``, the
+    removal is recorded in its history."""
+    held = alias in (meta.get("aliases") or {})
     (meta.get("aliases") or {}).pop(alias, None)
+    if held and now is not None:
+        _alias_event(meta, alias, "removed", now)
     order = meta.get("alias_seq")
     if isinstance(order, dict):
         order.pop(alias, None)
@@ -128,6 +150,10 @@ def clear_stale(meta: dict[str, Any], settlement: Settlement, now: str) -> bool:
         set_stage(meta, "Archived", now)
         changed = True
     for alias in settlement.stale_aliases_of(version):
-        drop_alias(meta, alias)
+        drop_alias(meta, alias, now)
         changed = True
     return changed
+
+
+def _alias_event(meta: dict[str, Any], alias: str, action: str, now: str) -> None:
+    meta.setdefault("alias_history", []).append({"alias": alias, "action": action, "at": now, "by": actor()})

@@ -368,6 +368,8 @@ ALIAS_CLAIM = any_of(
     what='a timestamp or {"at": timestamp, "seq": integer}',
 )
 TAGS = mapping(string())
+#: who made a change: the operating-system user and host, each ``null`` when unreadable
+ACTOR = obj(opt("user", nullable(string())), opt("host", nullable(string())))
 _FILE_NAME = re.compile(r"(?!\.\.?$)[^/\\\x00]+")
 
 
@@ -470,8 +472,20 @@ META_FIELDS: tuple[Field, ...] = (
     opt("stage", STAGE),
     opt(
         "stage_history",
-        list_of(obj(req("stage", STAGE), opt("from", STAGE), req("at", timestamp()))),
+        list_of(obj(req("stage", STAGE), opt("from", STAGE), req("at", timestamp()), opt("by", ACTOR))),
     ),
+    opt(
+        "alias_history",
+        list_of(
+            obj(
+                req("alias", string()),
+                req("action", choice("set", "removed")),
+                req("at", timestamp()),
+                opt("by", ACTOR),
+            )
+        ),
+    ),
+    opt("created_by", ACTOR),
     # the order of this version's stage and alias claims (see fsregistry.claims)
     opt("stage_seq", integer(0, MAX_VERSION)),
     opt("aliases", mapping(ALIAS_CLAIM, keys=name_check(validate_alias, "alias"))),

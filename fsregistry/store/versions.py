@@ -383,7 +383,7 @@ class VersionStore:
             raise VersionNotFoundError(f"model {name!r} has no alias {alias!r}", name=name)
         meta = records.read_meta(self.layout, name, refs.aliases[alias])
         self.catalog.take_claim(name, refs)  # marks the change under way until the index has it
-        claims.drop_alias(meta, alias)
+        claims.drop_alias(meta, alias, utcnow())
         self._write_meta(meta)
         refs.aliases.pop(alias)
         self.catalog.record(name, [meta], refs)
@@ -428,7 +428,7 @@ class VersionStore:
         for alias in aliases:
             owner = refs.aliases.get(alias)
             if owner is not None and owner != version:
-                claims.drop_alias(other(owner), alias)
+                claims.drop_alias(other(owner), alias, now)
         for meta in changed.values():
             self._write_meta(meta)
         return list(changed.values())

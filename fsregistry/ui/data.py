@@ -113,6 +113,8 @@ class StageEvent:
     previous: str | None
     at: str
     recorded: bool = True
+    #: ``user@host`` who made the change, when recorded
+    by: str = ""
 
 
 @dataclass(frozen=True)

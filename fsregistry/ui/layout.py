@@ -80,16 +80,17 @@ def description(text: str) -> Safe:
 
 def history_table(events: list[StageEvent], links: Links, name: str, *, with_version: bool) -> Safe:
     """Stage transitions, newest first (on the history page with a version column)."""
-    headers = ["When", *(["Version"] if with_version else []), "From", "To", ""]
+    headers = ["When", *(["Version"] if with_version else []), "From", "To", "By", ""]
     rows = [
         [
             when(e.at, short=True),
             *([version_link(links, name, e.version)] if with_version else []),
             stage_badge(e.previous),
             stage_badge(e.stage),
+            e.by,
             "" if e.recorded else element("span", "current stage; no transition recorded", class_="muted"),
         ]
         for e in events
     ]
-    classes = ["created", *([None] if with_version else []), None, None, None]
+    classes = ["created", *([None] if with_version else []), None, None, None, None]
     return table(headers, rows, cell_classes=classes, class_="grid history", empty="No stage transitions recorded.")

@@ -191,7 +191,10 @@ def stage_events(info: dict[str, Any]) -> list[StageEvent]:
     version = int(info["version"])
     history = [e for e in info.get("stage_history") or [] if isinstance(e, dict)]
     if history:
-        return [StageEvent(version, e.get("stage"), e.get("from"), str(e.get("at") or "")) for e in history]
+        return [
+            StageEvent(version, e.get("stage"), e.get("from"), str(e.get("at") or ""), by=_actor(e.get("by")))
+            for e in history
+        ]
     if info.get("stage"):
         return [StageEvent(version, info.get("stage"), None, str(info.get("created_at") or ""), recorded=False)]
     return []
@@ -314,3 +317,11 @@ def search_page(registry: RegistryReader) -> SearchPage:
         rows += [(name, r) for r in versions]
         metric_names[name] = rank_metrics(numeric_metric_counts(r.metrics for r in versions))
     return SearchPage(models=names, rows=rows, metric_names=metric_names)
+
+
+def _actor(by: Any) -> str:
+    """``user@host`` of a recorded change, or nothing when it was not recorded."""
+    if not isinstance(by, dict):
+        return ""
+    user, host = str(by.get("user") or "?"), by.get("host")
+    return f"{user}@{host}" if host else user
