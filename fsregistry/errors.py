@@ -125,6 +125,11 @@ class FlavorError(RegistryError):
     """A model cannot be saved or loaded by any (or by its recorded) flavor."""
 
 
+class UnexpectedArgumentError(FlavorError, TypeError):
+    """``save_model`` was given a keyword that neither it nor the model's flavor takes (a
+    misspelt ``tags=``, say): a ``TypeError``, as Python gives for any unknown keyword."""
+
+
 class MissingDependencyError(FlavorError, ImportError):
     """A framework needed to load a model is not installed; the message names the extra."""
 

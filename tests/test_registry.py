@@ -465,3 +465,13 @@ def test_a_removed_run_map_folder_is_recreated(model_registry: fsregistry.Custom
     run_id = model_registry.get_model_version("m/2")["run_id"]
     assert (model_registry.layout.runs / f"{run_id}.json").exists()
     assert model_registry.load_model(f"runs:/{run_id}/model")["version"] == 2
+
+
+def test_a_misspelt_keyword_to_save_model_is_a_type_error_naming_it(tmp_path: Path) -> None:
+    from fsregistry import FlavorError, UnexpectedArgumentError
+
+    registry = CustomModelRegistry(tmp_path / "reg")
+    with pytest.raises(TypeError, match=r"unexpected keyword argument 'tagz'") as info:
+        registry.save_model(Doubler(), "m", tagz={"team": "a"})
+    assert isinstance(info.value, UnexpectedArgumentError) and isinstance(info.value, FlavorError)
+    assert registry.list_models() == []

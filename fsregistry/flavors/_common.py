@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from ..errors import FlavorError, MissingDependencyError, PickleRefusedError
+from ..errors import FlavorError, MissingDependencyError, PickleRefusedError, UnexpectedArgumentError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -57,7 +57,11 @@ def reject_unknown(kwargs: Mapping[str, Any], flavor: str, allowed: Iterable[str
     unknown = sorted(set(kwargs) - set(allowed))
     if unknown:
         known = ", ".join(sorted(allowed)) or "none"
-        raise FlavorError(f"the {flavor} flavor does not accept {', '.join(unknown)} (its options: {known})")
+        names = ", ".join(repr(k) for k in unknown)
+        raise UnexpectedArgumentError(
+            f"save_model() got an unexpected keyword argument {names}: neither save_model nor the {flavor} "
+            f"flavor takes it (the flavor's options: {known})"
+        )
 
 
 def foreign_class(path: Any, framework: str) -> tuple[str, ...]:
