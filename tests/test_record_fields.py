@@ -204,3 +204,26 @@ def test_salvage_keeps_the_fields_that_pass(written: Records) -> None:
     record = {**written["model"], "tags": 5}
     assert fields.salvage_model_record(record) == {k: v for k, v in record.items() if k != "tags"}
     assert fields.salvage_meta([1]) == {} and fields.salvage_model_record(None) == {}
+
+
+def test_a_record_checked_before_is_checked_again_once_its_bytes_change(tmp_path: Path) -> None:
+    """Reads skip the field-by-field check for bytes already checked at that path, so an
+    edit in place - even of the same size, within the same clock tick - is still caught."""
+    import json
+
+    from toy_models import Doubler
+
+    from fsregistry import CorruptRecordError, CustomModelRegistry, records
+
+    registry = CustomModelRegistry(tmp_path / "reg")
+    registry.save_model(Doubler(), "m")
+    path = registry.layout.meta_file("m", 1)
+    good = path.read_text()
+    records.read_meta(registry.layout, "m", 1)
+    records.read_meta(registry.layout, "m", 1)  # from the memory of checked records
+    bad = json.dumps({**json.loads(good), "description": 7})
+    path.write_text(bad)
+    with pytest.raises(CorruptRecordError, match="description"):
+        records.read_meta(registry.layout, "m", 1)
+    path.write_text(good)
+    assert records.read_meta(registry.layout, "m", 1)["name"] == "m"

@@ -158,7 +158,9 @@ def read_meta(layout: _Layout, name: str, version: int) -> dict[str, Any]:
     :class:`CorruptRegistryError` naming the file and the field if anything is wrong,
     :class:`~fsregistry.errors.FormatVersionError` if a newer format wrote it."""
     path = layout.meta_file(name, version)
-    return record_fields.parse_meta(files.read_json(path), path, name=name, version=version)
+    return record_fields.read_checked(
+        path, lambda raw: record_fields.parse_meta(raw, path, name=name, version=version), "meta"
+    )
 
 
 def salvaged_meta(layout: _Layout, name: str, version: int) -> dict[str, Any]:

@@ -33,15 +33,18 @@ constants, so the storage layer and the registry both use it.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import reprlib
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 from ..errors import CorruptRecordError, InvalidNameError
 from ..names import EXCLUSIVE_STAGES, STAGES, validate_alias, validate_model_name
+from ..storage import files
 from ..storage.layout import MODEL_BIN, PREPROCESSOR_PKL, check_format, chunk_of
 
 #: the highest version number a record may hold: the largest integer that every JSON
@@ -577,6 +580,15 @@ class RecordKind:
     versioned: bool = False
     rule: Rule | None = None
 
+    @functools.cached_property
+    def compiled(self) -> _Compiled:
+        """The table as plain tuples, made once: every read of every record uses it."""
+        return _compile(self.fields)
+
+    @functools.cached_property
+    def known(self) -> frozenset[str]:
+        return frozenset(f.key for f in self.fields) | {"format"}
+
 
 META = RecordKind(META_FIELDS, "; run check()", versioned=True, rule=_payload_files)
 MODEL = RecordKind(MODEL_FIELDS, "; run check(repair=True)")
@@ -610,8 +622,8 @@ def _parse(
             except _Invalid as bad:
                 raise bad.within("format") from None
             check_format(raw["format"], Path(where))  # a newer format: FormatVersionError
-        _check_fields(_compile(kind.fields), raw)
-        _check_unknown(frozenset(f.key for f in kind.fields) | {"format"}, raw)
+        _check_fields(kind.compiled, raw)
+        _check_unknown(kind.known, raw)
         for key, wanted in (expect or {}).items():
             if raw[key] != wanted:
                 _bad(f"is {_short.repr(raw[key])}, but the file belongs to {wanted!r}", key)
@@ -620,6 +632,28 @@ def _parse(
     except _Invalid as bad:
         raise corrupt(f"{where} is malformed: field {bad.field} {bad.problem}", bad.field) from None
     return raw
+
+
+#: digests of records already checked in this process, with the path and kind they were
+#: checked as: the same bytes at the same path need no second field-by-field check (a
+#: listing or a resolve reads the same small files again and again); bounded, oldest first
+_CHECKED: OrderedDict[tuple[str, str, bytes], None] = OrderedDict()
+_CHECKED_MAX = 8192
+
+
+def read_checked(path: Path, parse: Callable[[Any], dict[str, Any]], what: str) -> dict[str, Any]:
+    """Read the record at ``path`` and check it with ``parse``, unless exactly these bytes
+    were checked at this path before in this process (the digest of what was parsed, not
+    the file's times, decides: an edit is always seen)."""
+    raw, digest = files.read_json_digest(path)
+    key = (str(path), what, digest)
+    if key in _CHECKED:
+        return cast(dict[str, Any], raw)
+    checked = parse(raw)
+    _CHECKED[key] = None
+    if len(_CHECKED) > _CHECKED_MAX:
+        _CHECKED.popitem(last=False)
+    return checked
 
 
 def parse_meta(raw: Any, path: Path | str, *, name: str | None = None, version: int | None = None) -> dict[str, Any]:

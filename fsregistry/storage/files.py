@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import functools
+import hashlib
 import json
 import os
 import shutil
@@ -185,17 +186,25 @@ def read_json(path: Path, *, max_bytes: int = 64 * 1024 * 1024) -> Any:
     a file over ``max_bytes`` (no record is that large; a multi-GB file is never read
     whole), nesting too deep for the parser (``RecursionError``), and something that is
     not a regular file (a folder; a FIFO, opened non-blocking so it cannot hang a reader)."""
+    return read_json_digest(path, max_bytes=max_bytes)[0]
+
+
+def read_json_digest(path: Path, *, max_bytes: int = 64 * 1024 * 1024) -> tuple[Any, bytes]:
+    """:func:`read_json`, and a digest of the bytes it parsed (BLAKE2b, 128 bits): equal
+    digests mean equal records, whatever happened to the file in between."""
     raw: bytes | None = None
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
     with contextlib.suppress(IsADirectoryError, BlockingIOError), open(_open_record(path, flags), "rb") as fh:
-        if stat.S_ISREG(os.fstat(fh.fileno()).st_mode):  # never a FIFO or a device, even one with data
-            raw = fh.read(max_bytes + 1)
+        info = os.fstat(fh.fileno())
+        if stat.S_ISREG(info.st_mode):  # never a FIFO or a device, even one with data
+            # read what the file holds (not ``max_bytes``: a read that large allocates it)
+            raw = fh.read(min(info.st_size, max_bytes) + 1)
     if raw is None:
         raise CorruptRegistryError(f"{path} is not a regular file; run check()", path=str(path))
     if len(raw) > max_bytes:
         raise CorruptRegistryError(f"{path} is larger than any record ({max_bytes} bytes); run check()", path=str(path))
     try:
-        return json.loads(raw)
+        return json.loads(raw), hashlib.blake2b(raw, digest_size=16).digest()
     except ValueError as exc:
         raise CorruptRegistryError(f"{path} is not valid JSON ({exc}); run check()", path=str(path)) from None
     except RecursionError:
@@ -206,9 +215,10 @@ def read_stored(path: Path, *, max_bytes: int = 64 * 1024 * 1024) -> bytes:
     """The exact bytes of a record (never through a link; refused when over ``max_bytes``
     or not a regular file), for copying it verbatim (a bundle carries them)."""
     with open(_open_record(path, os.O_RDONLY), "rb") as fh:
-        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+        info = os.fstat(fh.fileno())
+        if not stat.S_ISREG(info.st_mode):
             raise CorruptRegistryError(f"{path} is not a regular file; run check()", path=str(path))
-        raw = fh.read(max_bytes + 1)
+        raw = fh.read(min(info.st_size, max_bytes) + 1)
     if len(raw) > max_bytes:
         raise CorruptRegistryError(f"{path} is larger than any record ({max_bytes} bytes); run check()", path=str(path))
     return raw

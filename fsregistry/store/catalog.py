@@ -165,12 +165,18 @@ class Catalog:
         writer died there: then the caller looks again.  Costs one small read."""
         if found is None or kind not in ("latest", "alias", "stage"):
             return True
+        # Only the claim is looked at, so the record is read but not checked field by field
+        # (the load that follows checks it): a record that is no object, or unreadable,
+        # disagrees, and the caller answers from the version folders.
         try:
-            meta = records.read_meta(self.layout, name, found)
+            meta = files.read_json(self.layout.meta_file(name, found))
         except (OSError, RegistryError, ValueError):
             return False
+        if not isinstance(meta, dict):
+            return False
         if kind == "alias":
-            return str(value) in (meta.get("aliases") or {})
+            aliases = meta.get("aliases")
+            return isinstance(aliases, dict) and str(value) in aliases
         if kind == "stage" and value in ("Staging", "Production"):
             return meta.get("stage") == value
         return True

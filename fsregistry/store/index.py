@@ -112,10 +112,10 @@ def load_refs(layout: Layout, name: str) -> Refs | None:
     :class:`~fsregistry.errors.FormatVersionError`: ``check`` reports either."""
     path = layout.index_file(name)
     try:
-        raw = files.read_json(path)
+        raw = record_fields.read_checked(path, lambda r: record_fields.parse_index(r, path, name=name), "index")
     except (FileNotFoundError, NotADirectoryError):
         return None
-    return Refs.from_json(record_fields.parse_index(raw, path, name=name))
+    return Refs.from_json(raw)
 
 
 def read_refs(layout: Layout, name: str) -> Refs | None:
@@ -137,10 +137,11 @@ def load_chunk(layout: Layout, name: str, chunk: int) -> dict[int, dict[str, Any
     :class:`~fsregistry.errors.CorruptRecordError` naming the field (for ``check``)."""
     path = layout.chunk_file(name, chunk)
     try:
-        raw = files.read_json(path)
+        data = record_fields.read_checked(
+            path, lambda r: record_fields.parse_chunk(r, path, name=name, chunk=chunk), "chunk"
+        )
     except (FileNotFoundError, NotADirectoryError):
         return None
-    data = record_fields.parse_chunk(raw, path, name=name, chunk=chunk)
     return {int(k): v for k, v in data["versions"].items()}
 
 
