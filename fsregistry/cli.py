@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import re
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -544,10 +545,31 @@ def _silence_stdout(stdout: TextIO) -> None:
         os.close(devnull)
 
 
+#: the library's advice in its own terms -> the same advice in the command line's terms
+_CLI_WORDS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"pass \w+=True \(CLI: (--[\w-]+)\)"), r"pass \1"),
+    (re.compile(r"\bcheck\(repair=True\)"), "fsregistry check --repair"),
+    (re.compile(r"\bcheck\(\)"), "fsregistry check"),
+    (re.compile(r"\bkeep_last=N\b"), "--keep-last N"),
+    (re.compile(r"\bolder_than=AGE\b"), "--older-than AGE"),
+    (re.compile(r"\bprogress=True\b"), "--progress"),
+    (re.compile(r"Open it with allow_pickle=True"), "Unset FSREGISTRY_ALLOW_PICKLE (or set it to 1)"),
+)
+
+
+def cli_words(message: str) -> str:
+    """An error message with the library's advice (``force=True``, ``check(repair=True)``)
+    put in the flags and commands a command-line user types."""
+    for pattern, replacement in _CLI_WORDS:
+        message = pattern.sub(replacement, message)
+    return message
+
+
 def _fail(exc: BaseException, prefix: str = "", *, as_json: bool = False) -> int:
     if os.environ.get("FSREGISTRY_TRACEBACK"):
         raise exc
-    message = _shortened(prefix + " ".join((str(exc) or type(exc).__name__).split()))  # one line, always
+    one_line = " ".join((str(exc) or type(exc).__name__).split())  # one line, always
+    message = _shortened(prefix + cli_words(one_line))
     print(f"{PROG}: error: {message}", file=sys.stderr)
     _print_json_error(exc, message, as_json)
     return EXIT_ERROR

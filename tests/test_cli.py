@@ -635,3 +635,26 @@ def test_a_pipefail_script_reading_one_line_succeeds(registry: CustomModelRegist
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout == "[\n" and done.stderr == ""
+
+
+@pytest.mark.parametrize(
+    ("library", "cli"),
+    [
+        ("m/1 is protected (stage Production); move it first, or pass force=True (CLI: --force)", "or pass --force"),
+        ("index.json is malformed: field count is -1; run check(repair=True)", "run fsregistry check --repair"),
+        ("model.bin does not match its hash (run check() to see every affected file)", "run fsregistry check to see"),
+        ("prune needs a rule: keep_last=N, older_than=AGE, or both", "--keep-last N, --older-than AGE"),
+        ("progress=True needs tqdm: pip install 'fsregistry[progress]'", "--progress needs tqdm"),
+    ],
+)
+def test_the_cli_gives_advice_in_its_own_terms(library: str, cli: str) -> None:
+    from fsregistry.cli import cli_words
+
+    said = cli_words(library)
+    assert cli in said
+    assert "=True" not in said and "check(" not in said and "keep_last" not in said
+
+
+def test_prune_without_a_rule_names_the_cli_flags(cli: Run, registry: CustomModelRegistry) -> None:
+    code, _, err = cli("prune", "nba")
+    assert code == EXIT_ERROR and "--keep-last N" in err and "keep_last=" not in err
