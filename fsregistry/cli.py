@@ -333,13 +333,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("models", cmd_models, "list models")
     p.add_argument("--tag", action="append", metavar="KEY=VALUE", help="only models with this tag (repeatable)")
     p = command("versions", cmd_versions, "list the versions of a model, newest first")
-    p.add_argument("name")
+    p.add_argument("name", help="the model whose versions to list")
     p.add_argument("--tag", action="append", metavar="KEY=VALUE", help="only versions with this tag (repeatable)")
     p = command("show", cmd_show, "show one version: metadata, signature, environment")
     p.add_argument("identifier", help="NAME/VERSION, NAME/STAGE, NAME@ALIAS, models:/..., runs:/ID/model")
     p = command("stage", cmd_stage, "move a version to a stage (None, Staging, Production, Archived)")
-    p.add_argument("identifier")
-    p.add_argument("stage")
+    p.add_argument("identifier", help="the version to move: NAME/VERSION, NAME@ALIAS, models:/...")
+    p.add_argument("stage", help="None (or Development), Staging, Production or Archived; any case")
     p.add_argument(
         "--keep-existing",
         action="store_true",
@@ -352,7 +352,7 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_delete,
         "delete a version (NAME/VERSION) or a whole model (NAME: asks you to type the name, unless --yes)",
     )
-    p.add_argument("identifier")
+    p.add_argument("identifier", help="a version (NAME/3, NAME@ALIAS...) or a model NAME for all its versions")
     p.add_argument("--force", action="store_true", help="also delete staged or aliased versions")
     p.add_argument(
         "-y",
@@ -366,7 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path", metavar="BUNDLE", help="output file (.tar.gz, or .tar for no compression)")
     p.add_argument("--force", action="store_true", help="replace an existing file")
     p = command("import", cmd_import, "verify and import a bundle (creates the root if needed)")
-    p.add_argument("path", metavar="BUNDLE")
+    p.add_argument("path", metavar="BUNDLE", help="the bundle file to verify and import")
     p.add_argument(
         "--as-new-version",
         action="store_true",
@@ -383,27 +383,27 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_alias(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     s = actions.add_parser("set", parents=[common], help="point ALIAS at VERSION")
-    s.add_argument("name")
-    s.add_argument("alias")
+    s.add_argument("name", help="the model")
+    s.add_argument("alias", help="the alias (champion, shadow...)")
     s.add_argument("version", help="a version number, latest, a stage, or any identifier of that model")
     d = actions.add_parser("delete", parents=[common], help="remove ALIAS")
-    d.add_argument("name")
-    d.add_argument("alias")
+    d.add_argument("name", help="the model")
+    d.add_argument("alias", help="the alias to remove")
 
 
 def _add_tag(p: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     s = actions.add_parser("set", parents=[common], help="set KEY=VALUE on NAME or a version")
     s.add_argument("identifier", help="NAME (the model) or a version identifier")
-    s.add_argument("key")
-    s.add_argument("value")
+    s.add_argument("key", help="the tag's name")
+    s.add_argument("value", help="its value (stored as text)")
     d = actions.add_parser("delete", parents=[common], help="remove KEY")
-    d.add_argument("identifier")
-    d.add_argument("key")
+    d.add_argument("identifier", help="NAME (the model) or a version identifier")
+    d.add_argument("key", help="the tag to remove")
 
 
 def _add_predict(p: argparse.ArgumentParser) -> None:
-    p.add_argument("identifier")
+    p.add_argument("identifier", help="the version to predict with: NAME/STAGE, NAME@ALIAS, models:/...")
     p.add_argument("input", help="CSV or Parquet file")
     p.add_argument("output", help="output file; CSV or Parquet by suffix")
     p.add_argument(
@@ -412,7 +412,9 @@ def _add_predict(p: argparse.ArgumentParser) -> None:
         metavar="COLUMN",
         help="input column copied to the output (repeatable), e.g. game_id",
     )
-    p.add_argument("--batch-size", type=_positive_int, default=10_000, metavar="N", help="rows per batch")
+    p.add_argument(
+        "--batch-size", type=_positive_int, default=10_000, metavar="N", help="rows per batch (default: 10000)"
+    )
     p.add_argument("--progress", action="store_true", help="show a progress bar (needs tqdm)")
     p.add_argument("--labels", action="store_true", help="write class labels instead of probabilities")
     on_dask = p.add_mutually_exclusive_group()
@@ -431,7 +433,7 @@ def _add_predict(p: argparse.ArgumentParser) -> None:
 
 
 def _add_prune(p: argparse.ArgumentParser) -> None:
-    p.add_argument("name")
+    p.add_argument("name", help="the model to prune")
     p.add_argument("--keep-last", type=_non_negative_int, metavar="N", help="keep the N newest versions")
     p.add_argument("--older-than", metavar="AGE", help="only versions created more than AGE ago (30d, 12h, 2w)")
     p.add_argument("--dry-run", action="store_true", help="list what would be deleted; delete nothing")

@@ -658,3 +658,26 @@ def test_the_cli_gives_advice_in_its_own_terms(library: str, cli: str) -> None:
 def test_prune_without_a_rule_names_the_cli_flags(cli: Run, registry: CustomModelRegistry) -> None:
     code, _, err = cli("prune", "nba")
     assert code == EXIT_ERROR and "--keep-last N" in err and "keep_last=" not in err
+
+
+def test_every_argument_has_help_and_every_default_is_shown() -> None:
+    import argparse
+
+    from fsregistry.cli import build_parser
+
+    problems: list[str] = []
+
+    def walk(parser: argparse.ArgumentParser, path: str) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    walk(sub, f"{path} {name}")
+            elif not isinstance(action, (argparse._HelpAction, argparse._VersionAction)):
+                if not action.help:
+                    problems.append(f"{path} {action.dest}: no help")
+                elif action.option_strings and action.default not in (None, False, [], argparse.SUPPRESS):
+                    if "default" not in action.help:
+                        problems.append(f"{path} {action.dest}: default {action.default!r} not shown")
+
+    walk(build_parser(), "fsregistry")
+    assert problems == []
