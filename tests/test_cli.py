@@ -675,9 +675,12 @@ def test_every_argument_has_help_and_every_default_is_shown() -> None:
             elif not isinstance(action, (argparse._HelpAction, argparse._VersionAction)):
                 if not action.help:
                     problems.append(f"{path} {action.dest}: no help")
-                elif action.option_strings and action.default not in (None, False, [], argparse.SUPPRESS):
-                    if "default" not in action.help:
-                        problems.append(f"{path} {action.dest}: default {action.default!r} not shown")
+                elif (
+                    action.option_strings
+                    and action.default not in (None, False, [], argparse.SUPPRESS)
+                    and "default" not in action.help
+                ):
+                    problems.append(f"{path} {action.dest}: default {action.default!r} not shown")
 
     walk(build_parser(), "fsregistry")
     assert problems == []
