@@ -20,6 +20,7 @@ import argparse
 import importlib
 import os
 import re
+import shutil
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -236,7 +237,8 @@ def cmd_check(registry: CustomModelRegistry, args: argparse.Namespace) -> Outcom
     if not report.problems:
         return Outcome(report.to_dict(), f"ok: no problems in {registry.root}", code)
     rows = [(p.kind, _where(p), p.detail, "yes" if p.fixed else "no") for p in report.problems]
-    text = fmt.table(["problem", "where", "detail", "fixed"], rows)
+    columns = shutil.get_terminal_size(fallback=(100, 24)).columns
+    text = fmt.table(["problem", "where", "detail", "fixed"], rows, wrap=2, width=columns)
     return Outcome(report.to_dict(), "\n".join([text, *_check_summary(report.problems, args.repair)]), code)
 
 

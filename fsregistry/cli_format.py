@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import math
 import sys
+import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -62,12 +63,25 @@ def listing(values: Iterable[Any] | None) -> str:
     return ",".join(items) if items else "-"
 
 
-def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    """A plain left-aligned text table with a header row."""
+def table(
+    headers: Sequence[str], rows: Iterable[Sequence[Any]], *, wrap: int | None = None, width: int | None = None
+) -> str:
+    """A plain left-aligned text table with a header row.  With ``wrap`` (a column index)
+    and ``width`` (the terminal's), that column's text is wrapped onto further lines so
+    that rows fit the terminal instead of running hundreds of characters wide."""
     body = [[("-" if cell is None or cell == "" else str(cell)) for cell in row] for row in rows]
     widths = [max(len(h), *(len(r[i]) for r in body)) if body else len(h) for i, h in enumerate(headers)]
+    if wrap is not None and width is not None:
+        others = sum(w for i, w in enumerate(widths) if i != wrap) + 2 * (len(widths) - 1)
+        widths[wrap] = max(len(headers[wrap]), min(widths[wrap], max(24, width - others)))
     lines = ["  ".join(h.upper().ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in body]
+    for row in body:
+        parts = [[cell] for cell in row]
+        if wrap is not None and len(row[wrap]) > widths[wrap]:
+            parts[wrap] = textwrap.wrap(row[wrap], widths[wrap], break_long_words=True, break_on_hyphens=False)
+        for n in range(max(len(p) for p in parts)):
+            cells = [p[n] if n < len(p) else "" for p in parts]
+            lines.append("  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip())
     return "\n".join(lines)
 
 

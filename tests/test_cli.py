@@ -684,3 +684,16 @@ def test_every_argument_has_help_and_every_default_is_shown() -> None:
 
     walk(build_parser(), "fsregistry")
     assert problems == []
+
+
+def test_check_rows_wrap_to_the_terminal(
+    cli: Run, registry: CustomModelRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long DETAIL is wrapped onto further lines within the terminal's width."""
+    monkeypatch.setenv("COLUMNS", "100")
+    (registry.root / "nba" / "1" / "stray-file-with-a-long-name-that-is-not-the-registrys.txt").write_text("x")
+    code, out, _ = cli("check")
+    assert code == EXIT_PROBLEMS
+    table = out.split("problem(s) found")[0].splitlines()
+    assert all(len(line) <= 100 for line in table[:-1]), table
+    assert len(table) > 2  # the detail took more than one line
