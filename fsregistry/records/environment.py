@@ -223,6 +223,7 @@ def same_version(saved: str, now: str | None) -> bool:
     return now is not None and _release(saved) == _release(now)
 
 
+@functools.lru_cache(maxsize=1024)
 def _release(version: str) -> tuple[tuple[int, ...], str]:
     public = version.strip().lower().split("+", 1)[0].removeprefix("v")
     match = re.match(r"(\d+(?:\.\d+)*)(.*)", public)
