@@ -50,10 +50,12 @@ from .errors import (
 from .flavors import register_flavor, unregister_flavor
 from .flavors.pytorch import register_model_factory, unregister_model_factory
 from .identifiers import ModelRef, parse_identifier
+from .records import LoadedVersion, VersionInfo
 from .registry import CustomModelRegistry
 
 if TYPE_CHECKING:
-    from .predict.predictor import ModelPredictor
+    from .predict.predictor import ModelInfo, ModelPredictor
+    from .predict.schema import ValidationReport
     from .records.signature import ColumnSpec, Signature, infer_signature
 
 
@@ -77,10 +79,12 @@ __all__ = [
     "InvalidMetadataError",
     "InvalidNameError",
     "InvalidStageError",
+    "LoadedVersion",
     "LockTimeoutError",
     "MissingDependencyError",
     "ModelExistsError",
     "ModelFactoryWarning",
+    "ModelInfo",
     "ModelNotFoundError",
     "ModelPredictor",
     "ModelRef",
@@ -95,6 +99,8 @@ __all__ = [
     "UnexpectedArgumentError",
     "UnsafeHostError",
     "UnsafeLinkError",
+    "ValidationReport",
+    "VersionInfo",
     "VersionNotFoundError",
     "infer_signature",
     "parse_identifier",
@@ -109,6 +115,8 @@ __all__ = [
 #: pandas (the predictor and signatures need both)
 _LAZY = {
     "ModelPredictor": "fsregistry.predict.predictor",
+    "ModelInfo": "fsregistry.predict.predictor",
+    "ValidationReport": "fsregistry.predict.schema",
     "ColumnSpec": "fsregistry.records.signature",
     "Signature": "fsregistry.records.signature",
     "infer_signature": "fsregistry.records.signature",

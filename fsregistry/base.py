@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -68,7 +69,7 @@ class BaseModelRegistry(ABC):
         """Store ``model`` as the next version of ``model_name``; return ``models:/NAME/VERSION``."""
 
     @abstractmethod
-    def load_model(self, model_identifier: str) -> dict[str, Any]:
+    def load_model(self, model_identifier: str) -> Mapping[str, Any]:
         """Load the version ``model_identifier`` names (any accepted identifier form).
 
         Implementations may take keyword-only options (``CustomModelRegistry`` takes
@@ -86,17 +87,17 @@ class BaseModelRegistry(ABC):
     @abstractmethod
     def transition_model_stage(
         self, model_identifier: str, stage: str | None, archive_existing: bool = True
-    ) -> dict[str, Any]:
+    ) -> Mapping[str, Any]:
         """Move a version to a stage; return its updated version info."""
 
     @abstractmethod
-    def get_model_by_stage(self, model_name: str, stage: str) -> dict[str, Any]:
+    def get_model_by_stage(self, model_name: str, stage: str) -> Mapping[str, Any]:
         """Load the version of ``model_name`` that holds ``stage``."""
 
     # -- what a modern registry needs on top ---------------------------------------
 
     @abstractmethod
-    def get_model_version(self, model_identifier: str) -> dict[str, Any]:
+    def get_model_version(self, model_identifier: str) -> Mapping[str, Any]:
         """Metadata of one version (stage, aliases, tags, signature...) without loading it."""
 
     @abstractmethod

@@ -237,9 +237,14 @@ def cmd_check(registry: CustomModelRegistry, args: argparse.Namespace) -> Outcom
     if not report.problems:
         return Outcome(report.to_dict(), f"ok: no problems in {registry.root}", code)
     rows = [(p.kind, _where(p), p.detail, "yes" if p.fixed else "no") for p in report.problems]
-    columns = shutil.get_terminal_size(fallback=(100, 24)).columns
-    text = fmt.table(["problem", "where", "detail", "fixed"], rows, wrap=2, width=columns)
+    text = fmt.table(["problem", "where", "detail", "fixed"], rows, wrap=2, width=_terminal_width())
     return Outcome(report.to_dict(), "\n".join([text, *_check_summary(report.problems, args.repair)]), code)
+
+
+def _terminal_width() -> int | None:
+    """The terminal's width when stdout is one; ``None`` (no wrapping) for a pipe or a file,
+    whose reader may search whole lines."""
+    return shutil.get_terminal_size().columns if sys.stdout.isatty() else None
 
 
 def _check_summary(problems: Sequence[Any], repaired: bool) -> list[str]:

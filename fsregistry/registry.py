@@ -152,7 +152,7 @@ class CustomModelRegistry(BaseModelRegistry):
         device: str | None = None,
         model_factory: Any = None,
         with_preprocessor: bool = True,
-    ) -> dict[str, Any]:
+    ) -> records.LoadedVersion:
         """Load the version an identifier names: the model, its preprocessor artifact, and
         everything :meth:`get_model_version` returns.
 
@@ -175,12 +175,14 @@ class CustomModelRegistry(BaseModelRegistry):
                     verify=verify,
                     with_preprocessor=with_preprocessor,
                 )
-            data = records.version_info(meta)
-            data["model"] = model
-            data["preprocessor_artifact"] = artifact
-            return data
+            loaded: records.LoadedVersion = {
+                **records.version_info(meta),
+                "model": model,
+                "preprocessor_artifact": artifact,
+            }
+            return loaded
 
-    def get_model_by_stage(self, model_name: str, stage: str) -> dict[str, Any]:
+    def get_model_by_stage(self, model_name: str, stage: str) -> records.LoadedVersion:
         """Load the version of ``model_name`` that holds ``stage`` (case-insensitive)."""
         canonical = normalize_stage(stage)
         if canonical is None:
@@ -193,7 +195,7 @@ class CustomModelRegistry(BaseModelRegistry):
         """``(name, version)`` an identifier points at, without loading anything."""
         return self.store.resolve(model_identifier)
 
-    def get_model_version(self, model_identifier: str) -> dict[str, Any]:
+    def get_model_version(self, model_identifier: str) -> records.VersionInfo:
         """Metadata of one version (stage, aliases, tags, metrics, signature, files,
         environment, lineage) without loading the model."""
         with self._errors(f"get_model_version({model_identifier!r})"):
@@ -230,7 +232,7 @@ class CustomModelRegistry(BaseModelRegistry):
 
     def transition_model_stage(
         self, model_identifier: str, stage: str | None, archive_existing: bool = True
-    ) -> dict[str, Any]:
+    ) -> records.VersionInfo:
         """Move a version to ``stage`` (None/Development, Staging, Production, Archived).
 
         At most one version holds Staging and one Production: the previous holder is moved

@@ -690,10 +690,14 @@ def test_check_rows_wrap_to_the_terminal(
     cli: Run, registry: CustomModelRegistry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A long DETAIL is wrapped onto further lines within the terminal's width."""
-    monkeypatch.setenv("COLUMNS", "100")
+    import fsregistry.cli
+
+    monkeypatch.setattr(fsregistry.cli, "_terminal_width", lambda: 100)  # as on a 100-column terminal
     (registry.root / "nba" / "1" / "stray-file-with-a-long-name-that-is-not-the-registrys.txt").write_text("x")
     code, out, _ = cli("check")
     assert code == EXIT_PROBLEMS
-    table = out.split("problem(s) found")[0].splitlines()
-    assert all(len(line) <= 100 for line in table[:-1]), table
-    assert len(table) > 2  # the detail took more than one line
+    table = out.split("\n1 problem(s) found")[0].splitlines()
+    assert all(len(line) <= 100 for line in table), table
+    assert len(table) > 2  # the header, and the detail on more than one line
+    monkeypatch.setattr(fsregistry.cli, "_terminal_width", lambda: None)  # a pipe: whole lines
+    assert len(cli("check")[1].split("\n1 problem(s) found")[0].splitlines()) == 2

@@ -23,6 +23,13 @@ try:
 except RegistryError as exc:
     print(exc.name, exc.path)
 wrong: int = registry.save_model({"weights": [1, 2]}, "m")
+data = registry.load_model(uri)
+stage: str | None = data["stage"]
+auc = data["metadata"]["metrics"]["auc"]
+model = data["modle"]
+report = predictor.validate_input([[1.0, 2.0]])
+ok: bool = report["valid"]
+kind: str = predictor.get_model_info()["task"]
 """
 
 
@@ -38,5 +45,7 @@ def test_mypy_sees_the_package_and_its_types(tmp_path: Path) -> None:
     )
     lines = [line for line in done.stdout.splitlines() if ": error:" in line]
     assert "Cannot find implementation or library stub" not in done.stdout, done.stdout
-    # exactly the one real mistake is found: save_model returns a str
-    assert len(lines) == 1 and "user.py:12:" in lines[0] and '"str"' in lines[0], done.stdout
+    # exactly the two real mistakes are found: save_model returns a str, and a misspelt key
+    assert len(lines) == 2, done.stdout
+    assert "user.py:12:" in lines[0] and '"str"' in lines[0], done.stdout
+    assert "user.py:16:" in lines[1] and '"modle"' in lines[1], done.stdout

@@ -18,7 +18,7 @@ import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, overload
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,7 @@ from .loaded import LoadedModel, build_loaded, feature_names_out
 from .schema import (
     Findings,
     InputSchema,
+    ValidationReport,
     as_table,
     enforce,
     inspect,
@@ -42,6 +43,33 @@ if TYPE_CHECKING:
     import dask.dataframe as dd
 
 R = TypeVar("R")
+
+
+class ModelInfo(TypedDict):
+    """What :meth:`ModelPredictor.get_model_info` returns (a plain dict, typed for checkers
+    and editors)."""
+
+    model_type: str
+    model_class: str
+    flavor: str | None
+    has_preprocessor: bool
+    preprocessor_type: str | None
+    name: str | None
+    version: int | None
+    stage: str | None
+    aliases: list[str]
+    run_id: str | None
+    uri: str | None
+    feature_names: dict[str, Any]
+    signature: dict[str, Any] | None
+    schema: dict[str, Any] | None
+    task: str
+    classes: Any
+    output_kind: str | None
+    metrics: dict[str, Any]
+    params: dict[str, Any]
+    tags: dict[str, Any]
+    environment: Any
 
 
 class ModelPredictor:
@@ -300,7 +328,7 @@ class ModelPredictor:
 
     # -- validating and describing ------------------------------------------------------
 
-    def validate_input(self, X: Any) -> dict[str, Any]:
+    def validate_input(self, X: Any) -> ValidationReport:
         """Check ``X`` against the loaded model's schema without predicting; never raises
         for bad data.  Returns ``valid``, ``n_rows``, ``missing_features``,
         ``extra_features``, ``duplicate_features``, ``dtype_errors``, ``coercions``,
@@ -313,7 +341,7 @@ class ModelPredictor:
         report["schema_source"] = loaded.schema.source if loaded.schema is not None else None
         return report
 
-    def get_model_info(self) -> dict[str, Any]:
+    def get_model_info(self) -> ModelInfo:
         """What is loaded: type, flavor, identity, stage, features, signature, metrics."""
         with self._reporting("get_model_info"):
             loaded = self._require()

@@ -37,7 +37,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -188,7 +188,7 @@ class Findings:
         out.extend(found.message(column) for column, found in self.infinite.items())
         return out
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> ValidationReport:
         """The ``validate_input`` report."""
         return {
             "valid": self.valid,
@@ -202,6 +202,26 @@ class Findings:
             "unseen_categories": {k: list(v) for k, v in self.unseen.items()},
             "infinite_values": {k: v.count for k, v in self.infinite.items()},
         }
+
+
+class _Findings(TypedDict):
+    valid: bool
+    n_rows: int
+    missing_features: list[str]
+    extra_features: list[str]
+    duplicate_features: list[str]
+    dtype_errors: list[dict[str, Any]]
+    coercions: list[dict[str, Any]]
+    errors: list[str]
+    unseen_categories: dict[str, list[Any]]
+    infinite_values: dict[str, int]
+
+
+class ValidationReport(_Findings, total=False):
+    """What ``validate_input`` returns (a plain dict, typed for checkers and editors);
+    the predictor adds ``schema_source``."""
+
+    schema_source: str | None
 
 
 # -- input conversion -------------------------------------------------------------------

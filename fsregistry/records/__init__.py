@@ -13,7 +13,7 @@ import contextlib
 import math
 import sys
 import uuid
-from typing import Any
+from typing import Any, TypedDict
 
 from ..errors import InvalidMetadataError
 from ..storage import files
@@ -287,7 +287,51 @@ def version_view(name: str, entry: dict[str, Any]) -> dict[str, Any]:
     return entry
 
 
-def version_info(meta: dict[str, Any]) -> dict[str, Any]:
+class VersionMetadata(TypedDict):
+    """The seed's ``metadata``: params, metrics (floats) and tags (text)."""
+
+    params: dict[str, Any]
+    metrics: dict[str, Any]
+    tags: dict[str, str]
+
+
+class VersionInfo(TypedDict):
+    """What :meth:`~fsregistry.registry.CustomModelRegistry.get_model_version` returns (a
+    plain dict, typed for checkers and editors)."""
+
+    name: str
+    version: int
+    uri: str
+    run_id: str
+    created_at: str
+    stage: str | None
+    stage_history: list[dict[str, Any]]
+    alias_history: list[dict[str, Any]]
+    created_by: dict[str, Any] | None
+    aliases: list[str]
+    description: str
+    flavor: str | None
+    model_class: str | None
+    model_format: str | None
+    metadata: VersionMetadata
+    signature: Any
+    input_example: Any
+    environment: dict[str, Any]
+    files: dict[str, dict[str, Any]]
+    size: int
+    has_preprocessor: bool
+    source: dict[str, Any] | None
+
+
+class LoadedVersion(VersionInfo):
+    """What :meth:`~fsregistry.registry.CustomModelRegistry.load_model` returns: the
+    version's info plus the model and its preprocessor artifact (the seed's dict)."""
+
+    model: Any
+    preprocessor_artifact: Any
+
+
+def version_info(meta: dict[str, Any]) -> VersionInfo:
     """Everything about a version except the model and preprocessor objects."""
     name, version = meta["name"], meta["version"]
     signature = meta.get("signature")
