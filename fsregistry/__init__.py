@@ -50,6 +50,7 @@ from .errors import (
 from .flavors import register_flavor, unregister_flavor
 from .flavors.pytorch import register_model_factory, unregister_model_factory
 from .identifiers import ModelRef, parse_identifier
+from .names import StageName
 from .records import LoadedVersion, VersionInfo
 from .registry import CustomModelRegistry
 
@@ -96,6 +97,7 @@ __all__ = [
     "RegistryPermissionError",
     "SchemaError",
     "Signature",
+    "StageName",
     "UnexpectedArgumentError",
     "UnsafeHostError",
     "UnsafeLinkError",

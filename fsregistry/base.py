@@ -19,7 +19,10 @@ from __future__ import annotations
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .names import StageName
 
 
 class BaseModelRegistry(ABC):
@@ -86,12 +89,12 @@ class BaseModelRegistry(ABC):
 
     @abstractmethod
     def transition_model_stage(
-        self, model_identifier: str, stage: str | None, archive_existing: bool = True
+        self, model_identifier: str, stage: StageName | None, archive_existing: bool = True
     ) -> Mapping[str, Any]:
         """Move a version to a stage; return its updated version info."""
 
     @abstractmethod
-    def get_model_by_stage(self, model_name: str, stage: str) -> Mapping[str, Any]:
+    def get_model_by_stage(self, model_name: str, stage: StageName) -> Mapping[str, Any]:
         """Load the version of ``model_name`` that holds ``stage``."""
 
     # -- what a modern registry needs on top ---------------------------------------

@@ -8,7 +8,7 @@ that collides with the registry's own dot-files.  Stages are normalised here too
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
 from .errors import InvalidArgumentError, InvalidNameError, InvalidStageError
 
@@ -22,6 +22,25 @@ _WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 1
 
 #: canonical stage names; ``None`` is the seed's "Development"
 STAGES = ("Staging", "Production", "Archived")
+#: a stage as callers write it, for type checkers (any case is accepted at run time; these
+#: are the spellings a checker knows, so that ``"Prodution"`` is caught before it runs)
+StageName = Literal[
+    "Staging",
+    "Production",
+    "Archived",
+    "None",
+    "Development",
+    "staging",
+    "production",
+    "archived",
+    "none",
+    "development",
+    "STAGING",
+    "PRODUCTION",
+    "ARCHIVED",
+    "NONE",
+    "DEVELOPMENT",
+]
 #: stages that at most one version of a model may hold at a time
 EXCLUSIVE_STAGES = ("Staging", "Production")
 _STAGE_LOOKUP = {s.lower(): s for s in STAGES}

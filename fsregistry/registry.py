@@ -21,6 +21,7 @@ from .errors import InvalidArgumentError, InvalidIdentifierError, InvalidMetadat
 from .flavors import LoadOptions, detect_flavor, get_flavor
 from .identifiers import ModelRef, model_uri, parse_identifier
 from .names import (
+    StageName,
     normalize_stage,
     require_aliases,
     require_flag,
@@ -105,7 +106,7 @@ class CustomModelRegistry(BaseModelRegistry):
         params: dict[str, Any] | None = None,
         metrics: dict[str, Any] | None = None,
         description: str | None = None,
-        stage: str | None = None,
+        stage: StageName | None = None,
         aliases: list[str] | tuple[str, ...] | None = None,
         flavor: str | None = None,
         **flavor_kwargs: Any,
@@ -182,7 +183,7 @@ class CustomModelRegistry(BaseModelRegistry):
             }
             return loaded
 
-    def get_model_by_stage(self, model_name: str, stage: str) -> records.LoadedVersion:
+    def get_model_by_stage(self, model_name: str, stage: StageName) -> records.LoadedVersion:
         """Load the version of ``model_name`` that holds ``stage`` (case-insensitive)."""
         canonical = normalize_stage(stage)
         if canonical is None:
@@ -231,7 +232,7 @@ class CustomModelRegistry(BaseModelRegistry):
     # == stages, aliases, tags, descriptions ===================================================
 
     def transition_model_stage(
-        self, model_identifier: str, stage: str | None, archive_existing: bool = True
+        self, model_identifier: str, stage: StageName | None, archive_existing: bool = True
     ) -> records.VersionInfo:
         """Move a version to ``stage`` (None/Development, Staging, Production, Archived).
 

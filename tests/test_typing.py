@@ -30,6 +30,7 @@ model = data["modle"]
 report = predictor.validate_input([[1.0, 2.0]])
 ok: bool = report["valid"]
 kind: str = predictor.get_model_info()["task"]
+registry.transition_model_stage(uri, "Prodution")
 """
 
 
@@ -45,7 +46,9 @@ def test_mypy_sees_the_package_and_its_types(tmp_path: Path) -> None:
     )
     lines = [line for line in done.stdout.splitlines() if ": error:" in line]
     assert "Cannot find implementation or library stub" not in done.stdout, done.stdout
-    # exactly the two real mistakes are found: save_model returns a str, and a misspelt key
-    assert len(lines) == 2, done.stdout
+    # exactly the three real mistakes are found: save_model returns a str, a misspelt key,
+    # and a misspelt stage
+    assert len(lines) == 3, done.stdout
     assert "user.py:12:" in lines[0] and '"str"' in lines[0], done.stdout
     assert "user.py:16:" in lines[1] and '"modle"' in lines[1], done.stdout
+    assert "user.py:20:" in lines[2] and "Literal['Prodution']" in lines[2], done.stdout
