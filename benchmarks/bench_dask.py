@@ -28,14 +28,12 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import platform
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -47,9 +45,13 @@ from dask.distributed import Client, LocalCluster, get_task_stream
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "helpers"))
 from predictor_data import FEATURES, fit_artifact, games, xgb_classifier
+from report import machine, table
 
 from fsregistry import CustomModelRegistry, ModelPredictor
 from fsregistry.predict.distributed import preload
+
+#: the packages whose versions the machine line names
+PACKAGES = ("numpy", "pandas", "scikit-learn", "xgboost", "pyarrow", "dask", "distributed")
 
 CHUNK_ROWS = 250_000
 TARGET = ">= 85%"
@@ -136,24 +138,6 @@ class Setup:
         self.partition = statistics.median(partition_times(stream.data))
 
 
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as fh:
-            cpu = next(line.split(":", 1)[1].strip() for line in fh if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    packages = ("numpy", "pandas", "scikit-learn", "xgboost", "pyarrow", "dask", "distributed")
-    versions = ", ".join(f"{d} {metadata.version(d)}" for d in packages)
-    return f"{cpu}, {os.cpu_count()} CPUs, Python {platform.python_version()}, {platform.system()}; {versions}"
-
-
-def table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows in the data set (the issue's: 5000000)")
@@ -209,7 +193,7 @@ def main(argv: list[str] | None = None) -> None:
                     f"(cached: {statistics.mean(setup.load_again.values()) * 1e6:.0f} us)",
                 ]
             )
-        print(f"Machine: {machine()}\n")
+        print(f"Machine: {machine(PACKAGES)}\n")
         print(
             table(
                 [

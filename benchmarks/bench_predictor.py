@@ -19,13 +19,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -35,9 +33,12 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "helpers"))
 from predictor_data import FEATURES, fit_artifact, games, logistic, xgb_classifier
+from report import machine, table
 
 from fsregistry import CustomModelRegistry, ModelPredictor
 
+#: the packages whose versions the machine line names
+PACKAGES = ("numpy", "pandas", "scikit-learn", "xgboost", "pyarrow")
 CHUNK_ROWS = 250_000
 ROW_GROUP = 100_000
 
@@ -214,24 +215,6 @@ def _frame_mb(source: Path) -> float:
     return float(sample.memory_usage(deep=True).sum()) / len(sample) * handle.metadata.num_rows / 2**20
 
 
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as fh:
-            cpu = next(line.split(":", 1)[1].strip() for line in fh if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    packages = ("numpy", "pandas", "scikit-learn", "xgboost", "pyarrow")
-    versions = ", ".join(f"{d} {metadata.version(d)}" for d in packages)
-    return f"{cpu}, {os.cpu_count()} CPUs, Python {platform.python_version()}, {platform.system()}; {versions}"
-
-
-def table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--predict-rows", type=int, default=100_000)
@@ -258,7 +241,7 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-predictor-") as tmp:
         work = Path(tmp)
         registry = build_registry(work / "registry")
-        print(f"Machine: {machine()}\n")
+        print(f"Machine: {machine(PACKAGES)}\n")
         speed = bench_predict(registry, args.predict_rows, args.repeat) if "predict" in parts else []
         if "batch" in parts:
             source = work / f"mem-{args.batch_rows}.parquet"

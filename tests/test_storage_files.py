@@ -6,6 +6,7 @@ import errno
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -268,3 +269,34 @@ def test_mount_type_finds_the_mount_of_a_device() -> None:
     assert files.mount_type(lines, os.makedev(8, 1)) == "ext4"
     assert files.mount_type(lines, os.makedev(0, 21)) == "proc"
     assert files.mount_type(lines, os.makedev(9, 9)) is None
+
+
+def test_swap_dir_into_place_replaces_a_folder_and_puts_it_back_on_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target, staged = tmp_path / "site", tmp_path / "staged"
+    staged.mkdir()
+    (staged / "new.txt").write_text("new")
+    assert files.swap_dir_into_place(staged, target) is None  # nothing there yet
+    assert (target / "new.txt").read_text() == "new"
+    again = tmp_path / "staged2"
+    again.mkdir()
+    (again / "newer.txt").write_text("newer")
+    old = files.swap_dir_into_place(again, target)
+    assert old is not None and (old / "new.txt").exists() and (target / "newer.txt").exists()
+    third = tmp_path / "staged3"
+    third.mkdir()
+    real_rename = os.rename
+    calls: list[str] = []
+
+    def second_fails(src: Any, dst: Any) -> None:
+        calls.append(str(dst))
+        if len(calls) == 2:
+            raise OSError("injected")
+        real_rename(src, dst)
+
+    monkeypatch.setattr(os, "rename", second_fails)
+    with pytest.raises(OSError, match="injected"):
+        files.swap_dir_into_place(third, target)
+    monkeypatch.undo()
+    assert (target / "newer.txt").exists()  # the earlier folder is back in place

@@ -54,6 +54,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import IntegrityError, InvalidArgumentError, OutputExistsError, PredictorError, RegistryError, SchemaError
+from ..storage import files
 from . import batch
 
 if TYPE_CHECKING:
@@ -107,10 +108,10 @@ def pin_version(predictor: ModelPredictor) -> VersionPin:
             f"this predictor's registry is a {type(registry).__name__}: use a CustomModelRegistry"
         )
     record = predictor._require().record
-    name, version, files = record.get("name"), record.get("version"), record.get("files")
-    if not isinstance(name, str) or not isinstance(version, int) or not isinstance(files, Mapping):
+    name, version, stored = record.get("name"), record.get("version"), record.get("files")
+    if not isinstance(name, str) or not isinstance(version, int) or not isinstance(stored, Mapping):
         raise PredictorError("the loaded model's record lacks its name, version or file hashes")
-    hashes = _hashes(files)
+    hashes = _hashes(stored)
     options = tuple(sorted(predictor._load_options.items()))
     root = str(Path(registry.root).resolve())
     settings = (root, name, version, hashes, registry.allow_pickle, registry.verify)
@@ -119,8 +120,8 @@ def pin_version(predictor: ModelPredictor) -> VersionPin:
     return VersionPin(root, name, version, hashes, registry.allow_pickle, registry.verify, options, key)
 
 
-def _hashes(files: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
-    return tuple(sorted((str(f), str((info or {}).get("sha256"))) for f, info in files.items()))
+def _hashes(stored: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((str(f), str((info or {}).get("sha256"))) for f, info in stored.items()))
 
 
 def _describe(value: Any) -> str:
@@ -784,17 +785,9 @@ def _refuse_overlap(destination: Path, source: str | os.PathLike[str]) -> None:
 
 
 def _put_in_place(temp: Path, destination: Path) -> None:
-    if not destination.exists():
-        os.rename(temp, destination)
-        return
-    old = destination.with_name(f".{destination.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.old")
-    os.rename(destination, old)
-    try:
-        os.rename(temp, destination)
-    except BaseException:
-        os.rename(old, destination)
-        raise
-    _remove_tree(old)
+    old = files.swap_dir_into_place(temp, destination)
+    if old is not None:
+        _remove_tree(old)
 
 
 def _remove_tree(folder: Path) -> None:

@@ -315,6 +315,24 @@ def publish_dir(staged: Path, final: Path, *, sync_parent: bool = True) -> None:
         fsync_dir(final.parent)
 
 
+def swap_dir_into_place(staged: Path, target: Path) -> Path | None:
+    """Move the finished folder ``staged`` to ``target`` with renames only, so ``target`` is
+    always either the old folder or the new one.  An existing ``target`` is first renamed
+    aside (put back if the second rename fails); returns where it went, for the caller to
+    remove, or ``None`` when there was none."""
+    if not target.exists():
+        os.rename(staged, target)
+        return None
+    old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:12]}")
+    os.rename(target, old)
+    try:
+        os.rename(staged, target)
+    except BaseException:
+        os.rename(old, target)
+        raise
+    return old
+
+
 def remove_tree(path: Path) -> None:
     """Delete a folder and everything in it; a missing folder is fine."""
     shutil.rmtree(path, ignore_errors=True)

@@ -29,10 +29,10 @@ import json
 import os
 import shutil
 import tempfile
-import uuid
 from pathlib import Path
 
 from ..errors import OutputExistsError
+from ..storage import files
 from . import links as paths
 from . import pages, render
 from .data import RegistryReader
@@ -130,14 +130,6 @@ def _write(path: Path, text: str) -> None:
 
 def _swap_into_place(staged: Path, target: Path) -> None:
     """Move the finished site to ``target``, replacing an empty folder or an earlier export."""
-    if not target.exists():
-        os.rename(staged, target)
-        return
-    old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:12]}")
-    os.rename(target, old)
-    try:
-        os.rename(staged, target)
-    except OSError:
-        os.rename(old, target)  # put the earlier site back
-        raise
-    shutil.rmtree(old, ignore_errors=True)
+    old = files.swap_dir_into_place(staged, target)
+    if old is not None:
+        files.remove_tree(old)
