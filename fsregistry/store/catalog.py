@@ -294,11 +294,21 @@ class Catalog:
         entries = idx.read_all_versions(self.layout, name, refs.last_version)
         return entries is not None and len(entries) == refs.count
 
-    def record(self, name: str, metas: list[dict[str, Any]], refs: idx.Refs, new: Iterable[int] = ()) -> None:
+    def record(
+        self,
+        name: str,
+        metas: list[dict[str, Any]],
+        refs: idx.Refs,
+        new: Iterable[int] = (),
+        *,
+        durable: bool = True,
+    ) -> None:
         """Write the index entries of changed versions, then the refs.  ``new`` names the
         versions being added (just published).  Versions in the tail need no chunk write
         (their ``meta.json`` is what listing reads); a tail grown past
-        :data:`~fsregistry.storage.index.TAIL_LIMIT` is folded into the chunks here."""
+        :data:`~fsregistry.storage.index.TAIL_LIMIT` is folded into the chunks here.
+        ``durable=False`` flushes nothing: the caller fsyncs the model folder right after
+        (see :func:`fsregistry.store.index.write_refs`)."""
         added = set(new)
         for meta in metas:
             _apply(refs, meta, is_new=meta["version"] in added)
@@ -307,9 +317,9 @@ class Catalog:
         if refs.last_version - through > idx.TAIL_LIMIT:
             to_chunks += self._tail(name, refs, {m["version"]: m for m in metas})
             refs.indexed_through = refs.last_version
-        self._write_chunks(name, to_chunks, through)
+        self._write_chunks(name, to_chunks, through, durable=durable)
         refs.applied_seq = refs.claim_seq  # whatever claim this change took is now indexed
-        idx.write_refs(self.layout, refs)
+        idx.write_refs(self.layout, refs, durable=durable)
 
     def _tail(self, name: str, refs: idx.Refs, given: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
         """Records of the tail's versions (as given, else read), to fold into the chunks."""
@@ -320,7 +330,7 @@ class Catalog:
                 out.append(meta)
         return out
 
-    def _write_chunks(self, name: str, metas: list[dict[str, Any]], through: int) -> None:
+    def _write_chunks(self, name: str, metas: list[dict[str, Any]], through: int, *, durable: bool = True) -> None:
         """Put ``metas``' summaries into their chunks.  Entries a chunk holds above
         ``through`` (the tail's bound before this write) are dropped: the tail is read
         from the folders, so anything there is either being folded in now or gone."""
@@ -331,7 +341,7 @@ class Catalog:
             entries = self._chunk_for_write(name, chunk, through)
             for meta in group:
                 entries[meta["version"]] = records.summary(meta)
-            idx.write_chunk(self.layout, name, chunk, entries)
+            idx.write_chunk(self.layout, name, chunk, entries, durable=durable)
 
     def _chunk_for_write(self, name: str, chunk: int, through: int) -> dict[int, dict[str, Any]]:
         """Entries of one chunk up to version ``through``; rebuilt from the version folders

@@ -127,9 +127,13 @@ def read_refs(layout: Layout, name: str) -> Refs | None:
         return None
 
 
-def write_refs(layout: Layout, refs: Refs) -> None:
+def write_refs(layout: Layout, refs: Refs, *, durable: bool = True) -> None:
+    """Replace ``index.json``.  ``durable=False`` skips the file's and the folder's
+    ``fsync``: for a caller that flushes the model folder itself right after (a save), to
+    which a power cut may leave the previous index, this one, or an unreadable file - each
+    of which readers check against ``meta.json`` or rebuild, as they do any stale cache."""
     refs.updated_at = utcnow()
-    files.write_json_atomic(layout.index_file(refs.name), refs.to_json())
+    files.write_json_atomic(layout.index_file(refs.name), refs.to_json(), durable=durable)
 
 
 def load_chunk(layout: Layout, name: str, chunk: int) -> dict[int, dict[str, Any]] | None:
@@ -153,14 +157,18 @@ def read_chunk(layout: Layout, name: str, chunk: int) -> dict[int, dict[str, Any
         return None
 
 
-def write_chunk(layout: Layout, name: str, chunk: int, entries: dict[int, dict[str, Any]]) -> None:
+def write_chunk(
+    layout: Layout, name: str, chunk: int, entries: dict[int, dict[str, Any]], *, durable: bool = True
+) -> None:
+    """Replace one chunk file (remove it when ``entries`` is empty).  Durable like
+    ``index.json``, which relies on it (``indexed_through``); ``durable=False`` as for
+    :func:`write_refs`: a chunk lost or cut short by a power cut no longer matches the
+    index's count, and readers then list from the version folders."""
     if not entries:
         files.remove_file(layout.chunk_file(name, chunk))
         return
     payload = {"format": FORMAT_VERSION, "name": name, "versions": {str(v): e for v, e in sorted(entries.items())}}
-    # Durable like index.json, which relies on it (indexed_through): saves write no chunk
-    # (see the tail above), so this costs only folds, deletes and state changes.
-    files.write_json_atomic(layout.chunk_file(name, chunk), payload)
+    files.write_json_atomic(layout.chunk_file(name, chunk), payload, durable=durable)
 
 
 def chunk_numbers(layout: Layout, name: str) -> list[int]:

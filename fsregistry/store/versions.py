@@ -128,11 +128,12 @@ class VersionStore:
             claims.add_alias(meta, alias, now, cast(int, claim))
         files.write_json_new(staged / META_JSON, meta)
         final = self.layout.version_dir(name, version)
-        # The rename is made durable by the fsync of the model folder that ends the index
-        # update below (index.json lives in the same folder), or, if that update fails, in
-        # ``finally``: one disk flush instead of two.  A save that takes a stage or an alias
-        # from another version flushes the rename first, before that version's meta.json
-        # gives it up, so a power cut can never leave the stage or alias with neither.
+        # The rename is made durable by one fsync of the model folder, in ``finally`` after
+        # the index update (index.json lives in the same folder, and is written without a
+        # flush of its own: it is a cache that readers check against meta.json).  A save
+        # that takes a stage or an alias from another version flushes the rename first,
+        # before that version's meta.json gives it up, so a power cut can never leave the
+        # stage or alias with neither.
         displaces = stage in EXCLUSIVE_STAGES or bool(aliases)
         try:
             files.publish_dir(staged, final, sync_parent=displaces)
@@ -147,7 +148,6 @@ class VersionStore:
                 version=version,
                 path=str(self.layout.lock),
             ) from None
-        indexed = False
         # The version is now complete.  What follows is derived from it (the run map, the
         # index, the previous holder's stage), so a failure here must not report the save
         # as failed: the next writer or check(repair=True) heals it.
@@ -157,8 +157,7 @@ class VersionStore:
             self.logger.warning("could not record run %s of %s/%s (%s)", meta["run_id"], name, version, exc)
         try:
             changed = self._displaced(name, refs, version, stage, aliases, now)
-            self.catalog.record(name, [*changed, meta], refs, new=[version])
-            indexed = True
+            self.catalog.record(name, [*changed, meta], refs, new=[version], durable=False)
         except Exception as exc:  # the version is published (see above): report, do not fail the save
             self.logger.warning(
                 "published %s/%s but could not update the index (%s); the next write or "
@@ -168,8 +167,7 @@ class VersionStore:
                 exc,
             )
         finally:
-            if not indexed:
-                files.fsync_dir(final.parent)
+            files.fsync_dir(final.parent)  # the rename and the index replace, durable together
         return version
 
     def version_number_taken(self, name: str, version: int) -> str | None:
