@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__ as __version__
-from .base import BaseModelRegistry
 from .errors import (
     BundleError,
     BundleNotFoundError,
@@ -35,6 +34,7 @@ from .errors import (
     ModelExistsError,
     ModelFactoryWarning,
     ModelNotFoundError,
+    ObjectStoreError,
     OutputExistsError,
     PickleRefusedError,
     PredictorError,
@@ -47,17 +47,18 @@ from .errors import (
     UnsafeLinkError,
     VersionNotFoundError,
 )
-from .flavors import register_flavor, unregister_flavor
-from .flavors.pytorch import register_model_factory, unregister_model_factory
-from .identifiers import ModelRef, parse_identifier
-from .names import StageName
-from .records import LoadedVersion, VersionInfo
-from .registry import CustomModelRegistry
 
 if TYPE_CHECKING:
+    from .base import BaseModelRegistry
+    from .flavors import register_flavor, unregister_flavor
+    from .flavors.pytorch import register_model_factory, unregister_model_factory
+    from .identifiers import ModelRef, parse_identifier
+    from .names import StageName
     from .predict.predictor import ModelInfo, ModelPredictor
     from .predict.schema import ValidationReport
+    from .records import LoadedVersion, VersionInfo
     from .records.signature import ColumnSpec, Signature, infer_signature
+    from .registry import CustomModelRegistry
 
 
 __all__ = [
@@ -89,6 +90,7 @@ __all__ = [
     "ModelNotFoundError",
     "ModelPredictor",
     "ModelRef",
+    "ObjectStoreError",
     "OutputExistsError",
     "PickleRefusedError",
     "PredictorError",
@@ -113,21 +115,43 @@ __all__ = [
 ]
 
 
-#: names imported on first use, so that ``import fsregistry`` imports neither numpy nor
-#: pandas (the predictor and signatures need both)
+#: names imported on first use, each from the module that defines it.  The errors above are
+#: imported eagerly (they need only ``typing``); everything else waits for its first use, so
+#: that ``import fsregistry`` - which every pytest run pays through the plugin, and every
+#: ``fsregistry`` command - stays cheap, and numpy and pandas (the predictor and
+#: signatures) are imported only by code that needs them.
 _LAZY = {
-    "ModelPredictor": "fsregistry.predict.predictor",
-    "ModelInfo": "fsregistry.predict.predictor",
-    "ValidationReport": "fsregistry.predict.schema",
+    "BaseModelRegistry": "fsregistry.base",
     "ColumnSpec": "fsregistry.records.signature",
+    "CustomModelRegistry": "fsregistry.registry",
+    "LoadedVersion": "fsregistry.records",
+    "ModelInfo": "fsregistry.predict.predictor",
+    "ModelPredictor": "fsregistry.predict.predictor",
+    "ModelRef": "fsregistry.identifiers",
     "Signature": "fsregistry.records.signature",
+    "StageName": "fsregistry.names",
+    "ValidationReport": "fsregistry.predict.schema",
+    "VersionInfo": "fsregistry.records",
     "infer_signature": "fsregistry.records.signature",
+    "parse_identifier": "fsregistry.identifiers",
+    "register_flavor": "fsregistry.flavors",
+    "register_model_factory": "fsregistry.flavors.pytorch",
+    "unregister_flavor": "fsregistry.flavors",
+    "unregister_model_factory": "fsregistry.flavors.pytorch",
 }
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
+    """Import a public name on first use and keep it, so later lookups are plain reads."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'fsregistry' has no attribute {name!r}")
+    import importlib
 
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'fsregistry' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,17 @@ ENV_ROOT = "FSREGISTRY_ROOT"
 #: or "fsregistry" section)
 ROOT_KEYS = ("registry_root", "model_registry_root", "fsregistry_root", "root", "path", "uri")
 _SECTIONS = ("model_registry", "fsregistry", "registry")
+#: ``scheme:`` or ``scheme://`` at the start of a root
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):(//)?")
+#: schemes refused even without ``//`` (``s3:bucket`` is a typo, not a folder)
+_URL_SCHEMES = frozenset(
+    {"s3", "s3a", "s3n", "gs", "gcs", "az", "abfs", "abfss", "adl", "http", "https", "ftp", "sftp", "hdfs", "file"}
+)
+
+
+def is_remote(root: Path | str) -> bool:
+    """Whether a resolved root is an object-storage URL rather than a folder."""
+    return isinstance(root, str)
 
 
 def _lookup(config: Any, key: str) -> Any:
@@ -37,12 +49,14 @@ def _root_from_config(config: Any) -> Any:
     return None
 
 
-def resolve_root(root_or_config: Any) -> Path:
-    """The registry root as an absolute path.
+def resolve_root(root_or_config: Any) -> Path | str:
+    """The registry root: an absolute path, or an ``s3://BUCKET/PREFIX`` URL kept as given.
 
     ``root_or_config`` may be a path, a mapping or object naming the root under one of
     :data:`ROOT_KEYS` (directly or in a ``model_registry`` section), or ``None`` to use
-    ``$FSREGISTRY_ROOT``.  A ``file://`` prefix is accepted and stripped.
+    ``$FSREGISTRY_ROOT``.  A ``file://`` prefix is accepted and stripped.  Any other URL
+    (``gs://...``, ``http://...``) or a scheme-like prefix without ``//`` (``s3:bucket``) is
+    refused, never taken as a folder of that name.
     """
     value: Any = root_or_config
     if value is not None and not isinstance(value, (str, os.PathLike)):
@@ -55,6 +69,18 @@ def resolve_root(root_or_config: Any) -> Path:
             f"with 'root'), or set {ENV_ROOT}"
         )
     text = os.fspath(value)
-    if text.startswith("file://"):
-        text = text[len("file://") :]
+    if isinstance(text, bytes):
+        raise InvalidArgumentError(f"the registry root must be text, got bytes {text!r}")
+    scheme = _SCHEME.match(text)
+    if scheme is not None:
+        kind = scheme.group(1).lower()
+        if scheme.group(2) and kind == "s3":
+            return text
+        if scheme.group(2) and kind == "file":
+            return Path(text[len("file://") :]).expanduser().absolute()
+        if scheme.group(2) or kind in _URL_SCHEMES:
+            raise InvalidArgumentError(
+                f"{text!r} is not a registry root fsregistry can open: use a local folder or "
+                "s3://BUCKET/PREFIX (for a folder whose name has a colon, write ./" + text + ")"
+            )
     return Path(text).expanduser().absolute()

@@ -202,3 +202,10 @@ class UnsafeLinkError(CorruptRegistryError, OSError):
     """A folder or record inside the registry root is a symbolic link.  fsregistry never
     reads or writes through one (a link could send a write outside the root); ``path``
     names the link.  Also an ``OSError``, as opening it with ``O_NOFOLLOW`` (``ELOOP``) is."""
+
+
+class ObjectStoreError(RegistryError, OSError):
+    """An object store (an ``s3://`` root) could not serve a request: the bucket is missing,
+    the credentials are refused, the endpoint cannot be reached, or a request failed part-way
+    through a write.  The message names the root URL as it was given; nothing half-written is
+    left visible (``check(repair=True)`` removes what a failed write leaves unreferenced)."""

@@ -30,8 +30,9 @@ from .names import (
     validate_tag,
     validate_tags,
 )
-from .storage import files, pickling
+from .storage import files, hashing, pickling
 from .store import payload
+from .store.opener import open_store
 from .store.versions import VersionStore
 
 if TYPE_CHECKING:
@@ -42,14 +43,16 @@ if TYPE_CHECKING:
 class CustomModelRegistry(BaseModelRegistry):
     """A model registry in one directory tree.
 
-    ``CustomModelRegistry("/data/registry")``, or the seed's
+    ``CustomModelRegistry("/data/registry")``, ``CustomModelRegistry("s3://bucket/prefix",
+    storage_options={...})`` (docs/core.md, "Object storage"), or the seed's
     ``CustomModelRegistry(config, app_logger, error_handler)`` where ``config`` names the
     root (see :func:`fsregistry.config.resolve_root`), or no argument with
     ``FSREGISTRY_ROOT`` set.  The root is created on first use.
 
     ``allow_pickle=False`` (or ``FSREGISTRY_ALLOW_PICKLE=0``) refuses every load that would
-    unpickle, or import and call a name stored in a record; ``verify=False`` skips SHA-256
-    checks on load; ``lock_timeout`` bounds how long a writer waits for another (seconds).
+    unpickle, or import and call a name stored in a record; ``verify=False`` skips hash
+    checks on load, ``verify="full"`` re-reads every byte on every load (see docs/core.md,
+    "Verified loads"); ``lock_timeout`` bounds how long a writer waits for another (seconds).
     """
 
     def __init__(
@@ -59,24 +62,36 @@ class CustomModelRegistry(BaseModelRegistry):
         error_handler: Any = None,
         *,
         allow_pickle: bool | None = None,
-        verify: bool = True,
+        verify: hashing.Verify = True,
         lock_timeout: float = 60.0,
         create: bool = True,
+        storage_options: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(root_or_config, app_logger, error_handler)
         self.root = resolve_root(root_or_config)
         explicit = None if allow_pickle is None else require_flag(allow_pickle, "allow_pickle")
         self.allow_pickle = pickling.allow_pickle_default(explicit)
-        self.verify = require_flag(verify, "verify")
+        self.verify = hashing.verify_option(verify)
         if isinstance(lock_timeout, bool) or not isinstance(lock_timeout, (int, float)) or not lock_timeout >= 0:
             raise InvalidArgumentError(f"lock_timeout must be a number of seconds >= 0, got {lock_timeout!r}")
         create = require_flag(create, "create")
-        self.store = VersionStore(self.root, lock_timeout=float(lock_timeout), create=create, logger=self.logger)
-        self.layout = self.store.layout
-        self.catalog = self.store.catalog
+        self.store = open_store(
+            self.root,
+            storage_options=storage_options,
+            lock_timeout=float(lock_timeout),
+            create=create,
+            logger=self.logger,
+        )
+        if isinstance(self.store, VersionStore):  # for tools that read a folder root's files
+            self.layout = self.store.layout
+            self.catalog = self.store.catalog
 
     def __repr__(self) -> str:
         return f"CustomModelRegistry({str(self.root)!r})"
+
+    #: a folder root's paths and index cache (absent on an object-storage root)
+    layout: Any
+    catalog: Any
 
     @contextmanager
     def _errors(self, context: str) -> Iterator[None]:
@@ -149,7 +164,7 @@ class CustomModelRegistry(BaseModelRegistry):
         self,
         model_identifier: str,
         *,
-        verify: bool | None = None,
+        verify: hashing.Verify | None = None,
         device: str | None = None,
         model_factory: Any = None,
         with_preprocessor: bool = True,
@@ -157,19 +172,20 @@ class CustomModelRegistry(BaseModelRegistry):
         """Load the version an identifier names: the model, its preprocessor artifact, and
         everything :meth:`get_model_version` returns.
 
-        Hashes are verified unless ``verify=False`` (or the registry's ``verify``).  Pickle
+        Hashes are verified unless ``verify=False`` (or the registry's ``verify``); a file
+        this process verified before and that is unchanged since is not read again, unless
+        ``verify="full"`` (see docs/core.md, "Verified loads").  Pickle
         files are refused before they are opened when the registry refuses pickle.
         ``device``/``model_factory`` are for PyTorch models.
         """
         with self._errors(f"load_model({model_identifier!r})"):
-            verify = self.verify if verify is None else require_flag(verify, "verify")
+            verify = self.verify if verify is None else hashing.verify_option(verify)
             with_preprocessor = require_flag(with_preprocessor, "with_preprocessor")
-            name, version = self.store.resolve(model_identifier)
+            name, version, meta = self.store.load_target(model_identifier)
             options = LoadOptions(device, model_factory, run_recorded_code=self.allow_pickle)
-            with self.store.deleted_meanwhile(name, version):
-                meta = records.read_meta(self.layout, name, version)
+            with self.store.deleted_meanwhile(name, version), self.store.local_folder(name, version, meta) as folder:
                 model, artifact = payload.load(
-                    self.layout.version_dir(name, version),
+                    folder,
                     meta,
                     options,
                     allow_pickle=self.allow_pickle,
@@ -200,11 +216,14 @@ class CustomModelRegistry(BaseModelRegistry):
         """Metadata of one version (stage, aliases, tags, metrics, signature, files,
         environment, lineage) without loading the model."""
         with self._errors(f"get_model_version({model_identifier!r})"):
-            return records.version_info(self.store.read_meta(*self.store.resolve(model_identifier)))
+            return records.version_info(self.store.load_target(model_identifier)[2])
 
     def version_path(self, model_identifier: str) -> Path:
-        """Folder of the version an identifier names (for tools that read files directly)."""
-        return self.layout.version_dir(*self.store.resolve(model_identifier))
+        """Folder of the version an identifier names (for tools that read files directly);
+        for an object-storage root, its folder in the local cache (downloaded if needed)."""
+        name, version, meta = self.store.load_target(model_identifier)
+        with self.store.local_folder(name, version, meta) as folder:
+            return folder
 
     def list_models(self, model_name: str | None = None, tags: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Without ``model_name``: one dict per model (name, description, tags, versions,
@@ -312,12 +331,15 @@ class CustomModelRegistry(BaseModelRegistry):
 
     # == maintenance, bundles, retention =======================================================
 
-    def check(self, repair: bool = False) -> CheckReport:
+    def check(self, repair: bool = False, older_than: float | None = None) -> CheckReport:
         """Verify every file and the index; with ``repair=True`` fix what can be fixed.
+        Leftovers of writes (staging folders, unreferenced objects) younger than
+        ``older_than`` seconds are kept, as a writer may still be using them (default: 0 for
+        a folder root, whose lock tells; one hour for object storage, where nothing does).
         See :func:`fsregistry.maintenance.repair.check`."""
         from .maintenance.repair import check  # bundles and maintenance load on first use
 
-        return check(self.store, repair=repair)
+        return check(self.store, repair=repair, older_than=older_than)
 
     def export_model(self, model_identifier: str | list[str], path: str | Path, **options: Any) -> Path:
         """Write one version, several, or a whole model (``"NAME"``) to one bundle file.

@@ -31,3 +31,43 @@ def subprocess_env(**extra: str) -> dict[str, str]:
 
 
 PYTHON = sys.executable
+
+
+# -- object storage: a real S3-compatible server on 127.0.0.1 (tests/helpers/s3_server.py) ----
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """One moto server per test process, atomic per request; stopped at the end."""
+    from s3_server import S3Server
+
+    server = S3Server().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_env(s3_server, monkeypatch, tmp_path) -> dict[str, str]:
+    """The standard AWS variables pointing at the test server, and a private content cache,
+    set in this process (and so in the children it starts with :func:`subprocess_env`)."""
+    if not s3_server.running:  # a test that stopped it failed before restarting it
+        s3_server.start()
+    env = {**s3_server.env(), "FSREGISTRY_CACHE_DIR": str(tmp_path / "cache")}
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return env
+
+
+@pytest.fixture
+def s3_root(s3_server, s3_env) -> str:
+    """A root URL in a new, empty bucket of the test server."""
+    return f"s3://{s3_server.new_bucket()}/registry"
+
+
+@pytest.fixture(params=["local", "s3"])
+def backend_root(request, tmp_path) -> str:
+    """A new registry root on each backend: a folder, then a prefix in a bucket.  The
+    registry's behaviour tests take this fixture so one suite runs on both."""
+    if request.param == "local":
+        return str(tmp_path / "registry")
+    return str(request.getfixturevalue("s3_root"))

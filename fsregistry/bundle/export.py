@@ -3,6 +3,7 @@ a manifest of hashes, published with one ``os.replace``."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from ..errors import BundleError, CorruptRegistryError, IntegrityError, InvalidArgumentError, ModelNotFoundError
+from ..errors import BundleError, IntegrityError, InvalidArgumentError, ModelNotFoundError
 from ..identifiers import parse_identifier
 from ..records import fields as record_fields
 from ..storage import files, hashing
@@ -22,7 +23,7 @@ from ..storage.layout import META_JSON, utcnow
 from .archive import BUNDLE_FORMAT, BUNDLE_KIND, MANIFEST_NAME, MODELS_PREFIX, check_relative
 
 if TYPE_CHECKING:
-    from ..store.versions import VersionStore
+    from ..store.opener import Store
 
 
 @dataclass
@@ -41,7 +42,7 @@ class _Outgoing:
 
 
 def export_model(
-    store: VersionStore,
+    store: Store,
     identifiers: str | Sequence[str],
     path: str | os.PathLike[str],
     *,
@@ -61,10 +62,11 @@ def export_model(
     """
     final = Path(path)
     _check_destination(final, overwrite)
-    versions = [_outgoing(store, name, version) for name, version in _targets(store, identifiers)]
-    manifest = _manifest(store, versions)
-    gz = compress if compress is not None else not final.name.endswith(".tar")
-    _write_archive(final, manifest, versions, gz)
+    with contextlib.ExitStack() as open_folders:
+        versions = [_outgoing(store, name, version, open_folders) for name, version in _targets(store, identifiers)]
+        manifest = _manifest(store, versions)
+        gz = compress if compress is not None else not final.name.endswith(".tar")
+        _write_archive(final, manifest, versions, gz)
     return final
 
 
@@ -83,7 +85,7 @@ def _check_destination(final: Path, overwrite: bool) -> None:
         raise BundleError(f"{final} already exists; pass overwrite=True (CLI: --force) to replace it", path=str(final))
 
 
-def _targets(store: VersionStore, identifiers: str | Sequence[str]) -> list[tuple[str, int]]:
+def _targets(store: Store, identifiers: str | Sequence[str]) -> list[tuple[str, int]]:
     """``(name, version)`` pairs to export, in order, without duplicates."""
     wanted = [identifiers] if isinstance(identifiers, str) else list(identifiers)
     if not wanted:
@@ -102,23 +104,17 @@ def _targets(store: VersionStore, identifiers: str | Sequence[str]) -> list[tupl
     return list(out)
 
 
-def _outgoing(store: VersionStore, name: str, version: int) -> _Outgoing:
+def _outgoing(store: Store, name: str, version: int, open_folders: contextlib.ExitStack) -> _Outgoing:
     """Read a version's ``meta.json`` once: the bundle carries exactly these bytes."""
-    folder = store.layout.version_dir(name, version)
-    raw = files.read_stored(folder / META_JSON)
-    try:
-        meta = json.loads(raw)
-    except (ValueError, RecursionError) as exc:
-        raise CorruptRegistryError(
-            f"{folder / META_JSON} is not valid JSON ({exc}); run check", name=name, version=version, path=str(folder)
-        ) from None
+    raw, meta = store.version_files(name, version)
+    folder = open_folders.enter_context(store.local_folder(name, version, meta))
     record_fields.parse_meta(meta, folder / META_JSON, name=name, version=version)  # as every reader checks it
     for relative in meta.get("files") or {}:
         check_relative(relative, f"{name}/{version} lists file")
     return _Outgoing(name, version, folder, raw, meta)
 
 
-def _manifest(store: VersionStore, versions: list[_Outgoing]) -> dict[str, Any]:
+def _manifest(store: Store, versions: list[_Outgoing]) -> dict[str, Any]:
     """The manifest: what the bundle holds and the hash and size of each member."""
     members: dict[str, dict[str, Any]] = {}
     entries = []
@@ -149,7 +145,7 @@ def _manifest(store: VersionStore, versions: list[_Outgoing]) -> dict[str, Any]:
     }
 
 
-def _model_level(store: VersionStore, name: str) -> dict[str, Any]:
+def _model_level(store: Store, name: str) -> dict[str, Any]:
     """The model's own description and tags (not its versions'), for ``manifest["models"]``."""
     summary = store.model_summary(name, {}) or {}
     return {"description": summary.get("description") or "", "tags": dict(summary.get("tags") or {})}

@@ -23,7 +23,7 @@ from .archive import COPY_BLOCK, DEFAULT_MAX_MEMBER_SIZE, refuse
 from .audit import Bundle, Incoming, ModelLevel, check_digest, opened
 
 if TYPE_CHECKING:
-    from ..store.versions import VersionStore
+    from ..store.opener import Store
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ class _Plan:
     new_run_id: bool = False
 
 
-def _plan(store: VersionStore, incoming: Incoming, as_new_version: bool) -> _Plan:
+def _plan(store: Store, incoming: Incoming, as_new_version: bool) -> _Plan:
     """Decide, from the registry as it is now, how ``incoming`` lands (or refuse)."""
     _refuse_case_clash(store, incoming.name)
     found = _find_run(store, incoming.run_id)
@@ -106,23 +106,23 @@ def _plan(store: VersionStore, incoming: Incoming, as_new_version: bool) -> _Pla
     return _Plan(incoming, keep_number=False)
 
 
-def _refuse_case_clash(store: VersionStore, name: str) -> None:
+def _refuse_case_clash(store: Store, name: str) -> None:
     """Refuse early what publishing would refuse half-way through a multi-version bundle."""
-    clash = [n for n in store.layout.candidate_model_dirs() if n.lower() == name.lower() and n != name]
+    clash = [n for n in store.existing_model_names() if n.lower() == name.lower() and n != name]
     if clash:
         raise ModelExistsError(
             f"the bundle's model {name!r} differs only by case from existing model {clash[0]!r}", name=name
         )
 
 
-def _find_run(store: VersionStore, run_id: str) -> tuple[str, int] | None:
+def _find_run(store: Store, run_id: str) -> tuple[str, int] | None:
     try:
         return store.resolve(f"runs:/{run_id}/model")
     except ModelNotFoundError:
         return None
 
 
-def _same_files(store: VersionStore, found: tuple[str, int], incoming: Incoming) -> bool:
+def _same_files(store: Store, found: tuple[str, int], incoming: Incoming) -> bool:
     """True when the registry's version holds exactly the files the bundle carries."""
     here = store.read_meta(*found)["files"]
     digests = {k: v.get("sha256") for k, v in here.items()}
@@ -133,7 +133,7 @@ def _same_files(store: VersionStore, found: tuple[str, int], incoming: Incoming)
 
 
 def import_model(
-    store: VersionStore,
+    store: Store,
     path: str | os.PathLike[str],
     *,
     as_new_version: bool = False,
@@ -164,7 +164,7 @@ def import_model(
 
 
 def _import_audited(
-    store: VersionStore, bundle: Bundle, plans: list[_Plan], as_new_version: bool, keep_stages: bool
+    store: Store, bundle: Bundle, plans: list[_Plan], as_new_version: bool, keep_stages: bool
 ) -> list[ImportedVersion]:
     """Stage what needs importing (verifying every hash), then plan again and publish under
     the lock, so that a concurrent writer cannot slip in between the decision and the publish."""
@@ -185,7 +185,7 @@ def _import_audited(
             files.remove_tree(folder)
 
 
-def _stage(store: VersionStore, bundle: Bundle, incoming: Incoming) -> Path:
+def _stage(store: Store, bundle: Bundle, incoming: Incoming) -> Path:
     """Extract one version's payload into a new staging folder, verifying every file."""
     folder = store.staging_dir("import")
     try:
@@ -214,7 +214,7 @@ def _extract_verified(bundle: Bundle, member: str, target: Path) -> None:
 
 
 def _publish_all(
-    store: VersionStore, bundle: Bundle, plans: list[_Plan], staged: dict[int, Path], keep_stages: bool
+    store: Store, bundle: Bundle, plans: list[_Plan], staged: dict[int, Path], keep_stages: bool
 ) -> list[ImportedVersion]:
     """Publish (caller holds the lock): numbers that are kept first, renumbered ones after."""
     results: dict[int, ImportedVersion] = {}
@@ -248,14 +248,14 @@ def _recorded_code(meta: dict[str, Any]) -> tuple[str, ...]:
     return payload.recorded_code(meta, flavor)
 
 
-def _apply_model_levels(store: VersionStore, bundle: Bundle, results: list[ImportedVersion]) -> list[ImportedVersion]:
+def _apply_model_levels(store: Store, bundle: Bundle, results: list[ImportedVersion]) -> list[ImportedVersion]:
     """Give each model the bundle's description and tags where it has none (caller holds the
     lock); name in the results the fields it already had, with other values, and kept."""
     kept = {name: _apply_model_level(store, name, level) for name, level in bundle.models.items()}
     return [replace(r, kept_model_fields=kept.get(r.name, ())) for r in results]
 
 
-def _apply_model_level(store: VersionStore, name: str, level: ModelLevel) -> tuple[str, ...]:
+def _apply_model_level(store: Store, name: str, level: ModelLevel) -> tuple[str, ...]:
     """The versions are published by now: a failure here is logged, not raised, and importing
     the bundle again applies what is missing."""
     try:

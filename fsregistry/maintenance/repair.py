@@ -27,21 +27,30 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from dataclasses import asdict, dataclass, field
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import records
-from ..errors import CorruptRegistryError, FormatVersionError, IntegrityError, InvalidNameError, RegistryError
+from ..errors import (
+    CorruptRegistryError,
+    FormatVersionError,
+    IntegrityError,
+    InvalidArgumentError,
+    InvalidNameError,
+    RegistryError,
+)
 from ..names import EXCLUSIVE_STAGES, validate_model_name
 from ..records import claims
 from ..storage import files, hashing
 from ..storage.layout import HARMLESS_ENTRIES, INDEX_FILE, LOCK, MARKER, META_JSON, MODEL_FILE, Layout, utcnow
 from ..store import index as idx
 from ..store.catalog import Catalog, derive_refs
+from ..store.versions import VersionStore
+from .report import CheckReport, Problem
 
 if TYPE_CHECKING:
-    from ..store.versions import VersionStore
+    from ..store.opener import Store
 
 _PID_RE = re.compile(r"\.(\d+)\.")
 _CHUNK_RE = re.compile(r"index-\d+\.json")
@@ -57,6 +66,10 @@ REPAIRABLE = frozenset(
         "missing_model_record",
         "corrupt_model_record",
         "run_map",
+        # object storage (fsregistry.maintenance.object_check)
+        "abandoned_version",
+        "leftover_data",
+        "leftover_upload",
     }
 )
 #: what a person can do about a problem that repair leaves alone
@@ -79,58 +92,27 @@ _ADVICE = {
 }
 
 
-@dataclass
-class Problem:
-    """One finding of :func:`check`."""
-
-    kind: str
-    detail: str
-    name: str | None = None
-    version: int | None = None
-    path: str | None = None
-    fixed: bool = False
-
-
-@dataclass
-class CheckReport:
-    """What :func:`check` found (and, with ``repair=True``, fixed)."""
-
-    problems: list[Problem] = field(default_factory=list)
-    models_checked: int = 0
-    versions_checked: int = 0
-    files_verified: int = 0
-
-    @property
-    def ok(self) -> bool:
-        """True when nothing is wrong any more (every problem found was fixed)."""
-        return all(p.fixed for p in self.problems)
-
-    @property
-    def unresolved(self) -> list[Problem]:
-        return [p for p in self.problems if not p.fixed]
-
-    def add(self, kind: str, detail: str, **where: Any) -> Problem:
-        problem = Problem(kind, detail, **where)
-        self.problems.append(problem)
-        return problem
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "models_checked": self.models_checked,
-            "versions_checked": self.versions_checked,
-            "files_verified": self.files_verified,
-            "problems": [asdict(p) for p in self.problems],
-        }
-
-
-def check(store: VersionStore, repair: bool = False, verify: bool = True) -> CheckReport:
+def check(store: Store, repair: bool = False, verify: bool = True, older_than: float | None = None) -> CheckReport:
     """Inspect every model, version, file and index of ``registry``; fix what is
-    derivable when ``repair`` is true (holding the write lock while doing so)."""
+    derivable when ``repair`` is true (holding the write lock while doing so).
+
+    Leftovers younger than ``older_than`` seconds are kept: a writer may still be using
+    them.  On a folder root the default is 0 (a staging folder whose process still runs is
+    always kept); on object storage, where a live writer on another machine cannot be told
+    from a dead one, the default is :data:`~fsregistry.maintenance.object_check.GRACE_SECONDS`.
+    """
+    if older_than is not None and (
+        isinstance(older_than, bool) or not isinstance(older_than, (int, float)) or not older_than >= 0
+    ):
+        raise InvalidArgumentError(f"older_than must be a number of seconds >= 0, got {older_than!r}")
+    if not isinstance(store, VersionStore):
+        from .object_check import check_objects
+
+        return check_objects(store, repair=repair, verify=verify, older_than=older_than)
     report = CheckReport()
     guard = store.write_lock() if repair else contextlib.nullcontext()
     with guard:
-        _check_staging(store.layout, report, repair)
+        _check_staging(store.layout, report, repair, float(older_than or 0))
         _check_root(store.layout, report, repair)
         _check_links(store.layout, report)
         for name in store.layout.candidate_model_dirs():
@@ -164,10 +146,14 @@ def _pid_alive(entry_name: str) -> bool:
     return True
 
 
-def _check_staging(layout: Layout, report: CheckReport, repair: bool) -> None:
+def _check_staging(layout: Layout, report: CheckReport, repair: bool, older_than: float) -> None:
+    cutoff = time.time() - older_than
     for path in layout.staging_entries():
         if _pid_alive(path.name):
             continue  # a write in flight
+        with contextlib.suppress(OSError):
+            if older_than and path.lstat().st_mtime > cutoff:
+                continue  # younger than the grace period the caller gave
         problem = report.add("leftover_staging", "abandoned by a process that no longer runs", path=str(path))
         if repair:
             files.remove_tree(path) if path.is_dir() else files.remove_file(path)

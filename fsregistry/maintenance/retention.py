@@ -6,7 +6,7 @@ never deletes a version that holds Staging or Production, one that an alias poin
 the latest version, whatever the rule says: those are what users load.  Archived versions
 and versions in no stage are fair game.
 
-Deletion goes through :meth:`VersionStore.delete_model`, so the space is reclaimed
+Deletion goes through :meth:`Store.delete_model`, so the space is reclaimed
 at once, even on a full disk, and version numbers are never reused (the next save
 continues after the highest number ever published).  The whole selection and deletion runs under the write lock, so a
 version promoted by another process cannot be deleted between the decision and the act.
@@ -24,7 +24,7 @@ from ..identifiers import ModelRef
 from ..names import EXCLUSIVE_STAGES, validate_model_name
 
 if TYPE_CHECKING:
-    from ..store.versions import VersionStore
+    from ..store.opener import Store
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _AGE_RE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*", re.IGNORECASE)
@@ -82,7 +82,7 @@ def _check_keep_last(keep_last: Any) -> int | None:
 
 
 def prune(
-    store: VersionStore,
+    store: Store,
     name: str,
     keep_last: int | None = None,
     older_than: dt.timedelta | str | float | None = None,
@@ -112,7 +112,7 @@ def prune(
         return [entry for entry in doomed if _delete(store, name, entry)]
 
 
-def _delete(store: VersionStore, name: str, entry: dict[str, Any]) -> bool:
+def _delete(store: Store, name: str, entry: dict[str, Any]) -> bool:
     """Delete one version; a version whose ``meta.json`` says it is protected (the index
     was stale) is kept, not an error."""
     try:

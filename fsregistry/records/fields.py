@@ -553,6 +553,22 @@ CHUNK_FIELDS: tuple[Field, ...] = (
 )
 
 
+#: a model's head on object storage (fsregistry.store.objects): the model's record, who holds
+#: each stage and alias, and every live version's summary with its stage and alias history
+_HISTORIES: tuple[Field, ...] = tuple(f for f in META_FIELDS if f.key in ("stage_history", "alias_history"))
+HEAD_FIELDS: tuple[Field, ...] = (
+    *MODEL_FIELDS,
+    req("last_version", integer(0, MAX_VERSION)),
+    opt("updated_at", nullable(string())),
+    opt("stages", mapping(VERSION, keys=choice(*EXCLUSIVE_STAGES))),
+    opt("aliases", mapping(VERSION, keys=name_check(validate_alias, "alias"))),
+    req(
+        "versions",
+        mapping(obj(*SUMMARY_FIELDS, *_HISTORIES), keys=string(re.compile(r"[1-9][0-9]{0,15}"), what="a version")),
+    ),
+)
+
+
 def _index_bounds(refs: dict[str, Any]) -> None:
     """Every number the refs name was allocated, so none is above ``last_version``."""
     last = refs["last_version"]
@@ -595,6 +611,7 @@ MODEL = RecordKind(MODEL_FIELDS, "; run check(repair=True)")
 RUN = RecordKind(RUN_FIELDS, "; run check(repair=True)")
 INDEX = RecordKind(INDEX_FIELDS, "; run check(repair=True)", versioned=True, rule=_index_bounds)
 CHUNK = RecordKind(CHUNK_FIELDS, "; run check(repair=True)", versioned=True)
+HEAD = RecordKind(HEAD_FIELDS, "; run check(repair=True)", versioned=True, rule=_index_bounds)
 
 
 def _parse(
@@ -665,6 +682,11 @@ def parse_meta(raw: Any, path: Path | str, *, name: str | None = None, version: 
     if version is not None:
         expect["version"] = version
     return _parse(META, raw, path, expect=expect, name=name, version=version)
+
+
+def parse_head(raw: Any, where: str, *, name: str) -> dict[str, Any]:
+    """A model's head on object storage, checked (see :data:`HEAD_FIELDS`)."""
+    return _parse(HEAD, raw, where, expect={"name": name}, name=name)
 
 
 def parse_model_record(raw: Any, path: Path | str, *, name: str | None = None) -> dict[str, Any]:

@@ -21,6 +21,7 @@ through this class; it knows nothing of them.
 from __future__ import annotations
 
 import errno
+import json
 import logging
 import re
 from collections.abc import Callable, Iterator
@@ -275,6 +276,32 @@ class VersionStore:
         """A version's ``meta.json``; :class:`VersionNotFoundError` if a delete took it."""
         with self.deleted_meanwhile(name, version):
             return records.read_meta(self.layout, name, version)
+
+    def load_target(self, model_identifier: str | ModelRef) -> tuple[str, int, dict[str, Any]]:
+        """``(name, version, meta)`` of the version an identifier names."""
+        name, version = self.resolve(model_identifier)
+        return name, version, self.read_meta(name, version)
+
+    @contextmanager
+    def local_folder(self, name: str, version: int, meta: dict[str, Any]) -> Iterator[Path]:
+        """The folder holding the version's files (the object store's counterpart downloads)."""
+        yield self.layout.version_dir(name, version)
+
+    def existing_model_names(self) -> list[str]:
+        """The folders that may be models (for case clashes)."""
+        return self.layout.candidate_model_dirs()
+
+    def version_files(self, name: str, version: int) -> tuple[bytes, dict[str, Any]]:
+        """A version's ``meta.json`` as stored, and parsed (a bundle carries these bytes)."""
+        path = self.layout.meta_file(name, version)
+        raw = files.read_stored(path)
+        try:
+            meta = json.loads(raw)
+        except (ValueError, RecursionError) as exc:
+            raise CorruptRegistryError(
+                f"{path} is not valid JSON ({exc}); run check", name=name, version=version, path=str(path)
+            ) from None
+        return raw, meta
 
     @contextmanager
     def deleted_meanwhile(self, name: str, version: int) -> Iterator[None]:

@@ -1,0 +1,180 @@
+"""``check`` and ``check(repair=True)`` for a registry on object storage.
+
+The truth is each model's head (what is visible) and each version's record (what was
+saved, and where its data is).  A writer killed part-way leaves only things no head names:
+
+* ``abandoned_version`` - a record whose version no head lists (the save died between
+  creating the record and updating the head, or a delete died before its tombstone):
+  repair removes its data and leaves a tombstone, so the number stays used;
+* ``leftover_data`` - payload objects under a prefix that no record names (the save died
+  while uploading, before its record): repair deletes them;
+* ``leftover_upload`` - a multipart upload never completed: repair aborts it.
+
+With no lock, a repair on one machine cannot tell a dead writer from a live one on another,
+so each of these is left alone until it is older than ``older_than`` seconds (default
+:data:`GRACE_SECONDS`); ``older_than=0`` takes everything unreferenced at once.  Reported,
+never fixed: ``integrity`` (a payload object that does not match its record),
+``missing_meta`` (a head names a version with no record), ``corrupt_model_record`` and
+``corrupt_meta`` (records that do not parse), and ``stray_file`` (an object the registry does
+not know, which may be someone's).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import IntegrityError, RegistryError
+from ..storage import hashing
+from ..storage.layout import MARKER
+from ..storage.objects import Listed
+from .report import CheckReport
+
+if TYPE_CHECKING:
+    from ..store.objects import ObjectVersionStore
+
+#: how old unreferenced objects must be before a repair removes them, by default (seconds)
+GRACE_SECONDS = 3600.0
+
+_RECORD = re.compile(r"models/([^/]+)/versions/(\d{10})\.json")
+_HEAD = re.compile(r"models/([^/]+)/head\.json")
+_DATA = re.compile(r"(data/[^/]+/[0-9a-f]{32}/)[^/]+")
+
+
+def check_objects(
+    store: ObjectVersionStore, *, repair: bool, verify: bool = True, older_than: float | None = None
+) -> CheckReport:
+    """Inspect every head, record and object under the root; fix what is unreferenced
+    and older than ``older_than`` seconds when ``repair``."""
+    from ..store.objects import head_key, record_key
+
+    report = CheckReport()
+    cutoff = time.time() - (GRACE_SECONDS if older_than is None else float(older_than))
+    listing = list(store.objects.listing(""))
+    records: dict[str, dict[int, Listed]] = {}
+    data: dict[str, list[Listed]] = {}
+    for item in listing:
+        if item.key == MARKER or _HEAD.fullmatch(item.key):
+            continue
+        record = _RECORD.fullmatch(item.key)
+        payload = _DATA.fullmatch(item.key)
+        if record:
+            records.setdefault(record.group(1), {})[int(record.group(2))] = item
+        elif payload:
+            data.setdefault(payload.group(1), []).append(item)
+        else:
+            report.add("stray_file", "an object the registry does not know; check leaves it alone", path=item.key)
+    referenced: set[str] = set()
+    names = sorted(set(store.existing_model_names()) | set(records))
+    for name in names:
+        try:
+            found = store._head(name)
+        except RegistryError as exc:
+            report.add("corrupt_model_record", str(exc), name=name, path=f"{store.root}/{head_key(name)}")
+            referenced.update(_prefixes_of(store, name, records.get(name, {})))  # keep everything it may name
+            continue
+        report.models_checked += 1
+        head = found[0] if found is not None else {"versions": {}}
+        for version, item in sorted(records.get(name, {}).items()):
+            raw = _record(store, name, version)
+            prefix = raw.get("data_prefix") if isinstance(raw, dict) else None
+            if isinstance(prefix, str):
+                referenced.add(prefix)
+            if str(version) in head["versions"]:
+                _check_version(store, name, version, head, report, verify)
+            elif isinstance(raw, dict) and raw.get("deleted") is not True:
+                if item.modified > cutoff:
+                    continue  # a save may still be committing it
+                problem = report.add(
+                    "abandoned_version",
+                    "a version's record that no head lists (a save or delete that did not finish)",
+                    name=name,
+                    version=version,
+                    path=f"{store.root}/{record_key(name, version)}",
+                )
+                if repair:
+                    store._bury(name, version, prefix if isinstance(prefix, str) else None)
+                    referenced.discard(str(prefix))
+                    problem.fixed = True
+        for key in head["versions"]:
+            if int(key) not in records.get(name, {}):
+                report.add(
+                    "missing_meta",
+                    "the head lists a version whose record is missing; delete the version (force) or restore it",
+                    name=name,
+                    version=int(key),
+                    path=f"{store.root}/{record_key(name, int(key))}",
+                )
+    for prefix, items in sorted(data.items()):
+        if prefix in referenced or max(i.modified for i in items) > cutoff:
+            continue
+        problem = report.add(
+            "leftover_data",
+            f"{len(items)} payload object(s) that no record names (an upload that did not finish)",
+            path=f"{store.root}/{prefix}",
+        )
+        if repair:
+            store.objects.delete([i.key for i in items])
+            problem.fixed = True
+    for upload in store.objects.unfinished_uploads(""):
+        if upload.started > cutoff:
+            continue
+        problem = report.add("leftover_upload", "a multipart upload that was never completed", path=upload.key)
+        if repair:
+            store.objects.abort_upload(upload)
+            problem.fixed = True
+    return report
+
+
+def _record(store: ObjectVersionStore, name: str, version: int) -> Any:
+    from ..store.objects import record_key
+
+    blob = store.objects.get(record_key(name, version))
+    try:
+        return json.loads(blob.data) if blob is not None else None
+    except ValueError:
+        return None
+
+
+def _prefixes_of(store: ObjectVersionStore, name: str, found: dict[int, Listed]) -> set[str]:
+    out = set()
+    for version in found:
+        raw = _record(store, name, version)
+        if isinstance(raw, dict) and isinstance(raw.get("data_prefix"), str):
+            out.add(raw["data_prefix"])
+    return out
+
+
+def _check_version(
+    store: ObjectVersionStore, name: str, version: int, head: dict[str, Any], report: CheckReport, verify: bool
+) -> None:
+    """Read a live version's record and, with ``verify``, download and hash every file."""
+    try:
+        meta = store._meta(name, version, head)
+    except RegistryError as exc:
+        report.add("corrupt_meta", str(exc), name=name, version=version, path=getattr(exc, "path", None))
+        return
+    report.versions_checked += 1
+    if not verify:
+        return
+    with tempfile.TemporaryDirectory(prefix="fsregistry-check-") as tmp:
+        for relative, expected in meta["files"].items():
+            local = Path(tmp) / relative
+            try:
+                store.objects.download(str(meta["data_prefix"]) + relative, local)
+                hashing.verify_file(local, expected, name=name, version=version)
+            except (IntegrityError, RegistryError) as exc:
+                report.add(
+                    "integrity",
+                    f"{relative}: {exc}; delete the version (fsregistry delete {name}/{version}) and import it "
+                    "again from a bundle",
+                    name=name,
+                    version=version,
+                    path=f"{store.root}/{meta['data_prefix']}{relative}",
+                )
+                continue
+            report.files_verified += 1

@@ -1,0 +1,161 @@
+"""A local cache of a remote registry's payload files, keyed by their content.
+
+Loading a version from object storage downloads its files once; a second load, in this
+process or another one, finds them here.  An entry is one folder named by a digest of the
+version's file list (each file's name, hash and size), holding the files under their own
+names, so a flavor loads ``model.bin`` from a folder as it does on disk.  What the cache
+promises:
+
+- **content-keyed**: the same files under another name, version or registry share an entry;
+  an entry never changes once made (it is built in a temporary folder and renamed into
+  place), so processes sharing the cache never see a half-written file;
+- **verified like any other file**: the cache is not trusted; every load checks the hashes
+  recorded in the version's record (unless the caller turned verification off), and a
+  mismatch removes the entry (:meth:`ContentCache.evict`) so that the next load downloads
+  again;
+- **bounded**: after each new entry, the least recently used entries go until the cache
+  is under ``max_bytes`` (the entry just made is kept even if it alone is larger).
+
+Where: ``storage_options["cache_dir"]``, else ``$FSREGISTRY_CACHE_DIR``, else
+``$XDG_CACHE_HOME/fsregistry`` (``~/.cache/fsregistry``).  Size: ``cache_max_bytes``, else
+``$FSREGISTRY_CACHE_MAX_BYTES``, else 10 GiB.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ..errors import InvalidArgumentError
+
+ENV_DIR = "FSREGISTRY_CACHE_DIR"
+ENV_MAX = "FSREGISTRY_CACHE_MAX_BYTES"
+DEFAULT_MAX_BYTES = 10 * 1024**3
+
+
+def default_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "fsregistry"
+
+
+def entry_key(file_records: dict[str, dict[str, Any]]) -> str:
+    """The cache key of a version's files: a digest of each file's name, hash and size."""
+    listed = sorted(
+        (name, {k: v for k, v in record.items() if k in ("sha256", "blake3", "size")})
+        for name, record in file_records.items()
+    )
+    return hashlib.sha256(json.dumps(listed, sort_keys=True).encode()).hexdigest()
+
+
+class ContentCache:
+    """Folders of downloaded files, keyed by :func:`entry_key`, shared by processes."""
+
+    def __init__(self, folder: str | os.PathLike[str] | None = None, max_bytes: int | None = None) -> None:
+        chosen = folder if folder is not None else os.environ.get(ENV_DIR)
+        self.folder = Path(chosen).expanduser().absolute() if chosen else default_dir()
+        if max_bytes is None:
+            text = os.environ.get(ENV_MAX)
+            try:
+                max_bytes = int(text) if text else DEFAULT_MAX_BYTES
+            except ValueError:
+                raise InvalidArgumentError(f"${ENV_MAX} must be a whole number of bytes, got {text!r}") from None
+        if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 0:
+            raise InvalidArgumentError(f"cache_max_bytes must be a whole number of bytes >= 0, got {max_bytes!r}")
+        self.max_bytes = max_bytes
+        self.entries = self.folder / "entries"
+        self.staging = self.folder / "staging"
+
+    def path(self, key: str) -> Path:
+        return self.entries / key[:2] / key
+
+    def staging_dir(self, purpose: str) -> Path:
+        """A new private folder on the cache's file system (a save's files are written
+        here, uploaded, then kept as the version's cache entry)."""
+        self.staging.mkdir(parents=True, exist_ok=True)
+        folder = self.staging / f"{purpose}-{uuid.uuid4().hex}"
+        folder.mkdir(mode=0o700)
+        return folder
+
+    def find(self, key: str) -> Path | None:
+        """The entry's folder if it is cached (its use is recorded for eviction)."""
+        folder = self.path(key)
+        try:
+            os.utime(folder)
+        except FileNotFoundError:
+            return None
+        return folder
+
+    def fill(self, key: str, fetch: Callable[[Path], None]) -> Path:
+        """The entry's folder, made by ``fetch(folder)`` (which writes the files into a new
+        private folder) when it is not cached yet."""
+        found = self.find(key)
+        if found is not None:
+            return found
+        building = self.staging_dir("fill")
+        try:
+            fetch(building)
+            return self.adopt(key, building)
+        finally:
+            shutil.rmtree(building, ignore_errors=True)
+
+    def adopt(self, key: str, folder: Path) -> Path:
+        """Make ``folder`` (complete, on the cache's file system) the entry ``key``; when
+        another process made it first, theirs is kept.  Then trim the cache."""
+        final = self.path(key)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.rename(folder, final)
+        except OSError:
+            if not final.is_dir():
+                raise
+        self.trim(keep=final)
+        return final
+
+    def evict(self, key: str) -> None:
+        """Remove an entry (a file in it failed its check)."""
+        self._remove(self.path(key))
+
+    def size(self) -> int:
+        return sum(size for _, size, _ in self._entries())
+
+    def trim(self, keep: Path | None = None) -> None:
+        """Remove the least recently used entries until the cache fits ``max_bytes``."""
+        entries = sorted(self._entries(), key=lambda e: e[2])
+        total = sum(size for _, size, _ in entries)
+        for folder, size, _ in entries:
+            if total <= self.max_bytes:
+                break
+            if folder != keep:
+                self._remove(folder)
+                total -= size
+
+    def _entries(self) -> list[tuple[Path, int, float]]:
+        out: list[tuple[Path, int, float]] = []
+        if not self.entries.is_dir():
+            return out
+        for shard in self.entries.iterdir():
+            for folder in shard.iterdir() if shard.is_dir() else ():
+                try:
+                    used = folder.stat().st_mtime
+                    size = sum(f.stat().st_size for f in folder.iterdir())
+                except FileNotFoundError:  # removed by another process meanwhile
+                    continue
+                out.append((folder, size, used))
+        return out
+
+    def _remove(self, folder: Path) -> None:
+        """Take an entry out of sight in one rename, then free its space (a process that
+        has a file of it open keeps reading it)."""
+        self.staging.mkdir(parents=True, exist_ok=True)
+        aside = self.staging / f"evicted-{uuid.uuid4().hex}"
+        try:
+            os.rename(folder, aside)
+        except FileNotFoundError:
+            return
+        shutil.rmtree(aside, ignore_errors=True)

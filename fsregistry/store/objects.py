@@ -1,0 +1,627 @@
+"""The version store on object storage (``s3://`` roots): the same registry, with no lock.
+
+A bucket offers no rename and no lock, so the guarantees of the folder store are kept by
+two conditional writes instead (:class:`~fsregistry.storage.objects.ObjectStore`):
+
+- **a version number is taken by creating its record** with ``If-None-Match: *``: of two
+  writers that try one number, exactly one succeeds and the other tries the next.  Records
+  are never removed (a deleted or abandoned version keeps a small tombstone), so a number
+  is never given out twice;
+- **everything that changes is in one small object per model, its head**, replaced only
+  with ``If-Match: <etag of what was read>``.  The head holds the model's record, who holds
+  each stage and alias, and the summary of every live version.  A writer whose head is stale
+  reads it again and reapplies its change, so concurrent promotions on many machines apply
+  one after another, exactly as under the folder store's lock.
+
+A save uploads its files under a fresh prefix (``data/NAME/TOKEN/``), creates the version's
+record, then adds the version to the head: **the head is the commit point**, so a version
+is visible only when its data and record are complete.  A writer killed at any instant
+leaves data or a record that no head names; ``check(repair=True, older_than=...)`` removes
+them once they are older than the grace period.  Format: docs/design.md, "Object storage".
+
+Three small requests per save besides the uploads (read the head, create the record, replace
+the head); a resolve is one (the head); a load is two (head and record) plus downloads
+that the local content cache (:mod:`fsregistry.storage.cache`) saves on the second load.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import random
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+from .. import records
+from ..errors import (
+    ConcurrentWriteError,
+    CorruptRecordError,
+    CorruptRegistryError,
+    IntegrityError,
+    InvalidIdentifierError,
+    ModelExistsError,
+    ModelNotFoundError,
+    PickleRefusedError,
+    ProtectedVersionError,
+    VersionNotFoundError,
+)
+from ..identifiers import ModelRef, parse_identifier
+from ..names import EXCLUSIVE_STAGES
+from ..records import claims
+from ..records import fields as record_fields
+from ..storage.cache import ContentCache, entry_key
+from ..storage.layout import FORMAT_VERSION, MARKER, check_format, utcnow
+from ..storage.objects import ObjectStore
+
+T = TypeVar("T")
+
+#: the marker's ``layout`` value: a registry in objects, not folders
+LAYOUT = "objects"
+#: how many times a head change is retried against other writers before giving up
+MAX_ATTEMPTS = 60
+_DATA_PREFIX = re.compile(r"data/[^/]+/[0-9a-f]{32}/")
+#: keys of a version's state that live in the head, over its (immutable) record
+_STATE = ("stage", "aliases", "tags", "description", "stage_history", "alias_history")
+
+Change = Callable[[dict[str, Any]], Any]
+
+
+def head_key(name: str) -> str:
+    return f"models/{name}/head.json"
+
+
+def record_key(name: str, version: int) -> str:
+    return f"models/{name}/versions/{version:010d}.json"
+
+
+def data_prefix(name: str) -> str:
+    return f"data/{name}/{uuid.uuid4().hex}/"
+
+
+def _dumps(obj: Any) -> bytes:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()
+
+
+class ObjectVersionStore:
+    """The versions of every model under one ``s3://`` root.  Same methods as the folder
+    store (:class:`fsregistry.store.versions.VersionStore`); there is no write lock:
+    :meth:`write_lock` groups nothing and every change is a compare-and-swap of a head."""
+
+    def __init__(self, objects: ObjectStore, cache: ContentCache, *, create: bool, logger: Any = None) -> None:
+        self.objects = objects
+        self.root = objects.url
+        self.cache = cache
+        self.logger: Any = logger if logger is not None else logging.getLogger("fsregistry")
+        self._initialize(create)
+
+    def _initialize(self, create: bool) -> None:
+        """Check the marker; make it when ``create`` and the prefix is empty."""
+        blob = self.objects.get(MARKER)
+        if blob is None:
+            if not create:
+                raise CorruptRegistryError(f"{self.root} is not an fsregistry root (no {MARKER})", path=self.root)
+            other = next(iter(self.objects.listing("")), None)
+            if other is not None:
+                raise CorruptRegistryError(
+                    f"{self.root} holds other objects ({other.key}) and no {MARKER}; a new registry needs an "
+                    "empty prefix",
+                    path=self.root,
+                )
+            marker = {"format": FORMAT_VERSION, "created_at": utcnow(), "kind": "fsregistry", "layout": LAYOUT}
+            self.objects.put(MARKER, _dumps(marker), if_absent=True)  # a concurrent creator's is as good
+            return
+        where = f"{self.root}/{MARKER}"
+        try:
+            found: Any = json.loads(blob.data)
+        except ValueError:
+            found = None
+        if not isinstance(found, dict):
+            raise CorruptRegistryError(f"{where} is unreadable; is this a registry root?", path=self.root)
+        check_format(found.get("format"), Path(where))
+        if found.get("layout") != LAYOUT:
+            raise CorruptRegistryError(f"{where} does not describe a registry in objects", path=self.root)
+
+    def write_lock(self) -> Any:
+        """Nothing to hold: every change to a model is a compare-and-swap of its head."""
+        return contextlib.nullcontext()
+
+    def staging_dir(self, purpose: str) -> Path:
+        """A private local folder for a save's files (then kept as their cache entry)."""
+        return self.cache.staging_dir(purpose)
+
+    # == heads =================================================================================
+
+    def _head(self, name: str) -> tuple[dict[str, Any], str] | None:
+        """The model's head and its entity tag; ``None`` when the model has none."""
+        blob = self.objects.get(head_key(name))
+        if blob is None:
+            return None
+        where = f"{self.root}/{head_key(name)}"
+        try:
+            raw = json.loads(blob.data)
+        except (ValueError, RecursionError) as exc:
+            raise CorruptRecordError(f"{where} is not valid JSON ({exc})", name=name, path=where) from None
+        return record_fields.parse_head(raw, where, name=name), blob.etag
+
+    def _require_head(self, name: str) -> dict[str, Any]:
+        found = self._head(name)
+        if found is None:
+            raise ModelNotFoundError(f"no model named {name!r} in {self.root}", name=name)
+        return found[0]
+
+    def _change_head(self, name: str, change: Change, *, create: bool = False) -> Any:
+        """Apply ``change`` to the model's head and write it back only if nobody changed it
+        meanwhile; otherwise read it again and reapply.  ``change`` may run several times
+        and must only modify the head it is given; it returns the call's result."""
+        for attempt in range(MAX_ATTEMPTS):
+            found = self._head(name)
+            if found is None and not create:
+                raise ModelNotFoundError(f"no model named {name!r} in {self.root}", name=name)
+            head, etag = found if found is not None else (_new_head(name), None)
+            result = change(head)
+            head["updated_at"] = utcnow()
+            if self.objects.put(head_key(name), _dumps(head), if_absent=etag is None, if_match=etag) is not None:
+                return result
+            time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))  # another writer won: again
+        raise ConcurrentWriteError(
+            f"{self.root}: gave up changing model {name!r} after {MAX_ATTEMPTS} attempts; other writers "
+            "changed it every time",
+            name=name,
+            path=self.root,
+        )
+
+    # == publish ===============================================================================
+
+    def publish(
+        self,
+        name: str,
+        staged: Path,
+        meta: dict[str, Any],
+        stage: str | None = None,
+        aliases: list[str] | None = None,
+        *,
+        version: int | None = None,
+    ) -> int:
+        """Upload a fully written version from ``staged``, take its number, then make it
+        visible in the head (with ``stage`` and ``aliases``).  ``version`` is kept when it
+        was never used by this model.  Returns the version."""
+        found = self._head(name)
+        if found is None:
+            self._refuse_case_clash(name)
+        prefix = data_prefix(name)
+        for relative in meta["files"]:  # data first: nothing refers to it yet
+            self.objects.upload(prefix + relative, staged / relative)
+        meta["data_prefix"] = prefix
+        meta["stage"], meta["aliases"], meta["stage_history"] = None, {}, []
+        for key in ("stage_seq", "alias_seq", "alias_history"):
+            meta.pop(key, None)
+        number = self._allocate(name, found[0] if found else None, meta, version)
+        now = utcnow()
+        try:
+            self._change_head(name, lambda head: _add_version(head, meta, stage, list(aliases or ()), now), create=True)
+        except BaseException:
+            self._abandon(name, number, prefix)
+            raise
+        with contextlib.suppress(OSError):  # the files just uploaded are the version's cache entry
+            self.cache.adopt(entry_key(meta["files"]), staged)
+        return number
+
+    def _allocate(self, name: str, head: dict[str, Any] | None, meta: dict[str, Any], wanted: int | None) -> int:
+        """Create the version's record under the first free number (a record, even a
+        tombstone, exists for every number ever taken)."""
+        number = max(head["last_version"], head["max_deleted_version"]) + 1 if head else 1
+        tries = [wanted] if wanted is not None and (head is None or wanted > head["max_deleted_version"]) else []
+        while True:
+            candidate = tries.pop() if tries else number
+            meta["version"] = candidate
+            if self.objects.put(record_key(name, candidate), _dumps(meta), if_absent=True) is not None:
+                return candidate
+            if candidate == number:
+                number += 1
+
+    def _abandon(self, name: str, version: int, prefix: str) -> None:
+        """A save failed after taking its number: unless the head names it after all (the
+        reply to a write that succeeded was lost), leave a tombstone and remove the data.
+        Best effort: what this cannot do, ``check(repair=True)`` does later."""
+        try:
+            head = self._head(name)
+            if head is not None and str(version) in head[0]["versions"]:
+                return
+            self._bury(name, version, prefix)
+        except Exception as exc:  # the save's own error is the one to report
+            self.logger.warning("could not clean up the failed save of %s/%s (%s)", name, version, exc)
+
+    def _bury(self, name: str, version: int, prefix: str | None) -> None:
+        """Remove a version's data, then replace its record with a tombstone."""
+        if prefix is not None and _DATA_PREFIX.fullmatch(prefix):
+            self.objects.delete([item.key for item in self.objects.listing(prefix)])
+        tomb = {"format": FORMAT_VERSION, "name": name, "version": version, "deleted": True, "deleted_at": utcnow()}
+        self.objects.put(record_key(name, version), _dumps(tomb))
+
+    def _refuse_case_clash(self, name: str) -> None:
+        clash = [n for n in self.existing_model_names() if n.lower() == name.lower() and n != name]
+        if clash:
+            raise ModelExistsError(
+                f"model name {name!r} differs only by case from existing model {clash[0]!r}", name=name
+            )
+
+    def existing_model_names(self) -> list[str]:
+        """Every model with a head (for case clashes and listings)."""
+        return sorted(self.objects.list_folders("models/"))
+
+    def version_number_taken(self, name: str, version: int) -> str | None:
+        """Why ``version`` cannot be given to a new version of ``name``, or ``None``."""
+        found = self._head(name)
+        if found is not None and str(version) in found[0]["versions"]:
+            return "already exists in this registry as a different version (another run id)"
+        if (found is not None and version <= found[0]["max_deleted_version"]) or self.objects.get(
+            record_key(name, version)
+        ) is not None:
+            return "was used in this registry before and deleted (version numbers are never reused)"
+        return None
+
+    # == resolve and read ======================================================================
+
+    def resolve(self, model_identifier: str | ModelRef) -> tuple[str, int]:
+        """``(name, version)`` an identifier points at: one request (the head)."""
+        name, version, _ = self._resolve(model_identifier)
+        return name, version
+
+    def _resolve(self, model_identifier: str | ModelRef) -> tuple[str, int, dict[str, Any]]:
+        ref = model_identifier if isinstance(model_identifier, ModelRef) else parse_identifier(model_identifier)
+        if ref.kind == "run":
+            return self._resolve_run(str(ref.value))
+        assert ref.name is not None
+        name = ref.name
+        if ref.kind == "model":
+            raise InvalidIdentifierError(
+                f"{model_identifier!r} names the model, not a version; use {name}/latest, {name}/VERSION, "
+                f"{name}/STAGE or {name}@ALIAS",
+                name=name,
+            )
+        head = self._require_head(name)
+        found = _point(head, ref)
+        if found is None:
+            if ref.kind == "version":
+                raise VersionNotFoundError(
+                    f"model {name!r} has no version {ref.value}", name=name, version=int(str(ref.value))
+                )
+            what = {"latest": "no versions", "alias": f"no alias {ref.value!r}"}.get(
+                ref.kind, f"no version in stage {ref.value}"
+            )
+            raise VersionNotFoundError(f"model {name!r} has {what}", name=name)
+        return name, found, head
+
+    def _resolve_run(self, run_id: str) -> tuple[str, int, dict[str, Any]]:
+        for name in self.existing_model_names():  # no run map: run ids are in the heads
+            found = self._head(name)
+            head = found[0] if found is not None else {"versions": {}}
+            for key, entry in head["versions"].items():
+                if entry.get("run_id") == run_id:
+                    return name, int(key), head
+        raise ModelNotFoundError(f"no version was saved with run_id {run_id!r}")
+
+    def require_model(self, name: str) -> None:
+        self._require_head(name)
+
+    def read_meta(self, name: str, version: int) -> dict[str, Any]:
+        """A version's record with its state from the head (two requests)."""
+        head = self._require_head(name)
+        if str(version) not in head["versions"]:
+            raise VersionNotFoundError(f"model {name!r} has no version {version}", name=name, version=version)
+        return self._meta(name, version, head)
+
+    def load_target(self, model_identifier: str | ModelRef) -> tuple[str, int, dict[str, Any]]:
+        """``(name, version, meta)`` of the version an identifier names, from one head."""
+        name, version, head = self._resolve(model_identifier)
+        return name, version, self._meta(name, version, head)
+
+    def _meta(self, name: str, version: int, head: dict[str, Any]) -> dict[str, Any]:
+        where = f"{self.root}/{record_key(name, version)}"
+        blob = self.objects.get(record_key(name, version))
+        try:
+            record = json.loads(blob.data) if blob is not None else None
+        except (ValueError, RecursionError) as exc:
+            raise CorruptRecordError(
+                f"{where} is not valid JSON ({exc})", name=name, version=version, path=where
+            ) from None
+        if record is None or (isinstance(record, dict) and record.get("deleted") is True):
+            raise VersionNotFoundError(f"{name}/{version} was deleted", name=name, version=version)
+        entry = head["versions"].get(str(version)) or {}
+        if isinstance(record, dict):
+            record.update({key: entry[key] for key in _STATE if key in entry})
+            record["stage_history"] = entry.get("stage_history") or []
+        return record_fields.parse_meta(record, where, name=name, version=version)
+
+    @contextlib.contextmanager
+    def deleted_meanwhile(self, name: str, version: int) -> Iterator[None]:
+        """A read that a delete cuts short answers :class:`VersionNotFoundError`."""
+        try:
+            yield
+        except Exception as exc:
+            if isinstance(exc, (PickleRefusedError, VersionNotFoundError)):
+                raise
+            head = self._head(name)
+            if head is not None and str(version) in head[0]["versions"]:
+                raise
+            raise VersionNotFoundError(
+                f"{name}/{version} was deleted while it was being read", name=name, version=version
+            ) from exc
+
+    @contextlib.contextmanager
+    def local_folder(self, name: str, version: int, meta: dict[str, Any]) -> Iterator[Path]:
+        """A local folder holding the version's files, from the content cache (downloaded
+        on first use).  A file that fails its check there is evicted, so the next load
+        downloads it again."""
+        prefix = str(meta.get("data_prefix") or "")
+        if not _DATA_PREFIX.fullmatch(prefix) or not prefix.startswith(f"data/{name}/"):
+            raise CorruptRecordError(
+                f"{self.root}/{record_key(name, version)} is malformed: field data_prefix is {prefix!r}",
+                field="data_prefix",
+                name=name,
+                version=version,
+                path=f"{self.root}/{record_key(name, version)}",
+            )
+        key = entry_key(meta["files"])
+
+        def fetch(folder: Path) -> None:
+            for relative in meta["files"]:
+                self.objects.download(prefix + relative, folder / relative)
+
+        folder = self.cache.fill(key, fetch)
+        try:
+            yield folder
+        except IntegrityError:
+            self.cache.evict(key)
+            raise
+
+    def version_files(self, name: str, version: int) -> tuple[bytes, dict[str, Any]]:
+        """A version's record as a bundle carries it (its state included, no storage keys)."""
+        meta = self.read_meta(name, version)
+        meta.pop("data_prefix", None)
+        return _dumps(meta), meta
+
+    # == listing ===============================================================================
+
+    def list_versions(self, name: str, wanted: dict[str, str] | None = None) -> list[dict[str, Any]]:
+        """Every version of a model, newest first (one request)."""
+        head = self._require_head(name)
+        entries = [dict(head["versions"][k]) for k in sorted(head["versions"], key=int, reverse=True)]
+        if wanted:
+            entries = [e for e in entries if _has_tags(e.get("tags") or {}, wanted)]
+        for entry in entries:
+            entry.pop("stage_history", None)
+            entry.pop("alias_history", None)
+        return [records.version_view(name, e) for e in entries]
+
+    def model_summaries(self, wanted: dict[str, str] | None = None) -> list[dict[str, Any]]:
+        out = []
+        for name in self.existing_model_names():
+            summary = self.model_summary(name, wanted or {})
+            if summary is not None:
+                out.append(summary)
+        return out
+
+    def model_summary(self, name: str, wanted: dict[str, str]) -> dict[str, Any] | None:
+        found = self._head(name)
+        if found is None or not found[0]["versions"]:
+            return None
+        head = found[0]
+        tags = dict(head.get("tags") or {})
+        if (
+            wanted
+            and not _has_tags(tags, wanted)
+            and not any(_has_tags(e.get("tags") or {}, wanted) for e in head["versions"].values())
+        ):
+            return None
+        return {
+            "name": name,
+            "description": head.get("description") or "",
+            "tags": tags,
+            "created_at": head.get("created_at"),
+            "updated_at": head.get("updated_at") or head.get("created_at"),
+            "versions": len(head["versions"]),
+            "latest_version": max(int(v) for v in head["versions"]),
+            "stages": dict(head.get("stages") or {}),
+            "aliases": dict(head.get("aliases") or {}),
+        }
+
+    # == stages, aliases, tags, descriptions ===================================================
+
+    def transition(self, name: str, version: int, target: str | None, *, archive_existing: bool) -> dict[str, Any]:
+        """Move ``name/version`` to ``target``, displacing the previous holder."""
+        now = utcnow()
+
+        def change(head: dict[str, Any]) -> dict[str, Any]:
+            _entry(head, name, version)
+            _claim_stage(head, version, target, now, demote_to="Archived" if archive_existing else None)
+            return head
+
+        head = self._change_head(name, change)
+        return self._meta(name, version, head)
+
+    def set_alias(self, name: str, alias: str, version: int) -> None:
+        now = utcnow()
+
+        def change(head: dict[str, Any]) -> None:
+            _entry(head, name, version)
+            _claim_alias(head, version, alias, now)
+
+        self._change_head(name, change)
+
+    def delete_alias(self, name: str, alias: str) -> None:
+        now = utcnow()
+
+        def change(head: dict[str, Any]) -> None:
+            holder = (head.get("aliases") or {}).pop(alias, None)
+            if holder is None:
+                raise VersionNotFoundError(f"model {name!r} has no alias {alias!r}", name=name)
+            entry = head["versions"].get(str(holder))
+            if entry is not None:
+                claims.drop_alias(entry, alias, now)
+
+        self._change_head(name, change)
+
+    def update_model(self, name: str, change: Change) -> None:
+        """Apply ``change`` to the model's own record (description, tags)."""
+
+        def apply(head: dict[str, Any]) -> None:
+            record = {key: head.get(key) for key in ("name", "created_at", "description", "tags")}
+            record["tags"] = dict(record["tags"] or {})
+            change(record)
+            head["description"] = record.get("description") or ""
+            head["tags"] = dict(record.get("tags") or {})
+
+        self._change_head(name, apply)
+
+    def update_version(self, name: str, version: int, change: Change) -> None:
+        """Apply ``change`` to a version's tags and description."""
+
+        def apply(head: dict[str, Any]) -> None:
+            entry = _entry(head, name, version)
+            view = {"tags": dict(entry.get("tags") or {}), "description": entry.get("description") or ""}
+            change(view)
+            entry["tags"], entry["description"] = view["tags"], view["description"]
+
+        self._change_head(name, apply)
+
+    # == delete ================================================================================
+
+    def delete(self, ref: ModelRef, force: bool) -> None:
+        """Delete one version or, for a model reference, every version: out of the head
+        first (invisible at once), then the data, then a tombstone keeps the number."""
+        if ref.kind == "model":
+            assert ref.name is not None
+            name, versions, whole = ref.name, None, True
+        else:
+            name, version = self.resolve(ref)
+            versions, whole = [version], False
+
+        def change(head: dict[str, Any]) -> list[int]:
+            doomed = [int(v) for v in head["versions"]] if versions is None else list(versions)
+            for version in doomed:
+                _entry(head, name, version)
+                held = _held(head, version)
+                if held and not force:
+                    raise ProtectedVersionError(
+                        f"{name}/{version} is protected ({held}); move the stage or alias first, or pass "
+                        "force=True (CLI: --force)",
+                        name=name,
+                        version=version,
+                    )
+            for version in doomed:
+                head["versions"].pop(str(version))
+            head["stages"] = {s: v for s, v in (head.get("stages") or {}).items() if v not in doomed}
+            head["aliases"] = {a: v for a, v in (head.get("aliases") or {}).items() if v not in doomed}
+            head["max_deleted_version"] = max([head["max_deleted_version"], head["last_version"], *doomed])
+            if whole:
+                head["tags"], head["description"] = {}, ""
+            return doomed
+
+        for version in self._change_head(name, change):
+            blob = self.objects.get(record_key(name, version))
+            try:
+                prefix = json.loads(blob.data).get("data_prefix") if blob is not None else None
+            except (ValueError, AttributeError):
+                prefix = None
+            self._bury(name, version, prefix if isinstance(prefix, str) else None)
+
+
+# -- the head: a model's record, its refs and its versions' summaries -----------------------------
+
+
+def _new_head(name: str) -> dict[str, Any]:
+    return {
+        "format": FORMAT_VERSION,
+        "name": name,
+        "created_at": utcnow(),
+        "description": "",
+        "tags": {},
+        "max_deleted_version": 0,
+        "last_version": 0,
+        "stages": {},
+        "aliases": {},
+        "versions": {},
+    }
+
+
+def _entry(head: dict[str, Any], name: str, version: int) -> dict[str, Any]:
+    entry: dict[str, Any] | None = head["versions"].get(str(version))
+    if entry is None:
+        raise VersionNotFoundError(f"model {name!r} has no version {version}", name=name, version=version)
+    return entry
+
+
+def _add_version(head: dict[str, Any], meta: dict[str, Any], stage: str | None, aliases: list[str], now: str) -> None:
+    version = meta["version"]
+    head["versions"][str(version)] = records.summary(meta)
+    head["last_version"] = max(head["last_version"], version)
+    if stage is not None:
+        _claim_stage(head, version, stage, now, demote_to="Archived")
+    for alias in aliases:
+        _claim_alias(head, version, alias, now)
+
+
+def _claim_stage(head: dict[str, Any], version: int, target: str | None, now: str, demote_to: str | None) -> None:
+    """Move ``version`` to ``target``; the version that held an exclusive ``target`` goes
+    to ``demote_to``."""
+    entry = head["versions"][str(version)]
+    if entry.get("stage") == target:
+        return
+    stages = head.setdefault("stages", {})
+    holder = stages.get(target) if target in EXCLUSIVE_STAGES else None
+    _set_stage(entry, target, now)
+    for stage, held_by in list(stages.items()):
+        if held_by == version:
+            del stages[stage]
+    if target in EXCLUSIVE_STAGES:
+        if holder is not None and holder != version and str(holder) in head["versions"]:
+            _set_stage(head["versions"][str(holder)], demote_to, now)
+        stages[target] = version
+
+
+def _set_stage(entry: dict[str, Any], stage: str | None, now: str) -> None:
+    claims.set_stage(entry, stage, now)
+    entry["stage_changed_at"] = now
+
+
+def _claim_alias(head: dict[str, Any], version: int, alias: str, now: str) -> None:
+    aliases = head.setdefault("aliases", {})
+    owner = aliases.get(alias)
+    if owner == version:
+        return
+    if owner is not None and str(owner) in head["versions"]:
+        claims.drop_alias(head["versions"][str(owner)], alias, now)
+    entry = head["versions"][str(version)]
+    claims.add_alias(entry, alias, now, 0)
+    entry.pop("alias_seq", None)  # the head's compare-and-swap orders claims: no numbers needed
+    aliases[alias] = version
+
+
+def _point(head: dict[str, Any], ref: ModelRef) -> int | None:
+    versions = head["versions"]
+    if ref.kind == "version":
+        return int(ref.value) if str(ref.value) in versions else None  # type: ignore[arg-type]
+    if ref.kind == "latest":
+        return max((int(v) for v in versions), default=None)
+    if ref.kind == "alias":
+        return (head.get("aliases") or {}).get(str(ref.value))
+    if ref.value in EXCLUSIVE_STAGES:
+        return (head.get("stages") or {}).get(str(ref.value))
+    archived = [(e.get("stage_changed_at", ""), int(v)) for v, e in versions.items() if e.get("stage") == ref.value]
+    return max(archived)[1] if archived else None
+
+
+def _held(head: dict[str, Any], version: int) -> str:
+    held = [f"stage {stage}" for stage, holder in sorted((head.get("stages") or {}).items()) if holder == version]
+    held += [f"alias {alias!r}" for alias, holder in sorted((head.get("aliases") or {}).items()) if holder == version]
+    return ", ".join(held)
+
+
+def _has_tags(tags: dict[str, Any], wanted: dict[str, str]) -> bool:
+    return all(str(tags.get(k)) == v and k in tags for k, v in wanted.items())
