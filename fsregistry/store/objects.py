@@ -383,8 +383,7 @@ class ObjectVersionStore:
     def version_files(self, name: str, version: int) -> tuple[bytes, dict[str, Any]]:
         """A version's record as a bundle carries it (its state included, no storage keys)."""
         meta = self.read_meta(name, version)
-        meta.pop("data_prefix", None)
-        return _dumps(meta), meta
+        return _dumps({key: value for key, value in meta.items() if key != "data_prefix"}), meta
 
     # == listing ===============================================================================
 
