@@ -1,4 +1,5 @@
-"""SHA-256 of stored files: sealing after a write, verification while loading."""
+"""Digests of stored files (SHA-256, and BLAKE3 where installed): sealing after a write,
+verification while loading."""
 
 from __future__ import annotations
 
@@ -17,11 +18,21 @@ from fsregistry.storage import hashing
 from fsregistry.storage.hashing import HashingWriter, load_verified, seal_file, sha256_file
 
 
+def _record(data: bytes) -> dict[str, object]:
+    """The ``meta.json`` entry of a file holding ``data``, as this process writes it."""
+    record: dict[str, object] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+    if hashing.blake3_available():
+        import blake3
+
+        record["blake3"] = blake3.blake3(data).hexdigest()
+    return record
+
+
 @pytest.mark.parametrize("size", [3, 3 * 1024 * 1024])
 def test_seal_fsyncs_and_describes_a_file(tmp_path: Path, size: int) -> None:
     path = tmp_path / "f"
     path.write_bytes(b"a" * size)
-    assert seal_file(path) == {"sha256": hashlib.sha256(b"a" * size).hexdigest(), "size": size}
+    assert seal_file(path) == _record(b"a" * size)
     assert sha256_file(path) == seal_file(path)["sha256"]
 
 
@@ -79,11 +90,11 @@ def test_files_on_network_file_systems_are_never_mapped(tmp_path: Path, monkeypa
     # signals too, or every load there would wait out the timeout
     import threading
 
-    from fsregistry.storage.hashing import _sha256_open
+    from fsregistry.storage.hashing import _digest_open
 
     started = threading.Event()
     with open(path, "rb", buffering=0) as fh:
-        assert _sha256_open(fh, started) == hashlib.sha256(data).hexdigest()
+        assert _digest_open(fh, "sha256", started) == hashlib.sha256(data).hexdigest()
     assert started.is_set()
 
 
@@ -115,7 +126,7 @@ def test_a_hash_that_cannot_read_the_file_fails_the_load(tmp_path: Path, monkeyp
     def unreadable(*args: object, **kwargs: object) -> str:
         raise OSError("stale file handle")
 
-    monkeypatch.setattr(hashing_module, "_sha256_open", unreadable)
+    monkeypatch.setattr(hashing_module, "_digest_open", unreadable)
     with pytest.raises(IntegrityError, match="could not be read"):
         load_verified(path, expected, lambda: "loaded", name="m", version=1)
 
@@ -138,7 +149,7 @@ def test_hashing_writer_hashes_what_the_file_holds(tmp_path: Path, sizes: list[i
         record = out.seal()
     data = b"".join(chunks)
     assert path.read_bytes() == data
-    assert record == {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+    assert record == _record(data)
     assert not _hash_threads()
 
 
@@ -156,7 +167,7 @@ def test_hashing_writer_takes_the_buffers_a_file_takes(tmp_path: Path) -> None:
             with pytest.raises(BufferError):
                 out.write(strided)
         record = out.seal()
-    assert record == {"sha256": sha256_file(path), "size": path.stat().st_size}
+    assert record == _record(path.read_bytes())
     with open(path, "rb") as fh:
         loaded = pickle.load(fh)
         assert np.array_equal(loaded["a"], array) and np.array_equal(loaded["f"], array.reshape(600, 1000))

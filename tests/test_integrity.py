@@ -56,11 +56,15 @@ def test_verification_can_be_turned_off(tmp_path: Path) -> None:
     registry.save_model(Doubler(), "m", description="x" * 10)
     meta_path = registry.layout.meta_file("m", 1)
     meta = json.loads(meta_path.read_text())
-    meta["files"]["model.bin"]["sha256"] = "0" * 64
+    for algorithm in ("sha256", "blake3"):  # every digest the record has (BLAKE3 where installed)
+        if algorithm in meta["files"]["model.bin"]:
+            meta["files"]["model.bin"][algorithm] = "0" * 64
     meta_path.write_text(json.dumps(meta))
     assert registry.load_model("m/1")["model"].factor == 2.0
     with pytest.raises(IntegrityError):
         registry.load_model("m/1", verify=True)
+    with pytest.raises(IntegrityError):
+        registry.load_model("m/1", verify="full")
 
 
 def test_lost_index_is_rebuilt_from_meta_json(model_registry: CustomModelRegistry) -> None:

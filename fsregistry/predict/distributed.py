@@ -54,7 +54,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import IntegrityError, InvalidArgumentError, OutputExistsError, PredictorError, RegistryError, SchemaError
-from ..storage import files
+from ..storage import files, hashing
 from . import batch
 
 if TYPE_CHECKING:
@@ -87,7 +87,7 @@ class VersionPin:
     version: int
     hashes: tuple[tuple[str, str], ...]
     allow_pickle: bool
-    verify: bool
+    verify: hashing.Verify
     load_options: tuple[tuple[str, Any], ...]
     key: str
 

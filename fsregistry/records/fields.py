@@ -414,7 +414,12 @@ META_FIELDS: tuple[Field, ...] = (
     req(
         "files",
         mapping(
-            obj(req("sha256", string(_SHA256, what="a SHA-256 hex digest")), req("size", integer(0, MAX_FILE_SIZE))),
+            obj(
+                req("sha256", string(_SHA256, what="a SHA-256 hex digest")),
+                req("size", integer(0, MAX_FILE_SIZE)),
+                # written where the blake3 package is installed; loads check it when present
+                opt("blake3", string(_SHA256, what="a BLAKE3 hex digest (64 hex digits)")),
+            ),
             keys=string(_FILE_NAME, what="a plain file name"),
         ),
     ),

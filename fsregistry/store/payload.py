@@ -3,7 +3,7 @@
 Writing serialises the model through its flavor and the preprocessor artifact with
 cloudpickle, fsyncs and hashes both, and records what was written in the version's
 ``meta.json`` record.  Reading applies the pickle policy *before* opening anything, then
-deserialises while verifying SHA-256 hashes (see :mod:`fsregistry.storage.hashing`).  Nothing here
+deserialises while verifying digests (see :mod:`fsregistry.storage.hashing`).  Nothing here
 knows where the folder lives or how versions are numbered: that is the registry's job.
 """
 
@@ -182,7 +182,7 @@ def load(
     options: LoadOptions,
     *,
     allow_pickle: bool,
-    verify: bool,
+    verify: hashing.Verify,
     with_preprocessor: bool,
 ) -> tuple[Any, Any]:
     """``(model, preprocessor_artifact)`` of the version in ``folder``: the pickle policy
@@ -203,10 +203,11 @@ def read(
     flavor: Flavor,
     options: LoadOptions,
     *,
-    verify: bool,
+    verify: hashing.Verify,
     with_preprocessor: bool,
 ) -> tuple[Any, Any]:
-    """``(model, preprocessor_artifact)`` from ``folder``; hashes checked when ``verify``.
+    """``(model, preprocessor_artifact)`` from ``folder``; hashes checked when ``verify``
+    (see :func:`fsregistry.storage.hashing.load_verified`).
     The caller has applied :func:`refuse_pickle`."""
     name, version = meta["name"], meta["version"]
     saved = saved_model(meta)
@@ -224,15 +225,16 @@ def read(
     return model, artifact
 
 
-def _read_one(path: Path, meta: dict[str, Any], load: Callable[[], Any], *, verify: bool) -> Any:
-    """Load one stored file, verified while loading; unverified, a failed load is checked
-    against the recorded hash afterwards, so a corrupt file is reported as corrupt rather
-    than as whatever the deserialiser made of it (a missing module, a bad header...)."""
+def _read_one(path: Path, meta: dict[str, Any], load: Callable[[], Any], *, verify: hashing.Verify) -> Any:
+    """Load one stored file, verified while loading (``"full"``: every byte hashed, even
+    when this process checked the unchanged file before); unverified, a failed load is
+    checked against the recorded hash afterwards, so a corrupt file is reported as corrupt
+    rather than as whatever the deserialiser made of it (a missing module, a bad header...)."""
     name, version = meta["name"], meta["version"]
     expected = meta["files"].get(path.name)
     files.require_readable(path)
     if verify:
-        return hashing.load_verified(path, expected, load, name=name, version=version)
+        return hashing.load_verified(path, expected, load, name=name, version=version, full=verify == "full")
     try:
         return load()
     except Exception:
