@@ -2,14 +2,16 @@
 
 ``floor_save`` performs the bare system calls the invariants require of one save, and
 nothing else: the model file written by the caller's own raw save (which fsyncs it) and
-hashed with SHA-256 (after the write, in the same thread: for files of many
-megabytes the floor is therefore not a lower bound, and fsregistry, which overlaps the
-hash with the fsync, can beat it), a ``meta.json`` written and fsync'd, the version folder fsync'd and
-renamed into place, an index written to a temporary file, fsync'd and ``os.replace``'d,
-and the model folder fsync'd so the rename and the replace survive a power cut.  No lock,
-no validation, no run map, no listing cache.  No implementation of the invariants can save
-faster on the same disk (up to that hash), so for small models the ratio of this floor
-to a raw save is the lowest ratio any registry keeping them can reach.  The benchmarks print it beside the targets.
+hashed with SHA-256 (after the write, in the same thread: for files of many megabytes the
+floor is therefore not a lower bound, and fsregistry, which overlaps the hash with the
+write, can beat it), a ``meta.json`` written and fsync'd, the version folder renamed into
+place, an index written to a temporary file and ``os.replace``'d (a cache: no flush of its
+own), and the model folder fsync'd so the rename and the replace survive a power cut.
+Three waits for the disk, as docs/design.md ("Durability") argues is the least that keeps
+a saved version whole after a power cut.  No lock, no validation, no run map, no listing
+cache.  No implementation of the invariants can save faster on the same disk (up to that
+hash), so for small models the ratio of this floor to a raw save is the lowest ratio any
+registry keeping them can reach.  The benchmarks print it beside the targets.
 """
 
 from __future__ import annotations
@@ -51,11 +53,8 @@ def floor_save(raw_save: Callable[[Path], Path | None], work: Path, n: int) -> N
         json.dump({"version": n, "files": {model_file.name: digest}}, fh)
         fh.flush()
         os.fsync(fh.fileno())
-    fsync_path(staged)
     os.rename(staged, work / str(n))
     with open(work / "index.tmp", "w") as fh:
         json.dump({"latest": n}, fh)
-        fh.flush()
-        os.fsync(fh.fileno())
     os.replace(work / "index.tmp", work / "index.json")
     fsync_path(work)

@@ -245,14 +245,32 @@ def differences(saved: dict[str, Any], packages: Iterable[str] | None = None) ->
     installed it then or now.
     """
     recorded: dict[str, Any] = dict(saved.get("packages") or {})
+    if packages is None:
+        try:
+            key = tuple(sorted(recorded.items()))
+            return dict(_differences_of(key))  # one comparison per set of recorded versions
+        except TypeError:  # an unhashable value in an edited record: compare it uncached
+            pass
     names = recorded if packages is None else [p for p in packages if p in recorded]
-    out: dict[str, tuple[Any, Any]] = {}
+    return dict(_compare(recorded, names))
+
+
+@functools.lru_cache(maxsize=256)
+def _differences_of(recorded: tuple[tuple[str, Any], ...]) -> tuple[tuple[str, tuple[Any, Any]], ...]:
+    """:func:`differences` of every package of a record, cached per set of recorded
+    versions: a process loading the same versions (or versions saved in one environment)
+    compares them once.  As valid as :func:`installed`, which is cached the same way."""
+    return _compare(dict(recorded), [name for name, _ in recorded])
+
+
+def _compare(recorded: dict[str, Any], names: Iterable[str]) -> tuple[tuple[str, tuple[Any, Any]], ...]:
+    out = []
     for name in names:
         was = recorded.get(name)
         now = package_version(name)
         if was is not None and not same_version(str(was), now):
-            out[name] = (was, now)
-    return out
+            out.append((name, (was, now)))
+    return tuple(out)
 
 
 def warn_on_mismatch(saved: dict[str, Any], *, what: str, stacklevel: int = 3) -> dict[str, tuple[Any, Any]]:
