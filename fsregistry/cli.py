@@ -232,7 +232,7 @@ def cmd_import(registry: CustomModelRegistry, args: argparse.Namespace) -> Outco
 
 
 def cmd_check(registry: CustomModelRegistry, args: argparse.Namespace) -> Outcome:
-    report = registry.check(repair=args.repair)
+    report = registry.check(repair=args.repair, older_than=args.older_than)
     code = EXIT_OK if report.ok else EXIT_PROBLEMS
     if not report.problems:
         return Outcome(report.to_dict(), f"ok: no problems in {registry.root}", code)
@@ -260,6 +260,17 @@ def _check_summary(problems: Sequence[Any], repaired: bool) -> list[str]:
         kinds = ", ".join(dict.fromkeys(p.kind for p in manual))
         lines.append(f"{len(manual)} cannot be fixed by --repair ({kinds}); DETAIL says what to do")
     return lines
+
+
+def cmd_copy(registry: CustomModelRegistry, args: argparse.Namespace) -> Outcome:
+    from .copying import copy_registry
+
+    results = copy_registry(registry, CustomModelRegistry(args.destination))
+    copied = sum(1 for r in results if r.status == "imported")
+    text = f"copied {copied} version(s) of {len({r.name for r in results})} model(s) to {args.destination}"
+    if copied < len(results):
+        text += f"; {len(results) - copied} were there already"
+    return Outcome([r.to_dict() for r in results], text)
 
 
 def cmd_prune(registry: CustomModelRegistry, args: argparse.Namespace) -> Outcome:
@@ -313,7 +324,10 @@ def _common() -> _Parser:
     """Options accepted before or after the command name."""
     common = _Parser(add_help=False)
     common.add_argument(
-        "--root", default=argparse.SUPPRESS, metavar="DIR", help=f"registry root (default: ${ENV_ROOT})"
+        "--root",
+        default=argparse.SUPPRESS,
+        metavar="ROOT",
+        help=f"registry root: a folder or s3://BUCKET/PREFIX (default: ${ENV_ROOT})",
     )
     common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON instead of tables")
     return common
@@ -382,6 +396,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep-stages", action="store_true", help="also apply the bundle's stages and aliases")
     p = command("check", cmd_check, "verify every file and index; exit code 1 if problems remain")
     p.add_argument("--repair", action="store_true", help="fix what can be fixed")
+    p.add_argument(
+        "--older-than",
+        type=_seconds,
+        metavar="SECONDS",
+        help="keep what an unfinished write left while it is younger than this "
+        "(default: 0 for a folder, 3600 for s3://; 0 takes everything unreferenced)",
+    )
+    p = command("copy", cmd_copy, "copy every model, with its versions, stages and aliases, to another root")
+    p.add_argument("destination", metavar="DEST", help="the root to copy to (a folder or s3://BUCKET/PREFIX)")
     _add_prune(command("prune", cmd_prune, "delete old versions (never staged, aliased or latest ones)"))
     _add_ui(command("ui", cmd_ui, "browse the registry in a web browser, or export it as static pages"))
     return parser
@@ -484,6 +507,17 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 <= value < float("inf"):
+        shown = repr(text) if len(text) <= 40 else f"{text[:20]!r}... ({len(text)} characters)"
+        raise argparse.ArgumentTypeError(f"{shown} is not a number of seconds >= 0")
+    return value
+
+
 # == running ===================================================================================
 
 
@@ -491,7 +525,7 @@ def open_registry(args: argparse.Namespace) -> CustomModelRegistry:
     """The registry ``--root``/``$FSREGISTRY_ROOT`` names; only ``import`` may create one."""
     root = getattr(args, "root", None) or os.environ.get(ENV_ROOT)
     if not root:
-        raise CliError(f"no registry root: pass --root DIR or set {ENV_ROOT}")
+        raise CliError(f"no registry root: pass --root ROOT (a folder or s3://BUCKET/PREFIX) or set {ENV_ROOT}")
     if args.command == "import" and not os.path.isfile(args.path):  # before a root is created for it
         raise BundleNotFoundError(f"no bundle file at {args.path}", path=str(args.path))
     return CustomModelRegistry(root, create=args.command in CREATES_ROOT)

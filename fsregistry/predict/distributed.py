@@ -113,7 +113,7 @@ def pin_version(predictor: ModelPredictor) -> VersionPin:
         raise PredictorError("the loaded model's record lacks its name, version or file hashes")
     hashes = _hashes(stored)
     options = tuple(sorted(predictor._load_options.items()))
-    root = str(Path(registry.root).resolve())
+    root = registry.root if isinstance(registry.root, str) else str(Path(registry.root).resolve())
     settings = (root, name, version, hashes, registry.allow_pickle, registry.verify)
     described = [(k, _describe(v)) for k, v in options]
     key = hashlib.sha256(repr((*settings, described)).encode()).hexdigest()

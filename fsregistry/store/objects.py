@@ -154,12 +154,20 @@ class ObjectVersionStore:
             raise ModelNotFoundError(f"no model named {name!r} in {self.root}", name=name)
         return found[0]
 
-    def _change_head(self, name: str, change: Change, *, create: bool = False) -> Any:
+    def _change_head(
+        self,
+        name: str,
+        change: Change,
+        *,
+        create: bool = False,
+        read: tuple[dict[str, Any], str] | None = None,
+    ) -> Any:
         """Apply ``change`` to the model's head and write it back only if nobody changed it
         meanwhile; otherwise read it again and reapply.  ``change`` may run several times
-        and must only modify the head it is given; it returns the call's result."""
+        and must only modify the head it is given; it returns the call's result.  ``read``
+        is a head the caller has just read (and will not use again), tried first."""
         for attempt in range(MAX_ATTEMPTS):
-            found = self._head(name)
+            found = read if attempt == 0 and read is not None else self._head(name)
             if found is None and not create:
                 raise ModelNotFoundError(f"no model named {name!r} in {self.root}", name=name)
             head, etag = found if found is not None else (_new_head(name), None)
@@ -203,7 +211,9 @@ class ObjectVersionStore:
         number = self._allocate(name, found[0] if found else None, meta, version)
         now = utcnow()
         try:
-            self._change_head(name, lambda head: _add_version(head, meta, stage, list(aliases or ()), now), create=True)
+            self._change_head(
+                name, lambda head: _add_version(head, meta, stage, list(aliases or ()), now), create=True, read=found
+            )
         except BaseException:
             self._abandon(name, number, prefix)
             raise

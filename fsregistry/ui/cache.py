@@ -81,7 +81,7 @@ class CachedReader:
         self.cache = cache if cache is not None else SummaryCache()
 
     @property
-    def root(self) -> Path:
+    def root(self) -> Path | str:
         return self.registry.root
 
     def list_models(self) -> list[dict[str, Any]]:

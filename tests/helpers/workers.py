@@ -43,6 +43,14 @@ def churn(root: str, name: str, count: int) -> None:
         i += 1
 
 
+def promote(root: str, name: str, version: int) -> None:
+    """Promote ``name/version`` to Production ten times (other processes promote others)."""
+    registry = CustomModelRegistry(root, create=False)
+    for _ in range(10):
+        registry.transition_model_stage(f"{name}/{version}", "Production")
+    print("done", flush=True)
+
+
 if __name__ == "__main__":
     command, root, name, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-    {"save": save, "churn": churn}[command](root, name, count)
+    {"save": save, "churn": churn, "promote": promote}[command](root, name, count)

@@ -1,0 +1,158 @@
+"""Many writers on one bucket, with no lock: processes that save and promote at once, writers
+killed at random instants, and the server stopped in the middle of a save."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import time
+from typing import Any
+
+import pytest
+from conftest import HELPERS_DIR, PYTHON, subprocess_env
+from test_crash_safety import _wait_for_saves
+from toy_models import Doubler
+
+from fsregistry import CustomModelRegistry, ObjectStoreError, VersionNotFoundError
+from fsregistry.storage.s3 import S3Objects
+
+WORKERS = 4
+#: a guard against a hang, never a measure of speed
+TIMEOUT_S = 600
+#: what a killed writer may leave on object storage, all removed by check(repair=True)
+LEFTOVERS = {"abandoned_version", "leftover_data", "leftover_upload"}
+
+
+def _workers(*commands: list[str]) -> list[str]:
+    """Run worker processes at once; their outputs (every child reaped, even on failure)."""
+    children = [
+        subprocess.Popen(
+            [PYTHON, str(HELPERS_DIR / "workers.py"), *command],
+            env=subprocess_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for command in commands
+    ]
+    outputs = []
+    try:
+        for child in children:
+            out, err = child.communicate(timeout=TIMEOUT_S)
+            assert child.returncode == 0, err[-3000:]
+            outputs.append(out)
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+    return outputs
+
+
+def test_four_processes_saving_one_name_get_every_number_once(s3_root: str) -> None:
+    CustomModelRegistry(s3_root)  # the root exists before the race
+    outputs = _workers(*[["save", s3_root, "m", "25"] for _ in range(WORKERS)])
+    uris = [line for out in outputs for line in out.split()]
+    assert sorted(int(u.rsplit("/", 1)[1]) for u in uris) == list(range(1, 101))
+    registry = CustomModelRegistry(s3_root)
+    assert [v["version"] for v in registry.list_versions("m")] == list(range(100, 0, -1))
+    run_ids = {registry.get_model_version(uri)["run_id"] for uri in uris}
+    assert len(run_ids) == 100
+    for uri in uris:
+        loaded = registry.load_model(uri)
+        assert loaded["model"].factor == float(loaded["metadata"]["params"]["i"])
+    assert registry.check(older_than=0).ok
+
+
+def test_four_processes_promoting_at_once_leave_one_holder(s3_root: str) -> None:
+    registry = CustomModelRegistry(s3_root)
+    for _ in range(WORKERS):
+        registry.save_model(Doubler(), "m")
+    _workers(*[["promote", s3_root, "m", str(v)] for v in range(1, WORKERS + 1)])
+    stages = {v["version"]: v["stage"] for v in registry.list_versions("m")}
+    holders = [v for v, stage in stages.items() if stage == "Production"]
+    assert len(holders) == 1
+    assert all(stage == "Archived" for v, stage in stages.items() if v != holders[0])
+    assert registry.get_model("m")["stages"] == {"Production": holders[0]}
+    assert registry.load_model("m/Production")["version"] == holders[0]
+    promotions = sum(
+        1 for v in stages for h in registry.get_model_version(f"m/{v}")["stage_history"] if h["stage"] == "Production"
+    )
+    assert promotions >= WORKERS  # every call applied, one after another (repeats of a holder are no-ops)
+    assert registry.check(older_than=0).ok
+
+
+def test_sigkill_at_random_instants_leaves_no_partial_version(s3_root: str) -> None:
+    """Each writer is killed after its N-th save began, plus a few random milliseconds: no
+    version is ever half-visible, every acknowledged save loads, and repair removes the rest."""
+    registry = CustomModelRegistry(s3_root)
+    rng = random.Random(4321)
+    acknowledged: set[int] = set()
+    for _ in range(5):
+        child = subprocess.Popen(
+            [PYTHON, str(HELPERS_DIR / "workers.py"), "churn", s3_root, "m", "0"],
+            env=subprocess_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            bufsize=0,
+        )
+        started = rng.randint(1, 4)
+        try:
+            _wait_for_saves(child, started)
+            time.sleep(rng.random() * 0.1)  # where in the save loop, not whether it got there
+            os.kill(child.pid, signal.SIGKILL)
+        finally:
+            if child.poll() is None:
+                child.kill()
+            child.communicate()
+        listed = registry.list_versions("m") if registry.list_models() else []
+        seen = set()
+        for entry in listed:  # every visible version is complete
+            loaded = registry.load_model(entry["uri"])
+            assert loaded["preprocessor_artifact"] == {"i": loaded["metadata"]["params"]["i"]}
+            seen.add(loaded["metadata"]["params"]["i"])
+        # saves 0 .. started-2 of this child were acknowledged (the next one had begun)
+        assert set(range(started - 1)) <= seen
+        acknowledged |= {e["version"] for e in listed}
+        problems = {p.kind for p in registry.check(older_than=0).problems}
+        assert problems <= LEFTOVERS, problems
+    report = registry.check(repair=True, older_than=0)
+    assert report.ok, report.to_dict()
+    assert registry.check(older_than=0).problems == []
+    assert {v["version"] for v in registry.list_versions("m")} == acknowledged
+    assert int(registry.save_model(Doubler(), "m").rsplit("/", 1)[1]) > max(acknowledged, default=0)
+
+
+@pytest.mark.parametrize("stop_before", ["upload", "record", "head"])
+def test_server_stopped_in_the_middle_of_a_save(s3_server: Any, s3_root: str, stop_before: str) -> None:
+    """The server goes away at each step of a save: a clear error naming the root, and after
+    the restart no partial version; repair removes what the save left."""
+    registry = CustomModelRegistry(s3_root, storage_options={"max_attempts": 1, "connect_timeout": 2})
+    registry.save_model(Doubler(), "m")
+    upload, put = S3Objects.upload, S3Objects.put
+
+    def stop_then(real: Any, step: str) -> Any:
+        def call(self: S3Objects, key: str, *args: Any, **kwargs: Any) -> Any:
+            if step == stop_before and (step == "upload" or ("/versions/" in key) == (step == "record")):
+                s3_server.stop()
+            return real(self, key, *args, **kwargs)
+
+        return call
+
+    try:
+        with pytest.MonkeyPatch.context() as patch, pytest.raises(ObjectStoreError) as caught:
+            patch.setattr(S3Objects, "upload", stop_then(upload, "upload"))
+            patch.setattr(S3Objects, "put", stop_then(put, "record" if stop_before == "record" else "head"))
+            registry.save_model(Doubler(3.0), "m", preprocessor_artifact={"big": "x" * 1000})
+    finally:
+        if not s3_server.running:
+            s3_server.start()
+    assert s3_root in str(caught.value)
+    assert [v["version"] for v in registry.list_versions("m")] == [1]
+    with pytest.raises(VersionNotFoundError):
+        registry.load_model("m/2")
+    assert registry.check(repair=True, older_than=0).ok
+    assert registry.check(older_than=0).problems == []
+    assert registry.save_model(Doubler(), "m") != "models:/m/1"
