@@ -183,6 +183,10 @@ class CustomModelRegistry(BaseModelRegistry):
             with_preprocessor = require_flag(with_preprocessor, "with_preprocessor")
             name, version, meta = self.store.load_target(model_identifier)
             options = LoadOptions(device, model_factory, run_recorded_code=self.allow_pickle)
+            if not self.allow_pickle:  # before a byte is read, or downloaded from object storage
+                where = Path(f"{self.root}/{name}/{version}")
+                flavor = get_flavor(meta["flavor"])
+                payload.refuse_pickle(where, meta, flavor, allow_pickle=False, with_preprocessor=with_preprocessor)
             with self.store.deleted_meanwhile(name, version), self.store.local_folder(name, version, meta) as folder:
                 model, artifact = payload.load(
                     folder,

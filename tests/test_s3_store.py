@@ -21,6 +21,7 @@ from fsregistry import (
     IntegrityError,
     InvalidArgumentError,
     ObjectStoreError,
+    PickleRefusedError,
 )
 from fsregistry.cli import EXIT_ERROR, EXIT_OK, EXIT_PROBLEMS, main
 from fsregistry.storage.cache import ContentCache
@@ -132,6 +133,15 @@ def test_requests_per_operation(s3_root: str) -> None:
     before = _requests(registry)
     registry.list_versions("m")
     assert _requests(registry) - before == 1
+
+
+def test_refused_pickle_downloads_nothing(s3_root: str) -> None:
+    CustomModelRegistry(s3_root).save_model(Doubler(), "m")
+    reader = CustomModelRegistry(s3_root, allow_pickle=False, storage_options={"cache_dir": "/nonexistent/never"})
+    before = _requests(reader)
+    with pytest.raises(PickleRefusedError):
+        reader.load_model("m/1")
+    assert _requests(reader) - before == 2  # the head and the record: no file was downloaded
 
 
 # -- the local cache ------------------------------------------------------------------------

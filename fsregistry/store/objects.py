@@ -34,6 +34,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -62,6 +63,8 @@ T = TypeVar("T")
 
 #: the marker's ``layout`` value: a registry in objects, not folders
 LAYOUT = "objects"
+#: files uploaded or downloaded at once (a version has one to a few)
+_PARALLEL = 4
 #: how many times a head change is retried against other writers before giving up
 MAX_ATTEMPTS = 60
 _DATA_PREFIX = re.compile(r"data/[^/]+/[0-9a-f]{32}/")
@@ -198,12 +201,16 @@ class ObjectVersionStore:
         """Upload a fully written version from ``staged``, take its number, then make it
         visible in the head (with ``stage`` and ``aliases``).  ``version`` is kept when it
         was never used by this model.  Returns the version."""
-        found = self._head(name)
+        prefix = data_prefix(name)
+        # data first (nothing refers to it yet), every file at once, while the head is read
+        with ThreadPoolExecutor(max_workers=_PARALLEL) as pool:
+            head = pool.submit(self._head, name)
+            uploads = [pool.submit(self.objects.upload, prefix + rel, staged / rel) for rel in meta["files"]]
+            for upload in uploads:
+                upload.result()
+            found = head.result()
         if found is None:
             self._refuse_case_clash(name)
-        prefix = data_prefix(name)
-        for relative in meta["files"]:  # data first: nothing refers to it yet
-            self.objects.upload(prefix + relative, staged / relative)
         meta["data_prefix"] = prefix
         meta["stage"], meta["aliases"], meta["stage_history"] = None, {}, []
         for key in ("stage_seq", "alias_seq", "alias_history"):
@@ -380,8 +387,9 @@ class ObjectVersionStore:
         key = entry_key(meta["files"])
 
         def fetch(folder: Path) -> None:
-            for relative in meta["files"]:
-                self.objects.download(prefix + relative, folder / relative)
+            with ThreadPoolExecutor(max_workers=_PARALLEL) as pool:
+                for done in [pool.submit(self.objects.download, prefix + rel, folder / rel) for rel in meta["files"]]:
+                    done.result()
 
         folder = self.cache.fill(key, fetch)
         try:
