@@ -279,3 +279,16 @@ def test_copy_a_whole_registry_there_and_back(s3_root: str, tmp_path: Path, caps
     back = tmp_path / "back"
     assert main(["--root", s3_root, "copy", str(back)]) == EXIT_OK
     assert CustomModelRegistry(back).get_model("a")["stages"] == {"Production": 2}
+
+
+def test_a_folder_root_takes_older_than_too(tmp_path: Path) -> None:
+    registry = CustomModelRegistry(tmp_path / "r")
+    registry.save_model(Doubler(), "m")
+    leftover = registry.layout.staging / "save-abandoned"
+    leftover.mkdir()
+    assert registry.check(repair=True, older_than=3600).ok  # young: kept, as a writer may own it
+    assert leftover.exists()
+    assert [p.kind for p in registry.check(repair=True, older_than=0).problems] == ["leftover_staging"]
+    assert not leftover.exists()
+    with pytest.raises(InvalidArgumentError):
+        registry.check(older_than=-1)
