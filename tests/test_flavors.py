@@ -1,6 +1,8 @@
 """The flavor contract: every supported model kind saves through the registry and loads in a
-fresh Python process with identical predictions (bitwise for tree models); plus detection,
-options, failure paths and the framework-specific details each flavor promises."""
+fresh Python process with identical outputs (bitwise for tree models), and a
+``ModelPredictor`` there predicts what the framework alone gives (the flavor says how the
+model predicts); plus detection, options, failure paths and the framework-specific details
+each flavor promises."""
 
 from __future__ import annotations
 
@@ -40,7 +42,7 @@ REPO = Path(__file__).resolve().parents[1]
 SCRIPT = Path(__file__).resolve().parent / "helpers" / "flavor_cases.py"
 
 
-# -- the contract: save here, load in a fresh process, same outputs -------------------------
+# -- the contract: save here, load and predict in a fresh process, same outputs ------------
 
 
 def load_in_fresh_process(root: Path, uri: str, case: Case, workdir: Path) -> dict[str, Any]:
@@ -88,12 +90,19 @@ def test_round_trip_in_a_fresh_process(name: str, tmp_path: Path) -> None:
     assert set(result["outputs"]) == set(expected)
     for key, value in expected.items():
         assert_identical(result["outputs"][key], value, f"{name}.{key}")
+    predicted = case.predictions(model, case.inputs())
+    assert set(result["predictions"]) == set(predicted), "a classifier gives labels too, a regressor only values"
+    for key, value in predicted.items():
+        if case.flavor == "torch":  # the predictor's softmax is numpy's, the reference torch's
+            np.testing.assert_allclose(result["predictions"][key], value, rtol=1e-6, err_msg=f"{name}.{key}")
+        else:
+            assert_identical(result["predictions"][key], value, f"{name} predict: {key}")
 
 
 def test_every_flavor_and_model_kind_is_covered() -> None:
     flavors = {case.flavor for case in CASES.values()}
     formats = {case.format for case in CASES.values()}
-    assert flavors == {"xgboost", "lightgbm", "catboost", "torch", "sklearn"}
+    assert flavors == {"xgboost", "lightgbm", "catboost", "torch", "sklearn", "python"}
     assert set(pytorch.FORMATS.values()) <= formats
 
 

@@ -275,7 +275,7 @@ class TestBoosters:
         booster = lgb_booster(self.X, self.binary, objective="binary")
         p = predictor(tmp_path, booster, input_example=self.X.head(2))
         adapter: Any = p._require().adapter
-        adapter._predict = lambda Xt, margin=False: np.array([0.5, 0.49, 0.51])
+        adapter.outputs.raw = lambda Xt, margin=False: np.array([0.5, 0.49, 0.51])
         np.testing.assert_array_equal(p.predict(self.X.head(3), return_probabilities=False), [1, 0, 1])
 
     def test_lightgbm_regression_booster(self, tmp_path: Path) -> None:

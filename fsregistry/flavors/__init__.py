@@ -1,5 +1,5 @@
-"""The table of flavors and the two questions asked of it: which flavor is this object,
-and which flavor is called NAME.
+"""The table of flavors and the questions asked of it: which flavor is this object, which
+flavor is called NAME, and how does this loaded model predict.
 
 Order matters: the first flavor whose ``detect`` accepts an object's type paths wins, so
 framework flavors come before scikit-learn (an ``XGBClassifier`` is also a scikit-learn
@@ -9,19 +9,22 @@ estimator) and the cloudpickle fallback comes last.  Flavors added with
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..errors import FlavorError
 from . import catboost, lightgbm, python, pytorch, sklearn, xgboost
-from .base import Flavor, LoadOptions, SavedModel, class_path, type_paths
+from .base import Flavor, LoadOptions, ModelOutputs, SavedModel, class_path, type_paths
 
 __all__ = [
     "Flavor",
     "LoadOptions",
+    "ModelOutputs",
     "SavedModel",
     "class_path",
     "detect_flavor",
     "get_flavor",
+    "outputs_for",
     "register_flavor",
     "type_paths",
     "unregister_flavor",
@@ -82,3 +85,24 @@ def get_flavor(name: str) -> Flavor:
             return flavor
     known = ", ".join(sorted(f.name for f in _all()))
     raise FlavorError(f"unknown flavor {name!r} (known: {known}); register it with fsregistry.register_flavor")
+
+
+def outputs_for(model: Any, declared_output_kind: Callable[[], str | None]) -> ModelOutputs | None:
+    """How ``model`` predicts, as the first flavor that claims it and has an ``outputs``
+    hook says (custom flavors first, the ``python`` fallback last); ``None`` when none can
+    (an object without ``predict``).  ``declared_output_kind`` is handed to the hook: see
+    :mod:`fsregistry.flavors.base`."""
+    paths = type_paths(model)
+    for flavor in _all():
+        hook = getattr(flavor, "outputs", None)
+        if not callable(hook):
+            continue
+        try:
+            claimed = flavor.detect(paths)
+        except Exception as exc:  # a user's flavor: say whose detect failed
+            raise FlavorError(f"flavor {flavor.name!r} failed to detect {paths[0]}: {exc}") from exc
+        if claimed:
+            found: ModelOutputs | None = hook(model, declared_output_kind)
+            if found is not None:
+                return found
+    return None

@@ -4,10 +4,12 @@ A flavor knows how to store one framework's models in that framework's best form
 how to bring them back.  It never touches the index or the registry layout: it is handed
 a destination path for ``model.bin`` and returns a :class:`SavedModel` describing what it
 wrote; the registry records that description in ``meta.json`` and hands it back on load.
+A flavor also says how the models it loads predict (:class:`ModelOutputs`), so that the
+predictor knows no framework.
 
 Detection works on *type path strings* (``type(obj).__module__ + "." + qualname`` for
 every class in the MRO), so choosing a flavor never imports a framework.  A flavor's
-module imports its framework only inside ``save`` and ``load``.
+module imports its framework only inside ``save``, ``load`` and the methods of its outputs.
 """
 
 from __future__ import annotations
@@ -90,10 +92,59 @@ StreamSave = Callable[[IO[bytes] | io.RawIOBase], SavedModel]
 # ``meta.json`` (an imported bundle, say) cannot slip a pickle past ``allow_pickle=False``.
 # Every built-in flavor defines it; define it in yours if its load can unpickle.
 #
+# A flavor says how its models predict by defining
+# ``outputs(model, declared_output_kind) -> ModelOutputs | None`` (see :class:`ModelOutputs`).
+# The predictor asks the flavors whose ``detect`` accepts a loaded model, custom ones first,
+# and takes the first answer that is not ``None``; the ``python`` fallback answers for any
+# object with the scikit-learn API (``predict``, and ``predict_proba`` for a classifier).
+# ``declared_output_kind()`` reads what the model declares its output to be (its
+# ``output_kind`` attribute, the version's tag or param, or a signature of values);
+# call it only for models that cannot tell by themselves (torch modules).
+#
 # A flavor that records the name of code to import at load time (the torch ``state_dict``
 # factory) also defines ``recorded_code(saved) -> tuple[str, ...]``, listing those names, so
 # that a bundle's import can report them; its ``load`` must import none of them unless
 # ``LoadOptions.run_recorded_code`` is set.
+
+
+#: where a model's predicted labels come from (:attr:`ModelOutputs.labels_from`)
+LABEL_SOURCES = ("classes", "indexes", "probabilities")
+
+
+class ModelOutputs(Protocol):
+    """How one loaded model predicts, in its framework's terms: returned by a flavor's
+    ``outputs`` hook, and wrapped by the predictor, which adds what every framework shares
+    (decoding class indexes to the signature's labels, warnings about assumed label order,
+    output columns).  Arrays are numpy arrays.
+    """
+
+    #: ``"classifier"``, ``"regressor"``, or ``"unknown"`` (a model that cannot say, such as
+    #: a torch module that does not declare its output)
+    task: str
+    #: the model's own class labels in probability-column order (``classes_``), or ``None``
+    classes: Any
+    #: how many classes a classifier without ``classes`` has, when its framework knows (a
+    #: booster's objective); ``None`` when unknown until its first output
+    n_classes: int | None
+    #: the objective the model was trained with, for messages; ``None`` if it has none
+    objective: str | None
+    #: the output kind the model declared (``"logits"``, ``"probabilities"``, ``"values"``),
+    #: for models that must declare one; else ``None``
+    output_kind: str | None
+    #: where predicted labels come from: ``"classes"`` (``predict`` returns the model's own
+    #: class values), ``"indexes"`` (``predict`` returns class indexes, and there are no
+    #: probabilities), or ``"probabilities"`` (the most probable class: p >= 0.5 of the
+    #: second class for two, else the argmax)
+    labels_from: str
+
+    def probabilities(self, X: Any) -> Any:
+        """Class probabilities of the preprocessed features ``X``, shape ``(n, k)``."""
+        ...
+
+    def predict(self, X: Any) -> Any:
+        """The model's own prediction: class values or indexes for a classifier (see
+        :attr:`labels_from`), values ``(n,)`` or ``(n, m)`` for a regressor."""
+        ...
 
 
 def type_paths(obj: Any) -> tuple[str, ...]:

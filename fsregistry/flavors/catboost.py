@@ -8,12 +8,14 @@ Nothing is pickled.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ..errors import FlavorError
 from . import _common
-from .base import LoadOptions, SavedModel, class_path
+from .base import LoadOptions, ModelOutputs, SavedModel, class_path
+from .predicting import estimator_outputs
 
 FORMAT = "catboost-cbm"
 
@@ -41,6 +43,10 @@ class CatBoostFlavor:
     def recorded_code(self, saved: SavedModel) -> tuple[str, ...]:
         """A class from outside catboost (a user's subclass) is imported to load it."""
         return _common.foreign_class(saved.model_class, "catboost")
+
+    def outputs(self, model: Any, declared_output_kind: Callable[[], str | None]) -> ModelOutputs | None:
+        """Every CatBoost model has the scikit-learn API; ``predict_proba`` makes it a classifier."""
+        return estimator_outputs(model)
 
     def load(self, path: Path, saved: SavedModel, options: LoadOptions) -> Any:
         """An empty instance of the saved class, then ``load_model(format="cbm")``."""

@@ -13,19 +13,24 @@ rebuild the wrapper around the loaded booster.  Predictions, probabilities inclu
 bitwise identical.  A wrapper whose state has no faithful JSON form (a custom objective
 function, labels that JSON cannot carry exactly) is stored with cloudpickle instead, with
 a warning, and is then refused by a registry that refuses pickle.
+
+A wrapper predicts through the scikit-learn API; a raw Booster through its objective
+(:class:`LGBMBoosterOutputs`).
 """
 
 from __future__ import annotations
 
 import warnings
 from collections import OrderedDict, defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ..errors import FlavorError
 from ..storage import pickling
 from . import _common
-from .base import LoadOptions, SavedModel, class_path
+from .base import LoadOptions, ModelOutputs, SavedModel, class_path, type_paths
+from .predicting import BoosterOutputs, estimator_outputs
 
 FORMAT = "lightgbm-text"
 PICKLE_FORMAT = "cloudpickle"
@@ -60,6 +65,12 @@ class LightGBMFlavor:
         if saved.format == PICKLE_FORMAT or saved.options.get("kind") == "booster":
             return ()
         return _common.foreign_class(saved.model_class, "lightgbm")
+
+    def outputs(self, model: Any, declared_output_kind: Callable[[], str | None]) -> ModelOutputs | None:
+        """A Booster predicts as its objective says; a wrapper through the scikit-learn API."""
+        if _BOOSTER_PATH in type_paths(model):
+            return LGBMBoosterOutputs(model)
+        return estimator_outputs(model)
 
     def load(self, path: Path, saved: SavedModel, options: LoadOptions) -> Any:
         """Load the booster, restore its best iteration, and rebuild the wrapper around it."""
@@ -216,6 +227,51 @@ def _label_encoder() -> Any:
     if cls is None:
         cls = _common.require("sklearn.preprocessing", "loading this LightGBM model").LabelEncoder
     return cls()
+
+
+#: the type path of a raw Booster, found in the MRO of a Booster and of any subclass of it
+_BOOSTER_PATH = "lightgbm.basic.Booster"
+
+#: LightGBM objectives (and their aliases) that classify -> ``(family, what predict returns)``
+_CLASSIFIERS = {
+    "binary": ("binary", "probabilities"),
+    "cross_entropy": ("binary", "probabilities"),
+    "xentropy": ("binary", "probabilities"),
+    # predict gives log(1 + exp(score)), the intensity; P(1) = 1 - exp(-it) = sigmoid(score)
+    "cross_entropy_lambda": ("binary", "logits"),
+    "xentlambda": ("binary", "logits"),
+    "multiclass": ("multiclass", "probabilities"),
+    "softmax": ("multiclass", "probabilities"),
+    # one-vs-all scores: each in [0, 1], not summing to 1, and not normalised here
+    "multiclassova": ("multiclass", "probabilities"),
+    "multiclass_ova": ("multiclass", "probabilities"),
+    "ova": ("multiclass", "probabilities"),
+    "ovr": ("multiclass", "probabilities"),
+}
+
+
+class LGBMBoosterOutputs(BoosterOutputs):
+    """A raw ``lightgbm.Booster``: the objective comes from its parameters (any of
+    LightGBM's aliases for it), the class count from its trees per iteration."""
+
+    def __init__(self, booster: Any) -> None:
+        params = getattr(booster, "params", None) or {}
+        objective = next(
+            (params[k] for k in ("objective", "objective_type", "app", "application", "loss") if params.get(k)),
+            "regression",
+        )
+        found = _CLASSIFIERS.get(str(objective).lower()) if isinstance(objective, str) else None
+        if found is None:
+            super().__init__(booster, str(objective), None, None)
+            return
+        family, kind = found
+        n_classes = 2 if family == "binary" else int(booster.num_model_per_iteration())
+        super().__init__(booster, str(objective), kind, n_classes)
+
+    def raw(self, X: Any, margin: bool) -> Any:
+        import numpy as np
+
+        return np.asarray(self.model.predict(X, raw_score=margin))
 
 
 FLAVOR = LightGBMFlavor()

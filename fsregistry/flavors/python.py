@@ -6,12 +6,14 @@ Loading it unpickles, so it is refused when the registry refuses pickle.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ..storage import pickling
 from . import _common
-from .base import LoadOptions, SavedModel, StreamSave, class_path
+from .base import LoadOptions, ModelOutputs, SavedModel, StreamSave, class_path
+from .predicting import estimator_outputs
 
 FORMAT = "cloudpickle"
 
@@ -45,6 +47,10 @@ class PythonFlavor:
     def loads_with_pickle(self, saved: SavedModel) -> bool:
         """Always: whatever ``meta.json`` claims, this flavor's load unpickles."""
         return True
+
+    def outputs(self, model: Any, declared_output_kind: Callable[[], str | None]) -> ModelOutputs | None:
+        """Whatever the object is, it predicts through the scikit-learn API if it has one."""
+        return estimator_outputs(model)
 
     def load(self, path: Path, saved: SavedModel, options: LoadOptions) -> Any:
         """Unpickle (the registry applied its pickle policy before calling this); a class

@@ -29,20 +29,21 @@ from __future__ import annotations
 import copy
 import errno
 import importlib
-import pickle
 import sys
 import types
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any, cast
 
-from ..errors import FlavorError, ModelFactoryWarning, PickleRefusedError
+from ..errors import FlavorError, ModelFactoryWarning, PickleRefusedError, PredictorError
 from ..storage import files
 from . import _common
-from .base import LoadOptions, SavedModel, StreamSave, class_path
+from .base import LoadOptions, ModelOutputs, SavedModel, StreamSave, class_path, type_paths
+from .predicting import sigmoid, softmax
 
 #: ``torch_format`` value -> format string recorded in ``meta.json``
 FORMATS = {"torchscript": "torchscript", "state_dict": "torch-state-dict", "module": "torch-module"}
@@ -122,6 +123,13 @@ class TorchFlavor:
         if saved.options.get("torch_format") == "state_dict" and isinstance(factory, str) and factory:
             return (f"model_factory {factory}",)
         return ()
+
+    def outputs(self, model: Any, declared_output_kind: Callable[[], str | None]) -> ModelOutputs | None:
+        """A module cannot say whether its output is logits, probabilities or plain values,
+        so it predicts as it declares (``output_kind``); undeclared, its task is unknown."""
+        if _MODULE_PATH not in type_paths(model):
+            return None
+        return TorchOutputs(model, declared_output_kind())
 
     def load(self, path: Path, saved: SavedModel, options: LoadOptions) -> Any:
         """Load onto ``options.device`` (default CPU) and switch to eval mode."""
@@ -291,6 +299,8 @@ def _lookup(module: str, qualname: str) -> Any:
 
 
 def _load_state_dict(torch: Any, path: Path, saved: SavedModel, options: LoadOptions, device: str) -> Any:
+    import pickle  # torch has imported it by now; the registry's start does not need it
+
     factory = _factory(torch, saved.options.get("factory"), options)
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
@@ -399,6 +409,73 @@ def _load_module(torch: Any, path: Path, device: str) -> Any:
     if not isinstance(model, torch.nn.Module):
         raise FlavorError(f"model.bin holds a {type(model).__name__}, not a torch.nn.Module")
     return model
+
+
+#: ``torch.nn.Module``'s type path, found in the MRO of every module, scripted ones included
+_MODULE_PATH = "torch.nn.modules.module.Module"
+
+
+class TorchOutputs:
+    """A ``torch.nn.Module``: float32 input on the module's device, eval mode, no grad.
+
+    ``output_kind`` says what its output is: ``"logits"`` (probabilities by sigmoid for one
+    output, softmax for several), ``"probabilities"``, or ``"values"`` (a regressor).  Its
+    labels are the most probable class; its classes are its ``classes_``, if it has them,
+    else unknown until its first output (one output stands for two classes).
+    """
+
+    labels_from = "probabilities"
+    n_classes: int | None = None
+    objective: str | None = None
+
+    def __init__(self, module: Any, output_kind: str | None) -> None:
+        self.module = module
+        self.output_kind = output_kind
+        self.task = {"values": "regressor", None: "unknown"}.get(output_kind, "classifier")
+        self.classes: Any = getattr(module, "classes_", None)
+
+    def forward(self, X: Any) -> Any:
+        """Run the module on ``X``; 2-D float output ``(n, outputs)``."""
+        import torch
+
+        batch = torch.from_numpy(_dense_float32(X)).to(_device(self.module))
+        self.module.eval()
+        with torch.no_grad():
+            out = self.module(batch)
+        if not isinstance(out, torch.Tensor):
+            raise PredictorError(f"the torch model returned a {type(out).__name__}; expected one tensor")
+        result = out.detach().float().cpu().numpy()
+        return result.reshape(len(result), -1)
+
+    def probabilities(self, X: Any) -> Any:
+        import numpy as np
+
+        out = self.forward(X).astype(np.float64)
+        if out.shape[1] == 1:
+            positive = sigmoid(out[:, 0]) if self.output_kind == "logits" else out[:, 0]
+            return np.column_stack([1.0 - positive, positive])
+        return softmax(out) if self.output_kind == "logits" else out
+
+    def predict(self, X: Any) -> Any:
+        out = self.forward(X)
+        return out[:, 0] if out.shape[1] == 1 else out
+
+
+def _dense_float32(X: Any) -> Any:
+    """Preprocessed features as one contiguous float32 array (sparse output is densified)."""
+    import numpy as np
+
+    if callable(getattr(X, "toarray", None)):
+        X = X.toarray()
+    elif callable(getattr(X, "to_numpy", None)):
+        X = X.to_numpy(dtype=np.float32)
+    return np.ascontiguousarray(np.asarray(X, dtype=np.float32))
+
+
+def _device(module: Any) -> Any:
+    """The device of the module's first parameter (or buffer); CPU for a stateless module."""
+    first = next(chain(module.parameters(), module.buffers()), None)
+    return first.device if first is not None else "cpu"
 
 
 FLAVOR = TorchFlavor()

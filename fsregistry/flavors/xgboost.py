@@ -6,16 +6,22 @@ categorical inputs are re-coded on predict.  A wrapper (``XGBClassifier``, ``XGB
 ``XGBRanker``, ``XGBRF*``) is rebuilt as the same class, with its JSON-able constructor
 parameters (``missing``, ``n_jobs``, ... matter for predict) kept in ``SavedModel.options``.
 Nothing is pickled, so these models load in a registry that refuses pickle.
+
+A wrapper predicts through the scikit-learn API; a raw Booster through its objective
+(:class:`BoosterOutputs`): what ``Booster.predict`` returns depends on it.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ..errors import FlavorError
 from . import _common
-from .base import LoadOptions, SavedModel, StreamSave, class_path
+from .base import LoadOptions, ModelOutputs, SavedModel, StreamSave, class_path, type_paths
+from .predicting import BoosterOutputs, estimator_outputs
 
 FORMAT = "xgboost-ubjson"
 _WRAPPER = "XGBModel"
@@ -58,6 +64,12 @@ class XGBoostFlavor:
     def recorded_code(self, saved: SavedModel) -> tuple[str, ...]:
         """A wrapper class from outside xgboost (a user's subclass) is imported to load it."""
         return () if saved.options.get("kind") == "booster" else _common.foreign_class(saved.model_class, "xgboost")
+
+    def outputs(self, model: Any, declared_output_kind: Callable[[], str | None]) -> ModelOutputs | None:
+        """A Booster predicts as its objective says; a wrapper through the scikit-learn API."""
+        if _BOOSTER_PATH in type_paths(model):
+            return XGBoosterOutputs(model)
+        return estimator_outputs(model)
 
     def load(self, path: Path, saved: SavedModel, options: LoadOptions) -> Any:
         """Rebuild the Booster, or the wrapper class with its parameters, from the UBJSON."""
@@ -112,6 +124,55 @@ def _device(recorded: str | None, options: LoadOptions) -> str | None:
     if options.device:
         return options.device
     return recorded if recorded in (None, "cpu") else "cpu"
+
+
+#: the type path of a raw Booster, found in the MRO of a Booster and of any subclass of it
+_BOOSTER_PATH = "xgboost.core.Booster"
+
+#: XGBoost objectives that classify -> what ``Booster.predict`` returns for them
+_CLASSIFIERS = {
+    "binary:logistic": "probabilities",
+    "binary:logitraw": "logits",
+    "binary:hinge": "labels",  # 0 or 1, no probabilities
+    "multi:softprob": "probabilities",
+    "multi:softmax": "logits",  # predicts the class index; margins give the probabilities
+}
+
+
+class XGBoosterOutputs(BoosterOutputs):
+    """A raw ``xgboost.Booster``: the objective and class count come from its config."""
+
+    def __init__(self, booster: Any) -> None:
+        learner = json.loads(booster.save_config())["learner"]
+        objective = str(learner["objective"]["name"])
+        n_classes = int(learner.get("learner_model_param", {}).get("num_class", 0) or 0)
+        kind = _CLASSIFIERS.get(objective)
+        super().__init__(booster, objective, kind, (n_classes if n_classes > 1 else 2) if kind else None)
+
+    def raw(self, X: Any, margin: bool) -> Any:
+        import numpy as np
+
+        return np.asarray(self.model.predict(_dmatrix(self.model, X), output_margin=margin))
+
+
+def _dmatrix(booster: Any, X: Any) -> Any:
+    """An ``xgboost.DMatrix`` of ``X``: a DataFrame keeps its column names and categorical
+    columns, in the booster's own feature order when it has every one of them (a signature
+    may list them in another order); an array gets the booster's own feature names."""
+    import numpy as np
+    import pandas as pd
+    import xgboost
+
+    if isinstance(X, xgboost.DMatrix):
+        return X
+    names = booster.feature_names
+    if isinstance(X, pd.DataFrame):
+        if names is not None and list(X.columns) != names and set(names) <= set(X.columns):
+            X = X[names]
+        return xgboost.DMatrix(X, enable_categorical=True)
+    width = X.shape[1] if np.ndim(X) == 2 else None
+    fit = names is not None and width == len(names)
+    return xgboost.DMatrix(X, feature_names=names if fit else None)
 
 
 FLAVOR = XGBoostFlavor()

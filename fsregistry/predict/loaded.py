@@ -16,7 +16,7 @@ from typing import Any
 
 from ..errors import PredictorError
 from ..records.signature import Signature
-from .outputs import Adapter, adapter_for, declared_output_kind, is_torch_module
+from .outputs import Adapter, adapter_for, declared_output_kind
 from .schema import InputSchema, schema_from
 
 
@@ -45,7 +45,9 @@ def build_loaded(record: Mapping[str, Any]) -> LoadedModel:
     first_stage = preprocessor if preprocessor is not None else model
     names = names_in or _fitted_names(first_stage)
     metadata = record.get("metadata") or {}
-    kind = _torch_output_kind(model, metadata, signature)
+    adapter = adapter_for(
+        model, lambda: _declared_kind(model, metadata, signature), signature.output if signature is not None else None
+    )
     return LoadedModel(
         model=model,
         preprocessor=preprocessor,
@@ -53,8 +55,8 @@ def build_loaded(record: Mapping[str, Any]) -> LoadedModel:
         feature_names_out=names_out,
         signature=signature,
         schema=schema_from(signature, names, order=names_in or _feature_order(first_stage)),
-        adapter=adapter_for(model, kind, signature.output if signature is not None else None),
-        output_kind=kind,
+        adapter=adapter,
+        output_kind=adapter.output_kind,
         record={k: v for k, v in record.items() if k not in ("model", "preprocessor_artifact")},
     )
 
@@ -120,9 +122,10 @@ def coerce_signature(value: Any) -> Signature | None:
     raise PredictorError(f"a signature must be a Signature or a dict, got {type(value).__name__}")
 
 
-def _torch_output_kind(model: Any, metadata: Mapping[str, Any], signature: Signature | None) -> str | None:
-    if not is_torch_module(model):
-        return None
+def _declared_kind(model: Any, metadata: Mapping[str, Any], signature: Signature | None) -> str | None:
+    """What the model declares its output to be (see ``declared_output_kind``), else
+    ``"values"`` when its signature records values; asked only by flavors whose models
+    cannot tell by themselves (torch)."""
     kind = declared_output_kind(model, metadata.get("tags") or {}, metadata.get("params") or {})
     if kind is None and signature is not None and signature.output.get("kind") == "values":
         return "values"

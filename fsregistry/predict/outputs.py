@@ -1,19 +1,11 @@
-"""How a loaded model turns preprocessed features into predictions.
+"""How a loaded model turns preprocessed features into predictions: what every framework
+shares.
 
-Three adapters give the predictor one vocabulary (``task``, ``classes``,
-``probabilities``, ``labels``, ``values``) whatever the framework:
-
-* :class:`EstimatorAdapter` for anything with the scikit-learn API (scikit-learn,
-  XGBoost, LightGBM, CatBoost estimators, pipelines): a model with ``predict_proba`` is
-  a classifier, one without is a regressor;
-* :class:`BoosterAdapter` for raw XGBoost and LightGBM ``Booster`` objects, whose
-  objective says whether they classify (``binary...``, ``multi...``, LightGBM's
-  ``cross_entropy...``).  What their ``predict`` returns depends on the objective
-  (probabilities, margins, class indexes, or labels only for ``binary:hinge``); the
-  adapter turns it into probabilities where the objective has them;
-* :class:`TorchAdapter` for ``torch.nn.Module`` models, which cannot say by themselves
-  whether their output is logits, probabilities or plain values, so they must declare it
-  (see :func:`declared_output_kind`).
+Each flavor says how the models it loads predict (``outputs`` in
+:mod:`fsregistry.flavors`: a task, the model's own classes or class count, probabilities,
+its own ``predict``).  :class:`Adapter` wraps that in the predictor's one vocabulary
+(``task``, ``classes``, ``probabilities``, ``labels``, ``values``) and adds what is the
+same for every framework:
 
 Class labels (:func:`class_map`): a model whose classes are the labels themselves is
 decoded with its own classes; a model that predicts class indexes ``0..k-1`` (no classes
@@ -22,65 +14,26 @@ in their recorded encoding order (a Categorical's categories, else sorted order,
 scikit-learn's ``LabelEncoder`` order).  The sorted-order case is an assumption the model
 cannot confirm, so it comes with a ``note`` that the predictor turns into a warning at
 load time; so does a signature that records classes for a model served as a regressor.
-
-torch and xgboost are imported only inside their adapters, i.e. only when the loaded
-model is already one of theirs (so the framework is already imported).
+A model that learns its class count only from its first output (a torch module without
+``classes_``) has its labels checked then.
 """
 
 from __future__ import annotations
 
-import json
 import numbers
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from itertools import chain
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..errors import ClassOrderWarning, PredictorError
+from ..flavors import ModelOutputs, outputs_for
 from ..records.signature import plain
 
 OUTPUT_KINDS = ("logits", "probabilities", "values")
-
-_TORCH_MODULE = "torch.nn.modules.module.Module"
-_XGB_BOOSTER = "xgboost.core.Booster"
-_LGB_BOOSTER = "lightgbm.basic.Booster"
-
-
-class Adapter(Protocol):
-    """What the predictor needs from a model."""
-
-    #: ``"classifier"``, ``"regressor"`` or ``"unknown"`` (a torch model with no output_kind)
-    task: str
-    #: original class labels in output column order, when known
-    classes: list[Any] | None
-    #: an assumption about the labels the caller should hear about (warned at load)
-    note: str | None
-
-    def probabilities(self, Xt: Any) -> np.ndarray:
-        """Class probabilities, shape ``(n, k)``."""
-        ...
-
-    def labels(self, Xt: Any) -> np.ndarray:
-        """Predicted original class labels, shape ``(n,)``."""
-        ...
-
-    def values(self, Xt: Any) -> np.ndarray:
-        """Regression output, ``(n,)`` or ``(n, m)`` for several targets."""
-        ...
-
-
-def type_paths(obj: Any) -> tuple[str, ...]:
-    """``module.qualname`` of every class in ``type(obj).__mro__``; imports nothing."""
-    return tuple(f"{cls.__module__}.{cls.__qualname__}" for cls in type(obj).__mro__)
-
-
-def is_torch_module(model: Any) -> bool:
-    """True for a ``torch.nn.Module`` instance, decided without importing torch."""
-    return _TORCH_MODULE in type_paths(model)
 
 
 def declared_output_kind(model: Any, tags: Mapping[str, Any], params: Mapping[str, Any]) -> str | None:
@@ -96,26 +49,21 @@ def declared_output_kind(model: Any, tags: Mapping[str, Any], params: Mapping[st
     return None
 
 
-def adapter_for(model: Any, output_kind: str | None, output: Mapping[str, Any] | None) -> Adapter:
-    """The adapter for ``model``; ``output`` is the signature's output (kind, classes...)."""
-    output = output or {}
-    adapter: Adapter
-    if is_torch_module(model):
-        adapter = TorchAdapter(model, output_kind, output)
-    elif is_booster(model):
-        adapter = BoosterAdapter(model, output)
-    elif callable(getattr(model, "predict", None)):
-        adapter = EstimatorAdapter(model, output)
-    else:
+def adapter_for(
+    model: Any, declared_output_kind: Callable[[], str | None], output: Mapping[str, Any] | None
+) -> Adapter:
+    """The adapter for ``model``, from what its flavor says of its outputs; ``output`` is
+    the signature's output (kind, classes...).  ``declared_output_kind`` is asked only by
+    flavors whose models must declare it (torch)."""
+    outputs = outputs_for(model, declared_output_kind)
+    if outputs is None:
         raise PredictorError(f"a {type(model).__name__} has no predict method; the predictor cannot use it")
-    if adapter.task == "regressor" and output.get("kind") == "classes":
-        adapter.note = _join(adapter.note, _not_a_classifier(model, adapter, output))
-    return adapter
+    return Adapter(model, outputs, output or {})
 
 
 def _not_a_classifier(model: Any, adapter: Adapter, output: Mapping[str, Any]) -> str:
     """The note for a model served as a regressor whose signature records class labels."""
-    objective = getattr(adapter, "objective", None)
+    objective = adapter.objective
     why = f"its objective {objective!r} does not classify" if objective else "it gives no class probabilities"
     return (
         f"the signature records class labels {_brief(list(output.get('classes') or []))} but the "
@@ -126,11 +74,6 @@ def _not_a_classifier(model: Any, adapter: Adapter, output: Mapping[str, Any]) -
 
 def _join(*notes: str | None) -> str | None:
     return "; ".join(n for n in notes if n) or None
-
-
-def is_booster(model: Any) -> bool:
-    """True for a raw XGBoost or LightGBM ``Booster``, decided without importing either."""
-    return bool({_XGB_BOOSTER, _LGB_BOOSTER} & set(type_paths(model)))
 
 
 # -- class labels -------------------------------------------------------------------------
@@ -313,200 +256,65 @@ def _label_index(proba: np.ndarray) -> np.ndarray:
     return np.argmax(proba, axis=1)
 
 
-# -- adapters -----------------------------------------------------------------------------
+# -- the adapter ------------------------------------------------------------------------
 
 
-class EstimatorAdapter:
-    """A model with the scikit-learn API."""
+class Adapter:
+    """What the predictor needs from a model: its flavor's :class:`ModelOutputs`, with the
+    model's classes mapped to the signature's labels."""
 
-    def __init__(self, model: Any, output: Mapping[str, Any]) -> None:
-        self.model = model
-        self.task = "classifier" if callable(getattr(model, "predict_proba", None)) else "regressor"
-        self._classes = _estimator_classes(getattr(model, "classes_", None), output, self.task)
-        self.classes: list[Any] | None = self._classes.labels
-        self.note = self._classes.note
-
-    def probabilities(self, Xt: Any) -> np.ndarray:
-        proba = np.asarray(self.model.predict_proba(Xt))
-        return proba.reshape(-1, 1) if proba.ndim == 1 else proba
-
-    def labels(self, Xt: Any) -> np.ndarray:
-        return self._classes.decode(np.asarray(self.model.predict(Xt)).reshape(-1))
-
-    def values(self, Xt: Any) -> np.ndarray:
-        return np.asarray(self.model.predict(Xt))
-
-
-def _estimator_classes(model_classes: Any, output: Mapping[str, Any], task: str) -> ClassMap:
-    """A classifier without ``classes_`` predicts whatever it predicts: the signature's
-    labels only name its probability columns."""
-    if task != "classifier":
-        return ClassMap(None, None)
-    if model_classes is None:
-        hint = list(output["classes"]) if output.get("classes") else None
-        return ClassMap(hint, hint)
-    return class_map(model_classes, output)
-
-
-#: XGBoost objectives that classify -> what ``Booster.predict`` returns for them
-_XGB_CLASSIFIERS = {
-    "binary:logistic": "probabilities",
-    "binary:logitraw": "logits",
-    "binary:hinge": "labels",  # 0 or 1, no probabilities
-    "multi:softprob": "probabilities",
-    "multi:softmax": "logits",  # predicts the class index; margins give the probabilities
-}
-#: LightGBM objectives (and their aliases) that classify -> ``(family, what predict returns)``
-_LGB_CLASSIFIERS = {
-    "binary": ("binary", "probabilities"),
-    "cross_entropy": ("binary", "probabilities"),
-    "xentropy": ("binary", "probabilities"),
-    # predict gives log(1 + exp(score)), the intensity; P(1) = 1 - exp(-it) = sigmoid(score)
-    "cross_entropy_lambda": ("binary", "logits"),
-    "xentlambda": ("binary", "logits"),
-    "multiclass": ("multiclass", "probabilities"),
-    "softmax": ("multiclass", "probabilities"),
-    # one-vs-all scores: each in [0, 1], not summing to 1, and not normalised here
-    "multiclassova": ("multiclass", "probabilities"),
-    "multiclass_ova": ("multiclass", "probabilities"),
-    "ova": ("multiclass", "probabilities"),
-    "ovr": ("multiclass", "probabilities"),
-}
-
-
-class BoosterAdapter:
-    """A raw XGBoost or LightGBM ``Booster``: a classifier when its objective classifies
-    (probabilities from ``predict``, or from its margins for ``logitraw``, ``softmax`` and
-    ``cross_entropy_lambda``; ``binary:hinge`` gives labels only; labels are p >= 0.5 for
-    two classes, else the argmax), else a regressor whose ``predict`` gives the values."""
-
-    def __init__(self, model: Any, output: Mapping[str, Any]) -> None:
-        self.model = model
-        self._xgb = _XGB_BOOSTER in type_paths(model)
-        self.objective, self._proba_kind, n_classes = _xgb_task(model) if self._xgb else _lgb_task(model)
-        self.task = "regressor" if self._proba_kind is None else "classifier"
-        self._classes = class_map(None, output, n_classes) if self.task == "classifier" else ClassMap(None, None)
-        self.classes: list[Any] | None = self._classes.labels
-        self.note = self._classes.note
-
-    def _predict(self, Xt: Any, margin: bool = False) -> np.ndarray:
-        if not self._xgb:
-            return np.asarray(self.model.predict(Xt, raw_score=margin))
-        return np.asarray(self.model.predict(_dmatrix(self.model, Xt), output_margin=margin))
-
-    def probabilities(self, Xt: Any) -> np.ndarray:
-        if self._proba_kind == "labels":
-            raise PredictorError(
-                f"the booster's objective {self.objective!r} predicts class labels only, no probabilities; "
-                "call predict(X, return_probabilities=False)"
-            )
-        out = self._predict(Xt, margin=self._proba_kind == "logits")
-        out = out.reshape(len(out), -1)
-        if self._proba_kind == "logits":
-            out = out.astype(np.float64)
-            out = _sigmoid(out) if out.shape[1] == 1 else _softmax(out)
-        if out.shape[1] == 1:
-            return np.column_stack([1.0 - out[:, 0], out[:, 0]])
-        return out
-
-    def labels(self, Xt: Any) -> np.ndarray:
-        if self._proba_kind == "labels":
-            return self._classes.by_index(self._predict(Xt).reshape(-1).astype(np.intp))
-        return self._classes.by_index(_label_index(self.probabilities(Xt)))
-
-    def values(self, Xt: Any) -> np.ndarray:
-        return self._predict(Xt)
-
-
-def _xgb_task(booster: Any) -> tuple[str, str | None, int | None]:
-    """``(objective, what predict returns for a classifier or None, class count)``."""
-    learner = json.loads(booster.save_config())["learner"]
-    objective = str(learner["objective"]["name"])
-    n_classes = int(learner.get("learner_model_param", {}).get("num_class", 0) or 0)
-    kind = _XGB_CLASSIFIERS.get(objective)
-    return objective, kind, (n_classes if n_classes > 1 else 2) if kind else None
-
-
-def _lgb_task(booster: Any) -> tuple[str, str | None, int | None]:
-    params = getattr(booster, "params", None) or {}
-    objective = next(
-        (params[k] for k in ("objective", "objective_type", "app", "application", "loss") if params.get(k)),
-        "regression",
-    )
-    found = _LGB_CLASSIFIERS.get(str(objective).lower()) if isinstance(objective, str) else None
-    if found is None:
-        return str(objective), None, None
-    family, kind = found
-    n_classes = 2 if family == "binary" else int(booster.num_model_per_iteration())
-    return str(objective), kind, n_classes
-
-
-def _dmatrix(booster: Any, Xt: Any) -> Any:
-    """An ``xgboost.DMatrix`` of ``Xt``: a DataFrame keeps its column names and categorical
-    columns, in the booster's own feature order when it has every one of them (a signature
-    may list them in another order); an array gets the booster's own feature names."""
-    import xgboost
-
-    if isinstance(Xt, xgboost.DMatrix):
-        return Xt
-    names = booster.feature_names
-    if isinstance(Xt, pd.DataFrame):
-        if names is not None and list(Xt.columns) != names and set(names) <= set(Xt.columns):
-            Xt = Xt[names]
-        return xgboost.DMatrix(Xt, enable_categorical=True)
-    width = Xt.shape[1] if np.ndim(Xt) == 2 else None
-    fit = names is not None and width == len(names)
-    return xgboost.DMatrix(Xt, feature_names=names if fit else None)
-
-
-class TorchAdapter:
-    """A ``torch.nn.Module``: float32 input on the module's device, eval mode, no grad.
-
-    Without ``classes_`` on the module, the signature's labels name its outputs only if
-    it has one output per label (one output for two classes), which is known after the
-    first forward: until then :attr:`classes` are the labels assumed, and if the width
-    disagrees they become the output indexes, with a :class:`ClassOrderWarning`.
-    """
-
-    def __init__(self, module: Any, output_kind: str | None, output: Mapping[str, Any]) -> None:
-        self.module = module
-        self.output_kind = output_kind
-        self.task = {"values": "regressor", None: "unknown"}.get(output_kind, "classifier")
-        declared = getattr(module, "classes_", None)
+    def __init__(self, model: Any, outputs: ModelOutputs, output: Mapping[str, Any]) -> None:
+        self.outputs = outputs
+        #: ``"classifier"``, ``"regressor"`` or ``"unknown"`` (a torch model with no output_kind)
+        self.task = outputs.task
+        self.objective = outputs.objective
+        self.output_kind = outputs.output_kind
         self._output = output
-        self._unchecked = self.task != "regressor" and declared is None and bool(output.get("classes"))
-        self._classes = class_map(declared, output) if self.task != "regressor" else ClassMap(None, None)
+        self._classes = _classes_of(outputs, output)
+        #: a class count learnt from the first output: the signature's labels are assumed
+        #: until then, and replaced by output indexes if there is not one per output
+        self._unchecked = (
+            self.task != "regressor"
+            and outputs.labels_from != "classes"
+            and outputs.classes is None
+            and outputs.n_classes is None
+            and bool(output.get("classes"))
+        )
+        #: original class labels in output column order, when known
         self.classes: list[Any] | None = self._classes.labels
         note = self._classes.note if self.task == "classifier" else None
         if note and self._unchecked:
-            note += f" (if the module has {len(self.classes or ())} outputs; checked on the first prediction)"
+            note += f" (if the model has {len(self.classes or ())} outputs; checked on the first prediction)"
+        if self.task == "regressor" and output.get("kind") == "classes":
+            note = _join(note, _not_a_classifier(model, self, output))
+        #: an assumption about the labels the caller should hear about (warned at load)
         self.note = note
 
-    def forward(self, Xt: Any) -> np.ndarray:
-        """Run the module on ``Xt``; 2-D float output ``(n, outputs)``."""
-        import torch
-
-        batch = torch.from_numpy(_dense_float32(Xt)).to(_device(self.module))
-        self.module.eval()
-        with torch.no_grad():
-            out = self.module(batch)
-        if not isinstance(out, torch.Tensor):
-            raise PredictorError(f"the torch model returned a {type(out).__name__}; expected one tensor")
-        result = out.detach().float().cpu().numpy()
-        return result.reshape(len(result), -1)
-
     def probabilities(self, Xt: Any) -> np.ndarray:
-        out = self.forward(Xt).astype(np.float64)
-        if out.shape[1] == 1:
-            positive = _sigmoid(out[:, 0]) if self.output_kind == "logits" else out[:, 0]
-            proba = np.column_stack([1.0 - positive, positive])
-        else:
-            proba = _softmax(out) if self.output_kind == "logits" else out
+        """Class probabilities, shape ``(n, k)``."""
+        proba: np.ndarray = self.outputs.probabilities(Xt)
         self._settle(proba.shape[1])
         return proba
 
+    def labels(self, Xt: Any) -> np.ndarray:
+        """Predicted original class labels, shape ``(n,)``."""
+        source = self.outputs.labels_from
+        if source == "classes":
+            return self._classes.decode(np.asarray(self.outputs.predict(Xt)).reshape(-1))
+        if source == "indexes":
+            return self._classes.by_index(np.asarray(self.outputs.predict(Xt)).reshape(-1).astype(np.intp))
+        proba = self.probabilities(Xt)
+        index = _label_index(proba)
+        if self.classes is not None and len(self.classes) == proba.shape[1]:
+            return self._classes.by_index(index)
+        return index
+
+    def values(self, Xt: Any) -> np.ndarray:
+        """Regression output, ``(n,)`` or ``(n, m)`` for several targets."""
+        return np.asarray(self.outputs.predict(Xt))
+
     def _settle(self, width: int) -> None:
-        """On the first forward, keep the assumed labels only if there is one per output."""
+        """On the first output, keep the assumed labels only if there is one per output."""
         if not self._unchecked:
             return
         self._unchecked = False
@@ -515,41 +323,18 @@ class TorchAdapter:
         self._classes = class_map(None, self._output, width)
         self.classes = self._classes.labels
         if self._classes.note:
-            warnings.warn(
-                f"the torch module has {width} outputs: {self._classes.note}", ClassOrderWarning, stacklevel=2
-            )
-
-    def labels(self, Xt: Any) -> np.ndarray:
-        proba = self.probabilities(Xt)
-        index = _label_index(proba)
-        if self.classes is not None and len(self.classes) == proba.shape[1]:
-            return self._classes.by_index(index)
-        return index
-
-    def values(self, Xt: Any) -> np.ndarray:
-        out = self.forward(Xt)
-        return out[:, 0] if out.shape[1] == 1 else out
+            warnings.warn(f"the model has {width} outputs: {self._classes.note}", ClassOrderWarning, stacklevel=2)
 
 
-def _dense_float32(Xt: Any) -> np.ndarray:
-    """Preprocessed features as one contiguous float32 array (sparse output is densified)."""
-    if callable(getattr(Xt, "toarray", None)):
-        Xt = Xt.toarray()
-    elif callable(getattr(Xt, "to_numpy", None)):
-        Xt = Xt.to_numpy(dtype=np.float32)
-    return np.ascontiguousarray(np.asarray(Xt, dtype=np.float32))
-
-
-def _device(module: Any) -> Any:
-    """The device of the module's first parameter (or buffer); CPU for a stateless module."""
-    first = next(chain(module.parameters(), module.buffers()), None)
-    return first.device if first is not None else "cpu"
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return np.exp(-np.logaddexp(0.0, -x))
-
-
-def _softmax(x: np.ndarray) -> np.ndarray:
-    shifted = np.exp(x - x.max(axis=1, keepdims=True))
-    return shifted / shifted.sum(axis=1, keepdims=True)
+def _classes_of(outputs: ModelOutputs, output: Mapping[str, Any]) -> ClassMap:
+    """How the model's classes become labels.  A model whose predictions are its own class
+    values but that has no ``classes_`` predicts whatever it predicts: the signature's
+    labels only name its probability columns."""
+    if outputs.task == "regressor":
+        return ClassMap(None, None)
+    if outputs.labels_from == "classes":
+        if outputs.classes is None:
+            hint = list(output["classes"]) if output.get("classes") else None
+            return ClassMap(hint, hint)
+        return class_map(outputs.classes, output)
+    return class_map(outputs.classes, output, outputs.n_classes)

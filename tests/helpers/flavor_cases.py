@@ -7,7 +7,9 @@ model through a registry, then runs this file as a script::
     python tests/flavor_cases.py ROOT URI CASE OUT
 
 which loads the version in a new interpreter (nothing shared with the saving process but
-the files), computes the case's outputs on the same inputs and pickles them to ``OUT``.
+the files), computes the case's outputs on the same inputs, predicts them through a
+``ModelPredictor`` (which asks the flavor how the model predicts), and pickles both to ``OUT``.
+The expected predictions are computed here with the framework alone (:attr:`Case.predictions`).
 
 The torch module class and its factory live in ``tests/helpers/torch_models.py``, importable by
 the child, so the other cases' children never import torch.
@@ -40,6 +42,10 @@ class Case:
     build: Callable[[], tuple[Any, dict[str, Any]]]  # -> (fitted model, save_model kwargs)
     inputs: Callable[[], Any]
     outputs: Callable[[Any, Any], dict[str, Any]]
+    #: what ``ModelPredictor.predict`` must return, computed with the framework alone:
+    #: ``default`` (``predict(X)``) and, for a classifier, ``labels``
+    #: (``predict(X, return_probabilities=False)``)
+    predictions: Callable[[Any, Any], dict[str, Any]]
     uses_pickle: bool = False
 
 
@@ -117,6 +123,60 @@ def torch_outputs(model: Any, X: Any) -> dict[str, Any]:
 
     with torch.no_grad():
         return {"forward": model(torch.as_tensor(X)).numpy(), "training": np.array(model.training)}
+
+
+# -- predictions expected of ModelPredictor -------------------------------------------
+
+
+def estimator_predictions(model: Any, X: Any) -> dict[str, Any]:
+    """scikit-learn API: a classifier gives P(last class) for two classes, every column
+    for more, and its own labels; a regressor its ``predict``."""
+    if not hasattr(model, "predict_proba"):
+        return {"default": model.predict(X)}
+    proba = model.predict_proba(X)
+    return {"default": proba[:, -1] if proba.shape[1] <= 2 else proba, "labels": model.predict(X).reshape(-1)}
+
+
+def xgb_softprob_predictions(model: Any, X: Any) -> dict[str, Any]:
+    import xgboost as xgb
+
+    proba = model.predict(xgb.DMatrix(X, enable_categorical=True))
+    return {"default": proba, "labels": np.argmax(proba, axis=1)}
+
+
+def lgb_binary_predictions(model: Any, X: Any) -> dict[str, Any]:
+    p_one = model.predict(X)
+    return {"default": p_one, "labels": (p_one >= 0.5).astype(np.intp)}
+
+
+def torch_logits_predictions(model: Any, X: Any) -> dict[str, Any]:
+    """Saved with the tag ``output_kind=logits``: softmax probabilities, argmax labels."""
+    import torch
+
+    with torch.no_grad():
+        logits = model(torch.as_tensor(X)).double()
+    return {"default": torch.softmax(logits, dim=1).numpy(), "labels": logits.argmax(dim=1).numpy()}
+
+
+#: the tag that tells the predictor what the MLP's three outputs are
+TORCH_TAGS = {"tags": {"output_kind": "logits"}}
+
+
+# -- python (the cloudpickle fallback) --------------------------------------------------
+
+
+class LinearScorer:
+    """A user's own model: no framework, just ``predict`` (stored by the python flavor)."""
+
+    def __init__(self, weights: np.ndarray) -> None:
+        self.weights = weights
+
+    def predict(self, X: Any) -> np.ndarray:
+        return np.asarray(X, dtype=np.float64) @ self.weights
+
+
+def python_scorer() -> tuple[Any, dict[str, Any]]:
+    return LinearScorer(np.array([2.0, 0.0, 1.0, -1.0, 0.5])), {}
 
 
 # -- xgboost ------------------------------------------------------------------------
@@ -313,11 +373,11 @@ def trained_mlp() -> Any:
 def torch_state_dict() -> tuple[Any, dict[str, Any]]:
     import torch_models
 
-    return trained_mlp(), {"torch_format": "state_dict", "model_factory": torch_models.make_mlp}
+    return trained_mlp(), {"torch_format": "state_dict", "model_factory": torch_models.make_mlp, **TORCH_TAGS}
 
 
 def torch_module() -> tuple[Any, dict[str, Any]]:
-    return trained_mlp(), {"torch_format": "module"}
+    return trained_mlp(), {"torch_format": "module", **TORCH_TAGS}
 
 
 def torch_scripted() -> tuple[Any, dict[str, Any]]:
@@ -325,7 +385,7 @@ def torch_scripted() -> tuple[Any, dict[str, Any]]:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        return torch.jit.script(trained_mlp()), {}
+        return torch.jit.script(trained_mlp()), dict(TORCH_TAGS)
 
 
 def torch_traced() -> tuple[Any, dict[str, Any]]:
@@ -334,17 +394,35 @@ def torch_traced() -> tuple[Any, dict[str, Any]]:
     model = trained_mlp().eval()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        return torch.jit.trace(model, torch.as_tensor(torch_inputs())), {}
+        return torch.jit.trace(model, torch.as_tensor(torch_inputs())), dict(TORCH_TAGS)
 
 
 def torch_scripted_on_save() -> tuple[Any, dict[str, Any]]:
-    return trained_mlp(), {"torch_format": "torchscript"}
+    return trained_mlp(), {"torch_format": "torchscript", **TORCH_TAGS}
 
 
 CASES: dict[str, Case] = {
     c.name: c
     for c in [
-        Case("xgb-classifier-binary", "xgboost", "xgboost-ubjson", xgb_classifier_binary, numeric, estimator_outputs),
+        Case(
+            "python-scorer",
+            "python",
+            "cloudpickle",
+            python_scorer,
+            numeric,
+            estimator_outputs,
+            estimator_predictions,
+            uses_pickle=True,
+        ),
+        Case(
+            "xgb-classifier-binary",
+            "xgboost",
+            "xgboost-ubjson",
+            xgb_classifier_binary,
+            numeric,
+            estimator_outputs,
+            estimator_predictions,
+        ),
         Case(
             "xgb-classifier-categorical",
             "xgboost",
@@ -352,6 +430,7 @@ CASES: dict[str, Case] = {
             xgb_classifier_categorical,
             lambda: numeric_part(mixed_frame(seed=5)),
             estimator_outputs,
+            estimator_predictions,
         ),
         Case(
             "xgb-regressor-early-stopping",
@@ -360,9 +439,18 @@ CASES: dict[str, Case] = {
             xgb_regressor_early_stopping,
             numeric,
             estimator_outputs,
+            estimator_predictions,
         ),
-        Case("xgb-ranker", "xgboost", "xgboost-ubjson", xgb_ranker, numeric, estimator_outputs),
-        Case("xgb-rf-classifier", "xgboost", "xgboost-ubjson", xgb_rf_classifier, numeric, estimator_outputs),
+        Case("xgb-ranker", "xgboost", "xgboost-ubjson", xgb_ranker, numeric, estimator_outputs, estimator_predictions),
+        Case(
+            "xgb-rf-classifier",
+            "xgboost",
+            "xgboost-ubjson",
+            xgb_rf_classifier,
+            numeric,
+            estimator_outputs,
+            estimator_predictions,
+        ),
         Case(
             "xgb-booster",
             "xgboost",
@@ -370,6 +458,7 @@ CASES: dict[str, Case] = {
             xgb_booster,
             lambda: numeric_part(mixed_frame(seed=5)),
             xgb_booster_outputs,
+            xgb_softprob_predictions,
         ),
         Case(
             "lgb-classifier-binary-strings",
@@ -378,6 +467,7 @@ CASES: dict[str, Case] = {
             lgb_classifier_binary_strings,
             numeric,
             estimator_outputs,
+            estimator_predictions,
         ),
         Case(
             "lgb-classifier-categorical",
@@ -386,6 +476,7 @@ CASES: dict[str, Case] = {
             lgb_classifier_categorical,
             lambda: numeric_part(mixed_frame(seed=5)),
             estimator_outputs,
+            estimator_predictions,
         ),
         Case(
             "lgb-regressor",
@@ -394,8 +485,9 @@ CASES: dict[str, Case] = {
             lgb_regressor,
             lambda: numeric_part(mixed_frame(seed=5)),
             estimator_outputs,
+            estimator_predictions,
         ),
-        Case("lgb-ranker", "lightgbm", "lightgbm-text", lgb_ranker, numeric, estimator_outputs),
+        Case("lgb-ranker", "lightgbm", "lightgbm-text", lgb_ranker, numeric, estimator_outputs, estimator_predictions),
         Case(
             "lgb-booster",
             "lightgbm",
@@ -403,6 +495,7 @@ CASES: dict[str, Case] = {
             lgb_booster,
             lambda: numeric_part(mixed_frame(seed=5)),
             lgb_booster_outputs,
+            lgb_binary_predictions,
         ),
         Case(
             "cb-classifier-strings",
@@ -411,6 +504,7 @@ CASES: dict[str, Case] = {
             cb_classifier_strings,
             lambda: mixed_frame(seed=5),
             estimator_outputs,
+            estimator_predictions,
         ),
         Case(
             "cb-classifier-multiclass",
@@ -419,10 +513,28 @@ CASES: dict[str, Case] = {
             cb_classifier_multiclass,
             lambda: mixed_frame(seed=5),
             estimator_outputs,
+            estimator_predictions,
         ),
-        Case("cb-regressor", "catboost", "catboost-cbm", cb_regressor, lambda: mixed_frame(seed=5), estimator_outputs),
-        Case("cb-core", "catboost", "catboost-cbm", cb_core, numeric, catboost_core_outputs),
-        Case("sk-pipeline", "sklearn", "cloudpickle", sk_pipeline, numeric, estimator_outputs, uses_pickle=True),
+        Case(
+            "cb-regressor",
+            "catboost",
+            "catboost-cbm",
+            cb_regressor,
+            lambda: mixed_frame(seed=5),
+            estimator_outputs,
+            estimator_predictions,
+        ),
+        Case("cb-core", "catboost", "catboost-cbm", cb_core, numeric, catboost_core_outputs, estimator_predictions),
+        Case(
+            "sk-pipeline",
+            "sklearn",
+            "cloudpickle",
+            sk_pipeline,
+            numeric,
+            estimator_outputs,
+            estimator_predictions,
+            uses_pickle=True,
+        ),
         Case(
             "sk-pipeline-with-xgboost",
             "sklearn",
@@ -430,14 +542,59 @@ CASES: dict[str, Case] = {
             sk_pipeline_with_xgboost,
             numeric,
             estimator_outputs,
+            estimator_predictions,
             uses_pickle=True,
         ),
-        Case("sk-forest", "sklearn", "cloudpickle", sk_forest, numeric, estimator_outputs, uses_pickle=True),
-        Case("torch-state-dict", "torch", "torch-state-dict", torch_state_dict, torch_inputs, torch_outputs),
-        Case("torch-module", "torch", "torch-module", torch_module, torch_inputs, torch_outputs, uses_pickle=True),
-        Case("torch-scripted", "torch", "torchscript", torch_scripted, torch_inputs, torch_outputs),
-        Case("torch-traced", "torch", "torchscript", torch_traced, torch_inputs, torch_outputs),
-        Case("torch-scripted-on-save", "torch", "torchscript", torch_scripted_on_save, torch_inputs, torch_outputs),
+        Case(
+            "sk-forest",
+            "sklearn",
+            "cloudpickle",
+            sk_forest,
+            numeric,
+            estimator_outputs,
+            estimator_predictions,
+            uses_pickle=True,
+        ),
+        Case(
+            "torch-state-dict",
+            "torch",
+            "torch-state-dict",
+            torch_state_dict,
+            torch_inputs,
+            torch_outputs,
+            torch_logits_predictions,
+        ),
+        Case(
+            "torch-module",
+            "torch",
+            "torch-module",
+            torch_module,
+            torch_inputs,
+            torch_outputs,
+            torch_logits_predictions,
+            uses_pickle=True,
+        ),
+        Case(
+            "torch-scripted",
+            "torch",
+            "torchscript",
+            torch_scripted,
+            torch_inputs,
+            torch_outputs,
+            torch_logits_predictions,
+        ),
+        Case(
+            "torch-traced", "torch", "torchscript", torch_traced, torch_inputs, torch_outputs, torch_logits_predictions
+        ),
+        Case(
+            "torch-scripted-on-save",
+            "torch",
+            "torchscript",
+            torch_scripted_on_save,
+            torch_inputs,
+            torch_outputs,
+            torch_logits_predictions,
+        ),
     ]
 }
 
@@ -459,8 +616,15 @@ def main(argv: list[str]) -> int:
         warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit.load is deprecated upstream
         data = CustomModelRegistry(root).load_model(uri)
     model = data["model"]
+    from fsregistry import ModelPredictor
+
+    predictor = ModelPredictor(CustomModelRegistry(root)).load_model(uri)
+    predictions = {"default": predictor.predict(case.inputs())}
+    if predictor.get_model_info()["task"] == "classifier":
+        predictions["labels"] = predictor.predict(case.inputs(), return_probabilities=False)
     result = {
         "outputs": case.outputs(model, case.inputs()),
+        "predictions": predictions,
         "flavor": data["flavor"],
         "format": data["model_format"],
         "loaded_class": f"{type(model).__module__}.{type(model).__qualname__}",
