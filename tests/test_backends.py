@@ -215,3 +215,21 @@ def test_a_fresh_process_loads_what_another_saved(registry: CustomModelRegistry)
     )
     assert out.returncode == 0, out.stderr
     assert float(out.stdout) == 42
+
+
+def test_the_browser_serves_the_root(registry: CustomModelRegistry) -> None:
+    from test_ui_server import fetch
+    from ui_demo import running
+
+    registry.save_model(Doubler(), "m", metadata={"auc": 0.5})
+    registry.save_model(Doubler(), "m", metadata={"auc": 0.7}, aliases=["champion"])
+    with running(registry) as server:
+        for path, needle in [
+            ("/", ">m<"),
+            ("/models/m/", "Metrics across versions"),
+            ("/models/m/versions/2", "@champion"),
+            ("/models/m/history", "stage history"),
+        ]:
+            status, _, body = fetch(server, path)
+            assert status == 200, (path, body[-500:])
+            assert needle in body, path
