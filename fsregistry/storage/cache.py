@@ -13,8 +13,12 @@ promises:
   recorded in the version's record (unless the caller turned verification off), and a
   mismatch removes the entry (:meth:`ContentCache.evict`) so that the next load downloads
   again;
-- **bounded**: after each new entry, the least recently used entries go until the cache
-  is under ``max_bytes`` (the entry just made is kept even if it alone is larger).
+- **bounded**: when a new entry would take the cache over ``max_bytes``, the least recently
+  used entries go until it is under (the entry just made is kept even if it alone is
+  larger).  Each process measures the cache once, then counts what it adds, and measures
+  again when its count reaches the bound: listing a cache of thousands of entries on every
+  save would cost more than the save.  A cache shared by processes can so exceed the bound
+  by what the others added since a process last measured it, never for long.
 
 Where: ``storage_options["cache_dir"]``, else ``$FSREGISTRY_CACHE_DIR``, else
 ``$XDG_CACHE_HOME/fsregistry`` (``~/.cache/fsregistry``).  Size: ``cache_max_bytes``, else
@@ -70,6 +74,8 @@ class ContentCache:
         self.max_bytes = max_bytes
         self.entries = self.folder / "entries"
         self.staging = self.folder / "staging"
+        #: the cache's size as this process last measured it, plus what it added since
+        self._estimate: int | None = None
 
     def path(self, key: str) -> Path:
         return self.entries / key[:2] / key
@@ -109,12 +115,17 @@ class ContentCache:
         another process made it first, theirs is kept.  Then trim the cache."""
         final = self.path(key)
         final.parent.mkdir(parents=True, exist_ok=True)
+        added = sum(f.stat().st_size for f in folder.iterdir())
         try:
             os.rename(folder, final)
         except OSError:
             if not final.is_dir():
                 raise
-        self.trim(keep=final)
+            added = 0
+        if self._estimate is not None:
+            self._estimate += added
+        if self._estimate is None or self._estimate > self.max_bytes:
+            self.trim(keep=final)
         return final
 
     def evict(self, key: str) -> None:
@@ -134,6 +145,7 @@ class ContentCache:
             if folder != keep:
                 self._remove(folder)
                 total -= size
+        self._estimate = total
 
     def _entries(self) -> list[tuple[Path, int, float]]:
         out: list[tuple[Path, int, float]] = []
