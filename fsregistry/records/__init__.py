@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import math
 import sys
-import uuid
 from typing import Any, TypedDict
 
 from ..errors import InvalidMetadataError
@@ -190,6 +189,8 @@ def describe(
     """A new version's record from what a caller gave ``save_model``, every part checked
     (no I/O): the one place a ``meta.json`` is built.  The payload's fields (``flavor``,
     ``model``, ``files``, ``environment``) and the version number are added by the store."""
+    import uuid  # here, not at the top: only a save needs it
+
     split_params, split_metrics = split_metadata(metadata)
     split_params.update(to_jsonable(params or {}, "params"))
     split_metrics.update(check_metrics(metrics))

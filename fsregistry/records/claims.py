@@ -20,8 +20,6 @@ superseded it would have archived it), an alias is removed.
 
 from __future__ import annotations
 
-import getpass
-import socket
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,6 +95,9 @@ def settle(entries: dict[int, dict[str, Any]]) -> Settlement:
 def actor() -> dict[str, str | None]:
     """Who makes a change: the operating-system user and this host.  Either is ``None`` when
     it cannot be read (a container without a passwd entry, say): a change never fails for it."""
+    import getpass  # here, not at the top: only a write needs them, and socket is slow to import
+    import socket
+
     try:
         user: str | None = getpass.getuser()
     except Exception:  # getuser raises OSError or KeyError, or whatever a broken environment gives

@@ -14,9 +14,7 @@ import functools
 import hashlib
 import json
 import os
-import shutil
 import stat
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -121,9 +119,15 @@ def free_bytes(folder: Path) -> int | None:
     return int(info.f_bavail) * int(info.f_frsize)
 
 
+def _random_tag() -> str:
+    """12 random hex digits (48 bits from the system's random source): what keeps two
+    writers' temporary names apart, without importing ``uuid`` on every start."""
+    return os.urandom(6).hex()
+
+
 def temp_name(final: Path) -> Path:
     """A process-unique temporary sibling of ``final``."""
-    return final.with_name(f".{final.name}.{os.getpid()}.{uuid.uuid4().hex[:12]}{TEMP_SUFFIX}")
+    return final.with_name(f".{final.name}.{os.getpid()}.{_random_tag()}{TEMP_SUFFIX}")
 
 
 def write_bytes_atomic(path: Path, data: bytes, *, durable: bool = True) -> None:
@@ -261,7 +265,7 @@ def read_json_or_none(path: Path) -> Any:
 def unique_name(parent: Path, prefix: str) -> Path:
     """A new process-unique name in ``parent``: ``PREFIX.PID.RANDOM.incomplete`` (check
     tells a live writer's from a leftover by the PID)."""
-    return parent / f"{prefix}.{os.getpid()}.{uuid.uuid4().hex[:12]}{TEMP_SUFFIX}"
+    return parent / f"{prefix}.{os.getpid()}.{_random_tag()}{TEMP_SUFFIX}"
 
 
 def make_temp_dir(parent: Path, prefix: str) -> Path:
@@ -329,7 +333,7 @@ def swap_dir_into_place(staged: Path, target: Path) -> Path | None:
     if not target.exists():
         os.rename(staged, target)
         return None
-    old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:12]}")
+    old = target.with_name(f".{target.name}.old-{_random_tag()}")
     os.rename(target, old)
     try:
         os.rename(staged, target)
@@ -341,6 +345,8 @@ def swap_dir_into_place(staged: Path, target: Path) -> Path | None:
 
 def remove_tree(path: Path) -> None:
     """Delete a folder and everything in it; a missing folder is fine."""
+    import shutil  # here, not at the top: reads never need it, and ``import fsregistry`` stays light
+
     shutil.rmtree(path, ignore_errors=True)
 
 

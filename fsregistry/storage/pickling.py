@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import os
-import pickle
 from pathlib import Path
 from typing import IO, Any
 
@@ -46,6 +45,8 @@ def dump(obj: Any, path: Path) -> None:
 
 def write(obj: Any, stream: IO[bytes] | io.RawIOBase) -> None:
     """cloudpickle ``obj`` to a binary stream (protocol 5, so large buffers are written fast)."""
+    import pickle
+
     import cloudpickle
 
     cloudpickle.dump(obj, stream, protocol=pickle.HIGHEST_PROTOCOL)
@@ -53,5 +54,7 @@ def write(obj: Any, stream: IO[bytes] | io.RawIOBase) -> None:
 
 def load(path: Path) -> Any:
     """Unpickle ``path``; the caller has already applied the pickle policy."""
+    import pickle  # here, not at the top: starting the registry unpickles nothing
+
     with open(path, "rb") as fh:
         return pickle.load(fh)
