@@ -46,6 +46,7 @@ from ..storage import files, hashing
 from ..storage.layout import HARMLESS_ENTRIES, INDEX_FILE, LOCK, MARKER, META_JSON, MODEL_FILE, Layout, utcnow
 from ..store import index as idx
 from ..store.catalog import Catalog, derive_refs
+from ..store.objects import ObjectVersionStore
 from ..store.versions import VersionStore
 from .report import CheckReport, Problem
 
@@ -105,10 +106,11 @@ def check(store: Store, repair: bool = False, verify: bool = True, older_than: f
         isinstance(older_than, bool) or not isinstance(older_than, (int, float)) or not older_than >= 0
     ):
         raise InvalidArgumentError(f"older_than must be a number of seconds >= 0, got {older_than!r}")
-    if not isinstance(store, VersionStore):
+    if isinstance(store, ObjectVersionStore):
         from .object_check import check_objects
 
         return check_objects(store, repair=repair, verify=verify, older_than=older_than)
+    assert isinstance(store, VersionStore), store
     report = CheckReport()
     guard = store.write_lock() if repair else contextlib.nullcontext()
     with guard:

@@ -1,22 +1,95 @@
-"""Open the version store a root names: a folder, or a bucket for an ``s3://`` URL.
+"""The version store's interface, and opening the store a root names: a folder, or a
+bucket for an ``s3://`` URL.
 
-Both stores offer the same methods (:class:`Store`), so the registry, bundles and
-maintenance are written once.  The object store and its client library are imported only
-when an ``s3://`` root is opened.
+Both stores (:class:`~fsregistry.store.versions.VersionStore` on a folder,
+:class:`~fsregistry.store.objects.ObjectVersionStore` on object storage) implement
+:class:`Store`, so the registry, bundles, maintenance, the predictor, the CLI and the
+browser are written once.  The object store and its client library are imported only when
+an ``s3://`` root is opened.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ..errors import InvalidArgumentError
+from ..identifiers import ModelRef
 
-if TYPE_CHECKING:
-    from .objects import ObjectVersionStore
-    from .versions import VersionStore
+#: a change applied to a model's record or a version's record (a dict, in place)
+Change = Callable[[dict[str, Any]], Any]
 
-    Store = VersionStore | ObjectVersionStore
+
+class Store(Protocol):
+    """Every read and write of a registry's versions.  Writes are atomic and safe against
+    concurrent writers by themselves; :meth:`write_lock` groups several into one critical
+    section where the backend has a lock (a folder) and groups nothing where it has none
+    (object storage, where each change is a compare-and-swap)."""
+
+    root: Any
+    logger: Any
+
+    def write_lock(self) -> AbstractContextManager[Any]: ...
+
+    def staging_dir(self, purpose: str) -> Path:
+        """A new private local folder for a save's or an import's files."""
+        ...
+
+    def publish(
+        self,
+        name: str,
+        staged: Path,
+        meta: dict[str, Any],
+        stage: str | None = None,
+        aliases: list[str] | None = None,
+        *,
+        version: int | None = None,
+    ) -> int:
+        """Make the fully written version in ``staged`` visible; returns its number."""
+        ...
+
+    def version_number_taken(self, name: str, version: int) -> str | None: ...
+
+    def existing_model_names(self) -> list[str]: ...
+
+    def resolve(self, model_identifier: str | ModelRef) -> tuple[str, int]: ...
+
+    def load_target(self, model_identifier: str | ModelRef) -> tuple[str, int, dict[str, Any]]: ...
+
+    def read_meta(self, name: str, version: int) -> dict[str, Any]: ...
+
+    def version_files(self, name: str, version: int) -> tuple[bytes, dict[str, Any]]:
+        """The version's record as a bundle carries it, and parsed."""
+        ...
+
+    def local_folder(self, name: str, version: int, meta: dict[str, Any]) -> AbstractContextManager[Path]:
+        """A local folder holding the version's files while the context lasts."""
+        ...
+
+    def deleted_meanwhile(self, name: str, version: int) -> AbstractContextManager[None]: ...
+
+    def require_model(self, name: str) -> None: ...
+
+    def list_versions(self, name: str, wanted: dict[str, str] | None = None) -> list[dict[str, Any]]: ...
+
+    def model_summaries(self, wanted: dict[str, str] | None = None) -> list[dict[str, Any]]: ...
+
+    def model_summary(self, name: str, wanted: dict[str, str]) -> dict[str, Any] | None: ...
+
+    def transition(self, name: str, version: int, target: str | None, *, archive_existing: bool) -> dict[str, Any]: ...
+
+    def set_alias(self, name: str, alias: str, version: int) -> None: ...
+
+    def delete_alias(self, name: str, alias: str) -> None: ...
+
+    def update_model(self, name: str, change: Change) -> None: ...
+
+    def update_version(self, name: str, version: int, change: Change) -> None: ...
+
+    def delete(self, ref: ModelRef, force: bool) -> None: ...
+
 
 #: options of the local content cache, accepted for any remote root
 CACHE_OPTIONS = ("cache_dir", "cache_max_bytes")
