@@ -48,6 +48,7 @@ class S3Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self._server: Any = None
         self._thread: threading.Thread | None = None
+        self._switch = threading.Lock()  # stop() may be called from several threads at once
 
     def start(self) -> S3Server:
         from werkzeug.serving import WSGIRequestHandler, make_server
@@ -62,13 +63,14 @@ class S3Server:
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-            self._thread = None
+        with self._switch:
+            if self._server is not None:
+                self._server.shutdown()
+                self._server.server_close()
+                self._server = None
+            if self._thread is not None:
+                self._thread.join(timeout=30)
+                self._thread = None
 
     @property
     def running(self) -> bool:
