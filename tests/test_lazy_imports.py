@@ -1,5 +1,6 @@
 """Importing fsregistry, and saving or loading a model of one flavor, imports no other
-framework: torch, xgboost, lightgbm and catboost are imported only for their own models.
+framework: torch, xgboost, lightgbm and catboost are imported only for their own models,
+Dask only for Dask scoring, and boto3 only for an ``s3://`` root.
 
 Each check runs in a fresh interpreter, since the test process has imported them all.
 """
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-FRAMEWORKS = ("torch", "xgboost", "lightgbm", "catboost", "dask", "distributed")
+FRAMEWORKS = ("torch", "xgboost", "lightgbm", "catboost", "dask", "distributed", "boto3", "botocore")
 
 
 def run_fresh(code: str, cwd: Path) -> dict[str, list[str]]:
