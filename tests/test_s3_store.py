@@ -292,3 +292,19 @@ def test_a_folder_root_takes_older_than_too(tmp_path: Path) -> None:
     assert not leftover.exists()
     with pytest.raises(InvalidArgumentError):
         registry.check(older_than=-1)
+
+
+def test_a_malformed_head_is_a_corrupt_record_naming_it(s3_server: Any, s3_root: str) -> None:
+    from fsregistry import CorruptRecordError
+
+    registry = CustomModelRegistry(s3_root)
+    registry.save_model(Doubler(), "m")
+    registry.list_versions("m")  # this head's bytes are checked and remembered
+    bucket, _, base = s3_root[len("s3://") :].partition("/")
+    key = f"{base}/models/m/head.json"
+    head = json.loads(s3_server.client().get_object(Bucket=bucket, Key=key)["Body"].read())
+    head["stages"] = {"Production": 99}  # a holder above every number ever allocated
+    s3_server.client().put_object(Bucket=bucket, Key=key, Body=json.dumps(head).encode())
+    with pytest.raises(CorruptRecordError, match="stages") as caught:
+        registry.resolve("m/Production")
+    assert caught.value.path == f"{s3_root}/models/m/head.json"

@@ -33,6 +33,7 @@ import random
 import re
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -63,6 +64,8 @@ T = TypeVar("T")
 
 #: the marker's ``layout`` value: a registry in objects, not folders
 LAYOUT = "objects"
+#: how many checked heads are remembered (a listing of every model reads every head)
+_CHECKED_HEADS = 1024
 #: files uploaded or downloaded at once (a version has one to a few)
 _PARALLEL = 4
 #: how many times a head change is retried against other writers before giving up
@@ -100,6 +103,8 @@ class ObjectVersionStore:
         self.root = objects.url
         self.cache = cache
         self.logger: Any = logger if logger is not None else logging.getLogger("fsregistry")
+        #: heads already checked field by field, by (model, entity tag, size)
+        self._checked: OrderedDict[tuple[str, str, int], None] = OrderedDict()
         self._initialize(create)
 
     def _initialize(self, create: bool) -> None:
@@ -149,7 +154,13 @@ class ObjectVersionStore:
             raw = json.loads(blob.data)
         except (ValueError, RecursionError) as exc:
             raise CorruptRecordError(f"{where} is not valid JSON ({exc})", name=name, path=where) from None
-        return record_fields.parse_head(raw, where, name=name), blob.etag
+        checked = (name, blob.etag, len(blob.data))
+        if checked not in self._checked:  # these exact bytes passed their checks before
+            record_fields.parse_head(raw, where, name=name)
+            self._checked[checked] = None
+            while len(self._checked) > _CHECKED_HEADS:
+                self._checked.popitem(last=False)
+        return raw, blob.etag
 
     def _require_head(self, name: str) -> dict[str, Any]:
         found = self._head(name)
