@@ -308,3 +308,25 @@ def test_a_malformed_head_is_a_corrupt_record_naming_it(s3_server: Any, s3_root:
     with pytest.raises(CorruptRecordError, match="stages") as caught:
         registry.resolve("m/Production")
     assert caught.value.path == f"{s3_root}/models/m/head.json"
+
+
+def test_a_head_write_whose_reply_is_lost_is_still_a_saved_version(s3_root: str) -> None:
+    """The server applies the head's replacement, then the connection drops: the save
+    finds its version in the head and reports success, not a failure."""
+    from fsregistry.storage.s3 import S3Objects
+
+    registry = CustomModelRegistry(s3_root)
+    registry.save_model(Doubler(), "m")
+    put = S3Objects.put
+
+    def lost_reply(self: S3Objects, key: str, data: bytes, **kwargs: Any) -> str | None:
+        tag = put(self, key, data, **kwargs)
+        if key.endswith("head.json"):
+            raise ObjectStoreError(f"{self.url}: connection reset after the write", path=self.url)
+        return tag
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(S3Objects, "put", lost_reply)
+        assert registry.save_model(Doubler(7.0), "m") == "models:/m/2"
+    assert registry.load_model("m/2")["model"].factor == 7.0
+    assert registry.check(older_than=0).ok

@@ -221,7 +221,11 @@ class ObjectVersionStore:
                 upload.result()
             found = head.result()
         if found is None:
-            self._refuse_case_clash(name)
+            try:
+                self._refuse_case_clash(name)
+            except ModelExistsError:
+                self.objects.delete([prefix + rel for rel in meta["files"]])
+                raise
         meta["data_prefix"] = prefix
         meta["stage"], meta["aliases"], meta["stage_history"] = None, {}, []
         for key in ("stage_seq", "alias_seq", "alias_history"):
@@ -232,9 +236,10 @@ class ObjectVersionStore:
             self._change_head(
                 name, lambda head: _add_version(head, meta, stage, list(aliases or ()), now), create=True, read=found
             )
-        except BaseException:
-            self._abandon(name, number, prefix)
-            raise
+        except BaseException as exc:
+            if not (self._abandon(name, number, prefix) and isinstance(exc, Exception)):
+                raise
+            # the head names the version after all: the write succeeded and its reply was lost
         with contextlib.suppress(OSError):  # the files just uploaded are the version's cache entry
             self.cache.adopt(entry_key(meta["files"]), staged)
         return number
@@ -252,17 +257,19 @@ class ObjectVersionStore:
             if candidate == number:
                 number += 1
 
-    def _abandon(self, name: str, version: int, prefix: str) -> None:
-        """A save failed after taking its number: unless the head names it after all (the
-        reply to a write that succeeded was lost), leave a tombstone and remove the data.
-        Best effort: what this cannot do, ``check(repair=True)`` does later."""
+    def _abandon(self, name: str, version: int, prefix: str) -> bool:
+        """A save failed after taking its number.  Returns True when the head names the
+        version after all (the reply to a write that succeeded was lost); otherwise leaves
+        a tombstone and removes the data, best effort: what this cannot do,
+        ``check(repair=True)`` does later."""
         try:
             head = self._head(name)
             if head is not None and str(version) in head[0]["versions"]:
-                return
+                return True
             self._bury(name, version, prefix)
         except Exception as exc:  # the save's own error is the one to report
             self.logger.warning("could not clean up the failed save of %s/%s (%s)", name, version, exc)
+        return False
 
     def _bury(self, name: str, version: int, prefix: str | None) -> None:
         """Remove a version's data, then replace its record with a tombstone."""
