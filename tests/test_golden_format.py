@@ -23,17 +23,20 @@ def golden(tmp_path: Path) -> CustomModelRegistry:
     return CustomModelRegistry(root, create=False)
 
 
+#: every kind of identifier, and the factor of the Doubler each names in the golden registry
+CASES = {
+    "golden_model/1": 1.0,
+    "models:/golden_model/Production": 2.0,
+    "models:/golden_model/staging": 3.0,
+    "models:/golden_model@champion": 2.0,
+    "golden_model/latest": 3.0,
+    "models:/other/1": 10.0,
+}
+
+
 def test_golden_registry_loads_by_every_identifier(golden: CustomModelRegistry) -> None:
     X = np.ones((2, 2))
-    cases = {
-        "golden_model/1": 1.0,
-        "models:/golden_model/Production": 2.0,
-        "models:/golden_model/staging": 3.0,
-        "models:/golden_model@champion": 2.0,
-        "golden_model/latest": 3.0,
-        "models:/other/1": 10.0,
-    }
-    for ident, factor in cases.items():
+    for ident, factor in CASES.items():
         data = golden.load_model(ident)
         np.testing.assert_array_equal(data["model"].predict(X), Doubler(factor).predict(X))
     data = golden.load_model("golden_model/2")

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from test_golden_format import CASES
 from toy_models import Doubler
 
 from fsregistry import CustomModelRegistry
@@ -29,15 +30,7 @@ def golden(s3_server: Any, s3_env: dict[str, str]) -> CustomModelRegistry:
 
 def test_golden_objects_load_by_every_identifier(golden: CustomModelRegistry) -> None:
     X = np.ones((2, 2))
-    cases = {
-        "golden_model/1": 1.0,
-        "models:/golden_model/Production": 2.0,
-        "models:/golden_model/staging": 3.0,
-        "models:/golden_model@champion": 2.0,
-        "golden_model/latest": 3.0,
-        "models:/other/1": 10.0,
-    }
-    for ident, factor in cases.items():
+    for ident, factor in CASES.items():
         data = golden.load_model(ident)
         np.testing.assert_array_equal(data["model"].predict(X), Doubler(factor).predict(X))
     assert golden.load_model("golden_model/2")["preprocessor_artifact"] == {"feature_names_in": ["x", "n"]}

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from conftest import HELPERS_DIR, PYTHON, subprocess_env
+from test_concurrency import _run_workers
 from test_crash_safety import _wait_for_saves
 from toy_models import Doubler
 
@@ -19,41 +20,13 @@ from fsregistry import CustomModelRegistry, ObjectStoreError, VersionNotFoundErr
 from fsregistry.storage.s3 import S3Objects
 
 WORKERS = 4
-#: a guard against a hang, never a measure of speed
-TIMEOUT_S = 600
 #: what a killed writer may leave on object storage, all removed by check(repair=True)
 LEFTOVERS = {"abandoned_version", "leftover_data", "leftover_upload"}
 
 
-def _workers(*commands: list[str]) -> list[str]:
-    """Run worker processes at once; their outputs (every child reaped, even on failure)."""
-    children = [
-        subprocess.Popen(
-            [PYTHON, str(HELPERS_DIR / "workers.py"), *command],
-            env=subprocess_env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for command in commands
-    ]
-    outputs = []
-    try:
-        for child in children:
-            out, err = child.communicate(timeout=TIMEOUT_S)
-            assert child.returncode == 0, err[-3000:]
-            outputs.append(out)
-    finally:
-        for child in children:
-            if child.poll() is None:
-                child.kill()
-                child.wait()
-    return outputs
-
-
 def test_four_processes_saving_one_name_get_every_number_once(s3_root: str) -> None:
     CustomModelRegistry(s3_root)  # the root exists before the race
-    outputs = _workers(*[["save", s3_root, "m", "25"] for _ in range(WORKERS)])
+    outputs = _run_workers([["save", s3_root, "m", "25"] for _ in range(WORKERS)])
     uris = [line for out in outputs for line in out.split()]
     assert sorted(int(u.rsplit("/", 1)[1]) for u in uris) == list(range(1, 101))
     registry = CustomModelRegistry(s3_root)
@@ -70,7 +43,7 @@ def test_four_processes_promoting_at_once_leave_one_holder(s3_root: str) -> None
     registry = CustomModelRegistry(s3_root)
     for _ in range(WORKERS):
         registry.save_model(Doubler(), "m")
-    _workers(*[["promote", s3_root, "m", str(v)] for v in range(1, WORKERS + 1)])
+    _run_workers([["promote", s3_root, "m", str(v)] for v in range(1, WORKERS + 1)])
     stages = {v["version"]: v["stage"] for v in registry.list_versions("m")}
     holders = [v for v, stage in stages.items() if stage == "Production"]
     assert len(holders) == 1
