@@ -330,3 +330,9 @@ def test_a_head_write_whose_reply_is_lost_is_still_a_saved_version(s3_root: str)
         assert registry.save_model(Doubler(7.0), "m") == "models:/m/2"
     assert registry.load_model("m/2")["model"].factor == 7.0
     assert registry.check(older_than=0).ok
+
+
+def test_the_region_comes_from_aws_region_too(s3_root: str, monkeypatch) -> None:
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    monkeypatch.setenv("AWS_REGION", "eu-north-1")
+    assert CustomModelRegistry(s3_root).store.objects.client.meta.region_name == "eu-north-1"  # type: ignore[union-attr]

@@ -13,13 +13,12 @@ the root URL as the user gave it.
 
 from __future__ import annotations
 
-import ipaddress
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 from ..errors import InvalidArgumentError, MissingDependencyError, ObjectStoreError
 from .objects import Blob, Listed, Upload, parse_url
@@ -43,17 +42,6 @@ _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _MULTIPART = 64 * 1024 * 1024
 _DENIED = {"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken"}
 _CONFLICT = {"PreconditionFailed", "ConditionalRequestConflict"}
-
-
-def is_loopback(endpoint: str) -> bool:
-    """Whether ``endpoint`` is an address on this machine (a local test server)."""
-    host = urlparse(endpoint).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class S3Objects:
@@ -101,7 +89,8 @@ class S3Objects:
             request_checksum_calculation="when_required",
             response_checksum_validation="when_required",
         )
-        region = options.get("region") or session.region_name or "us-east-1"
+        # boto3 reads AWS_DEFAULT_REGION and the config files; other AWS SDKs read AWS_REGION
+        region = options.get("region") or session.region_name or os.environ.get("AWS_REGION") or "us-east-1"
         with self._errors("connect to"):
             client = session.client("s3", endpoint_url=endpoint, region_name=region, config=config)
         client.meta.events.register("before-send.s3", self._count)
