@@ -12,6 +12,7 @@ number is the registry's job.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -74,7 +75,16 @@ def _shortened(value: object) -> str:
 
 def parse_identifier(identifier: object) -> ModelRef:
     """Parse any accepted identifier form; raise :class:`InvalidIdentifierError` otherwise."""
-    if not isinstance(identifier, str) or not identifier.strip():
+    if not isinstance(identifier, str):
+        raise _bad(identifier, "expected a non-empty string")
+    return _parse_text(identifier)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_text(identifier: str) -> ModelRef:
+    """:func:`parse_identifier` of a string, remembered (a ``ModelRef`` is immutable, and a
+    process names the same few versions again and again; errors are not remembered)."""
+    if not identifier.strip():
         raise _bad(identifier, "expected a non-empty string")
     text = identifier.strip()
     scheme, colon, rest = text.partition(":")

@@ -663,11 +663,14 @@ _CHECKED: OrderedDict[tuple[str, str, bytes], None] = OrderedDict()
 _CHECKED_MAX = 8192
 
 
-def read_checked(path: Path, parse: Callable[[Any], dict[str, Any]], what: str) -> dict[str, Any]:
+def read_checked(
+    path: Path, parse: Callable[[Any], dict[str, Any]], what: str, *, shared: bool = False
+) -> dict[str, Any]:
     """Read the record at ``path`` and check it with ``parse``, unless exactly these bytes
-    were checked at this path before in this process (the digest of what was parsed, not
-    the file's times, decides: an edit is always seen)."""
-    raw, digest = files.read_json_digest(path)
+    were checked at this path before in this process (the digest of what was parsed
+    decides: an edit is always seen).  ``shared=True``: the caller only reads the record,
+    and may get the object :func:`~fsregistry.storage.files.read_json_digest` keeps."""
+    raw, digest = files.read_json_digest(path, shared=shared)
     key = (str(path), what, digest)
     if key in _CHECKED:
         return cast(dict[str, Any], raw)

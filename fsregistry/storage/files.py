@@ -8,6 +8,7 @@ so the rename itself survives a power cut.  Temporary files are removed in ``fin
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import errno
 import functools
@@ -15,6 +16,8 @@ import hashlib
 import json
 import os
 import stat
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -72,10 +75,11 @@ def refuse_link(path: Path) -> None:
     """Raise :class:`UnsafeLinkError` if ``path`` is a symbolic link; nothing there is fine.
     One ``lstat``."""
     try:
-        with refusals(path, "look up"):
-            mode = os.lstat(path).st_mode
+        mode = os.lstat(path).st_mode
     except (FileNotFoundError, NotADirectoryError):
         return
+    except PermissionError:
+        raise refused(path, "look up") from None
     if stat.S_ISLNK(mode):
         raise link_refused(path)
 
@@ -184,35 +188,143 @@ def write_json_new(path: Path, obj: Any) -> None:
         os.fsync(fh.fileno())
 
 
-def read_json(path: Path, *, max_bytes: int = 64 * 1024 * 1024) -> Any:
+def read_json(path: Path, *, max_bytes: int = 64 * 1024 * 1024, shared: bool = False) -> Any:
     """Parse a JSON file; a missing file raises ``FileNotFoundError``.  Garbage is
     :class:`CorruptRegistryError` naming the file, and so are what a hostile edit can plant:
     a file over ``max_bytes`` (no record is that large; a multi-GB file is never read
     whole), nesting too deep for the parser (``RecursionError``), and something that is
-    not a regular file (a folder; a FIFO, opened non-blocking so it cannot hang a reader)."""
-    return read_json_digest(path, max_bytes=max_bytes)[0]
+    not a regular file (a folder; a FIFO, opened non-blocking so it cannot hang a reader).
+    ``shared``: see :func:`read_json_digest`."""
+    return read_json_digest(path, max_bytes=max_bytes, shared=shared)[0]
 
 
-def read_json_digest(path: Path, *, max_bytes: int = 64 * 1024 * 1024) -> tuple[Any, bytes]:
+def read_json_digest(path: Path, *, max_bytes: int = 64 * 1024 * 1024, shared: bool = False) -> tuple[Any, bytes]:
     """:func:`read_json`, and a digest of the bytes it parsed (BLAKE2b, 128 bits): equal
-    digests mean equal records, whatever happened to the file in between."""
+    digests mean equal records, whatever happened to the file in between.
+
+    A record this process read before, whose ``lstat`` is still what it was then, is not
+    read again (see :func:`_cached_record`): the caller gets a fresh copy of what was
+    parsed, or with ``shared=True`` the cached object itself, which it must not change."""
+    key = os.fspath(path)
+    try:
+        seen = os.lstat(key)
+    except OSError:  # missing, refused...: the read below says so in its own words
+        seen = None
+    if seen is not None and seen.st_size <= max_bytes:
+        cached = _cached_record(key, seen)
+        if cached is not None:
+            return (cached[0] if shared else copy_json(cached[0])), cached[1]
+    started_ns = time.time_ns()
     raw: bytes | None = None
+    before = after = None
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
     with contextlib.suppress(IsADirectoryError, BlockingIOError), open(_open_record(path, flags), "rb") as fh:
-        info = os.fstat(fh.fileno())
-        if stat.S_ISREG(info.st_mode):  # never a FIFO or a device, even one with data
+        before = os.fstat(fh.fileno())
+        if stat.S_ISREG(before.st_mode):  # never a FIFO or a device, even one with data
             # read what the file holds (not ``max_bytes``: a read that large allocates it)
-            raw = fh.read(min(info.st_size, max_bytes) + 1)
+            raw = fh.read(min(before.st_size, max_bytes) + 1)
+            after = os.fstat(fh.fileno())
     if raw is None:
         raise CorruptRegistryError(f"{path} is not a regular file; run check()", path=str(path))
     if len(raw) > max_bytes:
         raise CorruptRegistryError(f"{path} is larger than any record ({max_bytes} bytes); run check()", path=str(path))
     try:
-        return json.loads(raw), hashlib.blake2b(raw, digest_size=16).digest()
+        value, digest = json.loads(raw), hashlib.blake2b(raw, digest_size=16).digest()
     except ValueError as exc:
         raise CorruptRegistryError(f"{path} is not valid JSON ({exc}); run check()", path=str(path)) from None
     except RecursionError:
         raise CorruptRegistryError(f"{path} is nested too deeply to be a record; run check()", path=str(path)) from None
+    assert before is not None and after is not None
+    if _remember_record(key, before, after, started_ns, value, digest, len(raw)):
+        value = value if shared else copy_json(value)  # the cache keeps the object parsed
+    return value, digest
+
+
+# -- records read before, kept while their stat is unchanged -------------------------------
+#
+# A resolve or a load of a version loaded before reads the same few small records again
+# and again (``index.json``, ``meta.json``).  Each is replaced by ``os.replace`` when it
+# changes, which gives it a new inode, and any write in place changes its change time,
+# which no process can set back: so a record whose device, inode, size, modification and
+# change times are those it had when it was read holds the bytes read then.  One ``lstat``
+# replaces the open, read and parse.  As for the stamps of verified files
+# (:mod:`fsregistry.storage.hashing`), a record is kept only when its change time was at
+# least a second older than the read (a change within one tick of the file system's clock
+# could otherwise leave every time equal), and only on a local file system (whose times
+# come from this machine's clock).  Nothing is written anywhere: the cache is this
+# process's memory, bounded in entries and bytes.
+
+#: a record is cached only when its change time is at least this much older than the read
+_RECORD_RACY_NS = 1_000_000_000
+#: at most this many records, and this many bytes of them as stored, least recently used first
+_RECORDS_MAX = 4096
+_RECORDS_MAX_BYTES = 16 * 1024 * 1024
+#: ``path -> ((device, inode, size, mtime_ns, ctime_ns), parsed value, digest, bytes)``
+_records: collections.OrderedDict[str, tuple[tuple[int, int, int, int, int], Any, bytes, int]] = (
+    collections.OrderedDict()
+)
+_records_bytes = 0
+_records_lock = threading.Lock()
+
+
+def _identity(info: os.stat_result) -> tuple[int, int, int, int, int]:
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+
+def _cached_record(key: str, seen: os.stat_result) -> tuple[Any, bytes] | None:
+    """What was parsed from the record at ``key``, if its ``lstat`` ``seen`` is unchanged
+    since (a link, a folder or another file there never matches: the identity is that of
+    the regular file that was read)."""
+    with _records_lock:
+        entry = _records.get(key)
+        if entry is None:
+            return None
+        if entry[0] != _identity(seen):
+            return None
+        _records.move_to_end(key)
+    return entry[1], entry[2]
+
+
+def _remember_record(
+    key: str, before: os.stat_result, after: os.stat_result, started_ns: int, value: Any, digest: bytes, size: int
+) -> bool:
+    """Keep what was parsed from ``key`` (its ``fstat`` before and after the read), unless
+    the file changed during the read, may have changed within one clock tick of it, or
+    lives on a network file system.  Returns whether it was kept."""
+    global _records_bytes
+    identity = _identity(before)
+    if identity != _identity(after) or before.st_ctime_ns > started_ns - _RECORD_RACY_NS or size > _RECORDS_MAX_BYTES:
+        return False
+    if _file_system_type(before.st_dev) not in _LOCAL_FILE_SYSTEMS:
+        return False
+    with _records_lock:
+        old = _records.pop(key, None)
+        if old is not None:
+            _records_bytes -= old[3]
+        _records[key] = (identity, value, digest, size)
+        _records_bytes += size
+        while len(_records) > _RECORDS_MAX or _records_bytes > _RECORDS_MAX_BYTES:
+            _records_bytes -= _records.popitem(last=False)[1][3]
+    return True
+
+
+def clear_record_cache() -> None:
+    """Forget every record this process read: the next read of each opens and parses it."""
+    global _records_bytes
+    with _records_lock:
+        _records.clear()
+        _records_bytes = 0
+
+
+def copy_json(value: Any) -> Any:
+    """A deep copy of parsed JSON (dicts, lists and immutable scalars): a caller may change
+    what it gets without changing the cache."""
+    kind = type(value)
+    if kind is dict:
+        return {k: copy_json(v) for k, v in value.items()}
+    if kind is list:
+        return [copy_json(v) for v in value]
+    return value
 
 
 def read_stored(path: Path, *, max_bytes: int = 64 * 1024 * 1024) -> bytes:
@@ -241,13 +353,17 @@ def require_readable(path: Path) -> None:
     os.close(_open_record(path, os.O_RDONLY))
 
 
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
 def _open_record(path: Path, flags: int) -> int:
     """Open a record for reading, never through a symbolic link (``O_NOFOLLOW``: the
     registry writes by ``os.replace``, which never makes one, so a link was planted):
     :class:`UnsafeLinkError`; a refused permission is :class:`RegistryPermissionError`."""
     try:
-        with refusals(path, "read"):
-            return os.open(path, flags | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+        return os.open(path, flags | _NOFOLLOW)
+    except PermissionError:
+        raise refused(path, "read") from None
     except OSError as exc:
         if exc.errno == errno.ELOOP and os.path.islink(path):
             raise link_refused(path) from None

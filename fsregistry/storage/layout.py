@@ -47,6 +47,8 @@ META_JSON = "meta.json"
 #: what the staging folders of deletes are called (``delete.PID.RANDOM.incomplete``)
 DELETE_PREFIX = "delete"
 _CHUNK_RE = re.compile(r"index-\d+\.json")
+#: paths a layout remembers before it starts again (one entry per model and version asked for)
+_PATHS_MAX = 4096
 
 
 def utcnow() -> str:
@@ -75,6 +77,7 @@ class Layout:
         self.lock = root / LOCK
         self.staging = root / STAGING
         self.runs = root / RUNS
+        self._paths: dict[tuple[str, int], tuple[Path, Path, Path]] = {}
 
     def initialize(self, create: bool) -> None:
         """Check the marker, creating a new root (with its helper folders) when allowed.
@@ -123,13 +126,27 @@ class Layout:
     # paths are where a linked model or version folder is refused: one lstat per folder
     # below the root, at most two, and a write can never land outside the root.
     def model_dir(self, name: str) -> Path:
-        return self.root / name
+        return self._model_paths(name)[0]
 
     def model_file(self, name: str) -> Path:
-        return self.real_dir(name) / MODEL_FILE
+        model_dir, model_file, _ = self._model_paths(name)
+        files.refuse_link(model_dir)
+        return model_file
 
     def index_file(self, name: str) -> Path:
-        return self.real_dir(name) / INDEX_FILE
+        model_dir, _, index_file = self._model_paths(name)
+        files.refuse_link(model_dir)
+        return index_file
+
+    def _model_paths(self, name: str) -> tuple[Path, Path, Path]:
+        """``(model folder, model.json, index.json)``, remembered as :meth:`_version_paths`."""
+        found = self._paths.get((name, 0))
+        if found is None:
+            if len(self._paths) >= _PATHS_MAX:
+                self._paths.clear()
+            model_dir = self.root / name
+            found = self._paths[(name, 0)] = (model_dir, model_dir / MODEL_FILE, model_dir / INDEX_FILE)
+        return found
 
     def chunk_file(self, name: str, chunk: int) -> Path:
         return self.real_dir(name) / f"index-{chunk}.json"
@@ -144,10 +161,26 @@ class Layout:
         )
 
     def version_dir(self, name: str, version: int) -> Path:
-        return self.root / name / str(version)
+        return self._version_paths(name, version)[1]
 
     def meta_file(self, name: str, version: int) -> Path:
-        return self.real_dir(name, str(version)) / META_JSON
+        model_dir, version_dir, meta = self._version_paths(name, version)
+        files.refuse_link(model_dir)
+        files.refuse_link(version_dir)
+        return meta
+
+    def _version_paths(self, name: str, version: int) -> tuple[Path, Path, Path]:
+        """``(model folder, version folder, its meta.json)``: path arithmetic, remembered
+        (a load or a listing asks for the same few paths again and again, and building a
+        ``Path`` costs more than the ``lstat`` it is for)."""
+        found = self._paths.get((name, version))
+        if found is None:
+            if len(self._paths) >= _PATHS_MAX:
+                self._paths.clear()
+            model_dir = self.root / name
+            version_dir = model_dir / str(version)
+            found = self._paths[(name, version)] = (model_dir, version_dir, version_dir / META_JSON)
+        return found
 
     def real_dir(self, *parts: str) -> Path:
         """``root/part/...``, after checking that no folder on the way below the root is a

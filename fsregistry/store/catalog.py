@@ -169,7 +169,7 @@ class Catalog:
         # (the load that follows checks it): a record that is no object, or unreadable,
         # disagrees, and the caller answers from the version folders.
         try:
-            meta = files.read_json(self.layout.meta_file(name, found))
+            meta = files.read_json(self.layout.meta_file(name, found), shared=True)
         except (OSError, RegistryError, ValueError):
             return False
         if not isinstance(meta, dict):

@@ -112,7 +112,9 @@ def load_refs(layout: Layout, name: str) -> Refs | None:
     :class:`~fsregistry.errors.FormatVersionError`: ``check`` reports either."""
     path = layout.index_file(name)
     try:
-        raw = record_fields.read_checked(path, lambda r: record_fields.parse_index(r, path, name=name), "index")
+        raw = record_fields.read_checked(
+            path, lambda r: record_fields.parse_index(r, path, name=name), "index", shared=True
+        )  # only read: Refs.from_json copies what it keeps
     except (FileNotFoundError, NotADirectoryError):
         return None
     return Refs.from_json(raw)

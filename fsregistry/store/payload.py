@@ -211,12 +211,8 @@ def read(
     The caller has applied :func:`refuse_pickle`."""
     name, version = meta["name"], meta["version"]
     saved = saved_model(meta)
-    model = _read_one(
-        folder / MODEL_BIN,
-        meta,
-        lambda: _flavor_load(flavor, folder / MODEL_BIN, saved, options, name, version),
-        verify=verify,
-    )
+    path = folder / MODEL_BIN
+    model = _read_one(path, meta, lambda: _flavor_load(flavor, path, saved, options, name, version), verify=verify)
     artifact = None
     if with_preprocessor and meta.get("preprocessor"):
         artifact = _read_one(
@@ -232,6 +228,11 @@ def _read_one(path: Path, meta: dict[str, Any], load: Callable[[], Any], *, veri
     rather than as whatever the deserialiser made of it (a missing module, a bad header...)."""
     name, version = meta["name"], meta["version"]
     expected = meta["files"].get(path.name)
+    if verify is True and expected is not None and hashing.stamped(path, expected):
+        # One ``lstat``: the very file this process read and hashed in full, unchanged
+        # since (no write, no chmod, no rename onto it: each changes its change time or its
+        # inode), so it is no link, has its recorded size, and can be read by this process.
+        return load()
     files.require_readable(path)
     if verify:
         return hashing.load_verified(path, expected, load, name=name, version=version, full=verify == "full")

@@ -278,9 +278,22 @@ class VersionStore:
             return records.read_meta(self.layout, name, version)
 
     def load_target(self, model_identifier: str | ModelRef) -> tuple[str, int, dict[str, Any]]:
-        """``(name, version, meta)`` of the version an identifier names."""
-        name, version = self.resolve(model_identifier)
-        return name, version, self.read_meta(name, version)
+        """``(name, version, meta)`` of the version an identifier names.  A version named
+        by its number is not looked up before its ``meta.json`` is read: the read itself
+        says whether it exists (errors as :meth:`resolve` gives them)."""
+        ref = model_identifier if isinstance(model_identifier, ModelRef) else parse_identifier(model_identifier)
+        if ref.kind != "version":
+            name, version = self.resolve(ref)
+            return name, version, self.read_meta(name, version)
+        name, version = cast(str, ref.name), cast(int, ref.value)
+        self.require_model(name)
+        with self.deleted_meanwhile(name, version):
+            try:
+                return name, version, records.read_meta(self.layout, name, version)
+            except (FileNotFoundError, NotADirectoryError):
+                raise VersionNotFoundError(
+                    f"model {name!r} has no version {version}", name=name, version=version
+                ) from None
 
     @contextmanager
     def local_folder(self, name: str, version: int, meta: dict[str, Any]) -> Iterator[Path]:
