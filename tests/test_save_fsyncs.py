@@ -2,7 +2,9 @@
 
 A save flushes the model file, ``meta.json``, and the model folder after the rename (which
 also makes the index's replace durable): three ``fsync`` calls, plus one per extra payload
-file.  The index is a cache and has no flush of its own.  ``os.fsync`` is wrapped to
+file.  The index is a cache and has no flush of its own.  Payload files written with
+``payload.write(..., durable=False)`` (a private staging folder whose files are uploaded
+elsewhere) are hashed and not flushed.  ``os.fsync`` is wrapped to
 count the calls and name what each flushed; no timing is measured.
 """
 
@@ -10,12 +12,17 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 from toy_models import Doubler
 
 from fsregistry import CustomModelRegistry
-from fsregistry.store import index
+from fsregistry.flavors import LoadOptions, SavedModel, get_flavor
+from fsregistry.storage import hashing
+from fsregistry.storage.layout import MODEL_BIN
+from fsregistry.store import index, payload
 
 
 @pytest.fixture
@@ -107,3 +114,60 @@ def test_an_index_lost_after_a_save_is_rebuilt_from_the_folders(tmp_path: Path) 
     assert registry.save_model(Doubler(), "m") == "models:/m/3"
     assert [v["version"] for v in registry.list_versions("m")] == [3, 2, 1]
     assert registry.check().ok
+
+
+# -- payload files written without a flush (durable=False) ---------------------------------
+
+
+class _PathFlavor:
+    """A flavor whose framework writes ``model.bin`` itself, by path (no stream saver)."""
+
+    name = "bytes-by-path"
+    extra = ""
+    packages: tuple[str, ...] = ()
+
+    def detect(self, type_paths: tuple[str, ...]) -> bool:
+        return False
+
+    def save(self, model: Any, path: Path, **kwargs: Any) -> SavedModel:
+        path.write_bytes(model)
+        return SavedModel("raw-bytes", uses_pickle=False, model_class="builtins.bytes", options={})
+
+    def load(self, path: Path, saved: SavedModel, options: LoadOptions) -> Any:
+        return path.read_bytes()
+
+
+def _write(folder: Path, model: Any, flavor: Any, *, durable: bool, preprocessor: Any = None) -> dict[str, Any]:
+    folder.mkdir()
+    meta: dict[str, Any] = {"name": "m"}
+    payload.write(folder, model, flavor, preprocessor, meta, durable=durable)
+    return meta
+
+
+@needs_proc
+@pytest.mark.parametrize(
+    "model",
+    [Doubler(), np.arange(100_000, dtype=np.float64)],  # hashed in the writing thread; by a worker that follows
+    ids=["small", "large"],
+)
+def test_payload_written_without_a_flush_is_hashed_all_the_same(tmp_path: Path, fsyncs: list[str], model: Any) -> None:
+    flavor = get_flavor("python")
+    flushed = _write(tmp_path / "flushed", model, flavor, durable=True, preprocessor={"scale": 2})
+    assert sorted(Path(p).name for p in fsyncs) == ["model.bin", "preprocessor.pkl"]
+    fsyncs.clear()
+    staged = _write(tmp_path / "staged", model, flavor, durable=False, preprocessor={"scale": 2})
+    assert fsyncs == []
+    assert staged["files"] == flushed["files"]
+    for name, entry in staged["files"].items():
+        assert hashing.describe_file(tmp_path / "staged" / name) == entry
+
+
+@needs_proc
+def test_a_framework_that_writes_by_path_is_not_flushed_either(tmp_path: Path, fsyncs: list[str]) -> None:
+    data = bytes(range(256)) * 4000  # above the size from which the hash runs beside the fsync
+    flushed = _write(tmp_path / "flushed", data, _PathFlavor(), durable=True)
+    assert [Path(p).name for p in fsyncs] == ["model.bin"]
+    fsyncs.clear()
+    staged = _write(tmp_path / "staged", data, _PathFlavor(), durable=False)
+    assert fsyncs == []
+    assert staged["files"] == flushed["files"] == {MODEL_BIN: hashing.describe_file(tmp_path / "staged" / MODEL_BIN)}

@@ -185,8 +185,9 @@ def describe_file(path: Path) -> dict[str, Any]:
         return digests.record(os.fstat(fh.fileno()).st_size)
 
 
-def seal_file(path: Path) -> dict[str, Any]:
-    """fsync a freshly written file and describe it (:func:`describe_file`).
+def seal_file(path: Path, *, durable: bool = True) -> dict[str, Any]:
+    """fsync a freshly written file and describe it (:func:`describe_file`);
+    ``durable=False`` only describes it (a file that is uploaded elsewhere, not kept here).
 
     For a large file a worker thread hashes (which waits on the CPU) while this one
     fsyncs (which waits on the disk).  That way round, the calling thread's core is free
@@ -194,6 +195,8 @@ def seal_file(path: Path) -> dict[str, Any]:
     three threads compete for the cores when a framework's OpenMP workers are still
     spinning after its save, and sealing a LightGBM model took 1.5x as long.
     """
+    if not durable:
+        return describe_file(path)
     size = os.stat(path).st_size
     if size < _SEAL_PARALLEL_THRESHOLD:
         files.fsync_file(path)
@@ -238,11 +241,15 @@ class HashingWriter(io.RawIOBase):
         with HashingWriter(path) as out:
             torch.save(obj, out)
             record = out.seal()      # {"sha256", "blake3", "size"}, the file fsync'd
+
+    ``durable=False``: :meth:`seal` does not fsync (the file is hashed all the same), for
+    files written only to be sent elsewhere.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, durable: bool = True) -> None:
         super().__init__()
         self.path = path
+        self.durable = durable
         self._digest = _Digests()
         self._written = 0  # bytes in the file (updated by the writing thread only)
         self._hashed = 0  # bytes hashed so far (by the writing thread, then by the worker)
@@ -350,9 +357,9 @@ class HashingWriter(io.RawIOBase):
             self._error = exc
 
     def seal(self) -> dict[str, Any]:
-        """Finish the file: fsync it while the worker hashes what is left, and return its
-        ``meta.json`` entry (:func:`describe_file`).  A writer whose write or seal failed
-        cannot be sealed."""
+        """Finish the file: fsync it (when ``durable``) while the worker hashes what is
+        left, and return its ``meta.json`` entry (:func:`describe_file`).  A writer whose
+        write or seal failed cannot be sealed."""
         if self.closed:
             raise ValueError("seal of a closed HashingWriter")
         if self._failed:
@@ -361,7 +368,8 @@ class HashingWriter(io.RawIOBase):
         self._wake.set()
         try:
             try:
-                files.fsync_fd(self._fd)
+                if self.durable:
+                    files.fsync_fd(self._fd)
             finally:
                 if self._worker is not None:
                     self._worker.join()

@@ -22,11 +22,23 @@ from ..storage.layout import MODEL_BIN, PREPROCESSOR_PKL
 
 
 def write(
-    folder: Path, model: Any, flavor: Flavor, preprocessor_artifact: Any, meta: dict[str, Any], **flavor_kwargs: Any
+    folder: Path,
+    model: Any,
+    flavor: Flavor,
+    preprocessor_artifact: Any,
+    meta: dict[str, Any],
+    *,
+    durable: bool = True,
+    **flavor_kwargs: Any,
 ) -> None:
     """Serialise model and preprocessor into ``folder``, fsync and hash them, and fill
-    ``meta``'s ``flavor``, ``model``, ``preprocessor``, ``files`` and ``environment``."""
-    saved, sealed = _write_model(folder / MODEL_BIN, model, flavor, meta["name"], flavor_kwargs)
+    ``meta``'s ``flavor``, ``model``, ``preprocessor``, ``files`` and ``environment``.
+
+    ``durable=False`` hashes the files as always but flushes none of them to the disk:
+    for a ``folder`` that is only a private staging place for files sent elsewhere (an
+    object-storage save uploads them), where a flush would only wait for a local disk
+    that nobody reads after a power cut."""
+    saved, sealed = _write_model(folder / MODEL_BIN, model, flavor, meta["name"], flavor_kwargs, durable=durable)
     meta["flavor"] = flavor.name
     meta["model"] = {
         "file": MODEL_BIN,
@@ -38,7 +50,7 @@ def write(
     meta["files"] = {MODEL_BIN: sealed}
     meta["preprocessor"] = None
     if preprocessor_artifact is not None:
-        with hashing.HashingWriter(folder / PREPROCESSOR_PKL) as out:
+        with hashing.HashingWriter(folder / PREPROCESSOR_PKL, durable=durable) as out:
             try:
                 pickling.write(preprocessor_artifact, out)
             except Exception as exc:
@@ -59,9 +71,10 @@ def write(
 
 
 def _write_model(
-    path: Path, model: Any, flavor: Flavor, name: str, flavor_kwargs: dict[str, Any]
+    path: Path, model: Any, flavor: Flavor, name: str, flavor_kwargs: dict[str, Any], *, durable: bool = True
 ) -> tuple[SavedModel, dict[str, Any]]:
-    """Write ``model.bin`` through the flavor; return what it wrote and its sealed record.
+    """Write ``model.bin`` through the flavor; return what it wrote and its sealed record
+    (fsync'd unless not ``durable``).
 
     A flavor that can write to a stream (``stream_saver``) writes into a
     :class:`~fsregistry.storage.hashing.HashingWriter`, which hashes the bytes as they reach the
@@ -75,8 +88,8 @@ def _write_model(
             if not files.exists(path):
                 raise FlavorError(f"flavor {flavor.name!r} returned from save without writing {MODEL_BIN}", name=name)
     if save_to is None:
-        return saved, hashing.seal_file(path)
-    with hashing.HashingWriter(path) as out:
+        return saved, hashing.seal_file(path, durable=durable)
+    with hashing.HashingWriter(path, durable=durable) as out:
         with _flavor_errors(flavor, model, name, out):
             saved = _checked(flavor, save_to(out), name)
         return saved, out.seal()
