@@ -153,7 +153,15 @@ class CustomModelRegistry(BaseModelRegistry):
             chosen = get_flavor(flavor) if flavor else detect_flavor(model)
             staged = self.store.staging_dir("save")
             try:
-                payload.write(staged, model, chosen, preprocessor_artifact, meta, **flavor_kwargs)
+                payload.write(
+                    staged,
+                    model,
+                    chosen,
+                    preprocessor_artifact,
+                    meta,
+                    durable=self.store.durable_staging,
+                    **flavor_kwargs,
+                )
                 version = self.store.publish(name, staged, meta, wanted_stage, wanted_aliases)
             finally:
                 files.remove_tree(staged)

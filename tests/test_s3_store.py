@@ -336,3 +336,16 @@ def test_the_region_comes_from_aws_region_too(s3_root: str, monkeypatch) -> None
     monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
     monkeypatch.setenv("AWS_REGION", "eu-north-1")
     assert CustomModelRegistry(s3_root).store.objects.client.meta.region_name == "eu-north-1"  # type: ignore[union-attr]
+
+
+def test_a_save_to_object_storage_waits_for_no_local_disk(s3_root: str, monkeypatch) -> None:
+    """The staged files are only uploaded: flushing them to this machine's disk is waste."""
+    import os
+
+    registry = CustomModelRegistry(s3_root)
+    flushes: list[int] = []
+    real = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (flushes.append(fd), real(fd))[1])
+    registry.save_model(Doubler(), "m", preprocessor_artifact={"a": 1})
+    assert flushes == []
+    assert registry.load_model("m/1")["preprocessor_artifact"] == {"a": 1}

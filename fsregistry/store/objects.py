@@ -98,6 +98,9 @@ class ObjectVersionStore:
     store (:class:`fsregistry.store.versions.VersionStore`); there is no write lock:
     :meth:`write_lock` groups nothing and every change is a compare-and-swap of a head."""
 
+    #: a save's staged files are only uploaded (the bucket keeps them), never flushed here
+    durable_staging = False
+
     def __init__(self, objects: ObjectStore, cache: ContentCache, *, create: bool, logger: Any = None) -> None:
         self.objects = objects
         self.root = objects.url

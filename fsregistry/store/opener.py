@@ -30,6 +30,8 @@ class Store(Protocol):
 
     root: Any
     logger: Any
+    #: whether a save's staged files must be flushed to this machine's disk
+    durable_staging: bool
 
     def write_lock(self) -> AbstractContextManager[Any]: ...
 

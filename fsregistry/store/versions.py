@@ -60,6 +60,9 @@ class VersionStore:
     deletes.  Methods named ``*_locked`` expect the caller to hold :meth:`write_lock`;
     the others take it themselves where they write."""
 
+    #: a save's staged files become the version itself, so they are flushed to the disk
+    durable_staging = True
+
     def __init__(self, root: Path, *, lock_timeout: float, create: bool, logger: Any = None) -> None:
         self.root = root
         self.layout = Layout(root)
