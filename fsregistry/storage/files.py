@@ -142,19 +142,35 @@ def write_bytes_atomic(path: Path, data: bytes, *, durable: bool = True) -> None
     temporary name means nothing to a reader); a refused permission is a
     :class:`RegistryPermissionError`."""
     tmp = temp_name(path)
+    replaced = False
     try:
         with refusals(path, "write"), _naming(path):
-            with open(tmp, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                if durable:
-                    os.fsync(fh.fileno())
+            _write_new(tmp, data, durable=durable, flags=os.O_TRUNC)
             os.replace(tmp, path)
+            replaced = True
         if durable:
             fsync_dir(path.parent)
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+        if not replaced:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+
+
+def _write_new(path: Path, data: bytes, *, durable: bool, flags: int = os.O_EXCL) -> None:
+    """Create ``path`` (``flags``: ``O_EXCL`` refuses an existing file or a link, ``O_TRUNC``
+    empties a file of that name) holding ``data``, flushed when ``durable``.  Plain
+    descriptor calls: a buffered file object adds three system calls of its own."""
+    fd = os.open(
+        path, os.O_WRONLY | os.O_CREAT | flags | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0), 0o666
+    )
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        if durable:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 @contextlib.contextmanager
@@ -182,10 +198,7 @@ def write_json_atomic(path: Path, obj: Any, *, durable: bool = True) -> None:
 def write_json_new(path: Path, obj: Any) -> None:
     """Write JSON to a new file that is not visible to anyone yet (inside a staging
     folder); an existing file, or a link in its place, is refused (``FileExistsError``)."""
-    with open(path, "xb") as fh:
-        fh.write(dumps_json(obj))
-        fh.flush()
-        os.fsync(fh.fileno())
+    _write_new(path, dumps_json(obj), durable=True)
 
 
 def read_json(path: Path, *, max_bytes: int = 64 * 1024 * 1024, shared: bool = False) -> Any:
@@ -216,14 +229,17 @@ def read_json_digest(path: Path, *, max_bytes: int = 64 * 1024 * 1024, shared: b
             return (cached[0] if shared else copy_json(cached[0])), cached[1]
     started_ns = time.time_ns()
     raw: bytes | None = None
-    before = after = None
+    opened = None
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
-    with contextlib.suppress(IsADirectoryError, BlockingIOError), open(_open_record(path, flags), "rb") as fh:
-        before = os.fstat(fh.fileno())
-        if stat.S_ISREG(before.st_mode):  # never a FIFO or a device, even one with data
-            # read what the file holds (not ``max_bytes``: a read that large allocates it)
-            raw = fh.read(min(before.st_size, max_bytes) + 1)
-            after = os.fstat(fh.fileno())
+    with contextlib.suppress(IsADirectoryError, BlockingIOError):
+        fd = _open_record(path, flags)
+        try:
+            opened = os.fstat(fd)
+            if stat.S_ISREG(opened.st_mode):  # never a FIFO or a device, even one with data
+                # read what the file holds (not ``max_bytes``: a read that large allocates it)
+                raw = _read_fd(fd, min(opened.st_size, max_bytes) + 1)
+        finally:
+            os.close(fd)
     if raw is None:
         raise CorruptRegistryError(f"{path} is not a regular file; run check()", path=str(path))
     if len(raw) > max_bytes:
@@ -234,10 +250,22 @@ def read_json_digest(path: Path, *, max_bytes: int = 64 * 1024 * 1024, shared: b
         raise CorruptRegistryError(f"{path} is not valid JSON ({exc}); run check()", path=str(path)) from None
     except RecursionError:
         raise CorruptRegistryError(f"{path} is nested too deeply to be a record; run check()", path=str(path)) from None
-    assert before is not None and after is not None
-    if _remember_record(key, before, after, started_ns, value, digest, len(raw)):
+    # kept when the file opened is the one the lstat above saw (same inode, size and times)
+    if seen is not None and opened is not None and _remember_record(key, seen, opened, started_ns, value, digest):
         value = value if shared else copy_json(value)  # the cache keeps the object parsed
     return value, digest
+
+
+def _read_fd(fd: int, size: int) -> bytes:
+    """Up to ``size`` bytes from ``fd``'s position: fewer only at the end of the file."""
+    parts = []
+    while size > 0:
+        part = os.read(fd, size)
+        if not part:
+            break
+        parts.append(part)
+        size -= len(part)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 # -- records read before, kept while their stat is unchanged -------------------------------
@@ -286,16 +314,18 @@ def _cached_record(key: str, seen: os.stat_result) -> tuple[Any, bytes] | None:
 
 
 def _remember_record(
-    key: str, before: os.stat_result, after: os.stat_result, started_ns: int, value: Any, digest: bytes, size: int
+    key: str, seen: os.stat_result, opened: os.stat_result, started_ns: int, value: Any, digest: bytes
 ) -> bool:
-    """Keep what was parsed from ``key`` (its ``fstat`` before and after the read), unless
-    the file changed during the read, may have changed within one clock tick of it, or
-    lives on a network file system.  Returns whether it was kept."""
+    """Keep what was parsed from ``key``, unless the file opened is not the one its
+    ``lstat`` ``seen`` showed (replaced or changed in between), it may have changed within
+    one clock tick of the read, or it lives on a network file system.  A change made
+    while it was read gives it a change time after ``started_ns``, so this entry never
+    matches it again.  Returns whether it was kept."""
     global _records_bytes
-    identity = _identity(before)
-    if identity != _identity(after) or before.st_ctime_ns > started_ns - _RECORD_RACY_NS or size > _RECORDS_MAX_BYTES:
+    identity, size = _identity(seen), seen.st_size
+    if identity != _identity(opened) or seen.st_ctime_ns > started_ns - _RECORD_RACY_NS or size > _RECORDS_MAX_BYTES:
         return False
-    if _file_system_type(before.st_dev) not in _LOCAL_FILE_SYSTEMS:
+    if _file_system_type(seen.st_dev) not in _LOCAL_FILE_SYSTEMS:
         return False
     with _records_lock:
         old = _records.pop(key, None)

@@ -88,9 +88,15 @@ class Catalog:
 
     def record_run(self, run_id: str, name: str, version: int, *, durable: bool = False) -> None:
         """Map ``runs:/RUN_ID`` to its version (a cache: ``check(repair=True)`` rebuilds it).
-        The folder is recreated if someone removed it, as caches may be."""
-        files.ensure_dir(self.layout.runs)
-        files.write_json_atomic(self.layout.run_file(run_id), {"name": name, "version": version}, durable=durable)
+        The folder is recreated if someone removed it, as caches may be (and refused when
+        it is a link, see :func:`~fsregistry.storage.files.ensure_dir`)."""
+        files.refuse_link(self.layout.runs)
+        entry = {"name": name, "version": version}
+        try:
+            files.write_json_atomic(self.layout.run_file(run_id), entry, durable=durable)
+        except FileNotFoundError:
+            files.ensure_dir(self.layout.runs)
+            files.write_json_atomic(self.layout.run_file(run_id), entry, durable=durable)
 
     # -- rebuilding from the truth --------------------------------------------------------
     def scan(self, name: str) -> tuple[dict[int, dict[str, Any]], list[tuple[int, str]]]:
