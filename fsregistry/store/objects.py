@@ -13,14 +13,14 @@ two conditional writes instead (:class:`~fsregistry.storage.objects.ObjectStore`
   reads it again and reapplies its change, so concurrent promotions on many machines apply
   one after another, exactly as under the folder store's lock.
 
-A save uploads its files under a fresh prefix (``data/NAME/TOKEN/``), creates the version's
-record, then adds the version to the head: **the head is the commit point**, so a version
-is visible only when its data and record are complete.  A writer killed at any instant
+A save uploads its files under a fresh prefix (``data/NAME/TOKEN/``) while it creates the
+version's record, then adds the version to the head: **the head is the commit point**, so a
+version is visible only when its data and record are complete.  A writer killed at any instant
 leaves data or a record that no head names; ``check(repair=True, older_than=...)`` removes
 them once they are older than the grace period.  Format: docs/design.md, "Object storage".
 
 Three small requests per save besides the uploads (read the head, create the record, replace
-the head); a resolve is one (the head); a load is two (head and record) plus downloads
+the head; the first two while the files upload); a resolve is one (the head); a load is two (head and record) plus downloads
 that the local content cache (:mod:`fsregistry.storage.cache`) saves on the second load.
 """
 
@@ -35,7 +35,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -216,24 +216,33 @@ class ObjectVersionStore:
         visible in the head (with ``stage`` and ``aliases``).  ``version`` is kept when it
         was never used by this model.  Returns the version."""
         prefix = data_prefix(name)
-        # data first (nothing refers to it yet), every file at once, while the head is read
-        with ThreadPoolExecutor(max_workers=_PARALLEL) as pool:
-            head = pool.submit(self._head, name)
-            uploads = [pool.submit(self.objects.upload, prefix + rel, staged / rel) for rel in meta["files"]]
-            for upload in uploads:
-                upload.result()
-            found = head.result()
-        if found is None:
-            try:
-                self._refuse_case_clash(name)
-            except ModelExistsError:
-                self.objects.delete([prefix + rel for rel in meta["files"]])
-                raise
         meta["data_prefix"] = prefix
         meta["stage"], meta["aliases"], meta["stage_history"] = None, {}, []
         for key in ("stage_seq", "alias_seq", "alias_history"):
             meta.pop(key, None)
-        number = self._allocate(name, found[0] if found else None, meta, version)
+
+        def take_number() -> tuple[tuple[dict[str, Any], str] | None, int]:
+            found = self._head(name)
+            if found is None:
+                self._refuse_case_clash(name)
+            return found, self._allocate(name, found[0] if found else None, meta, version)
+
+        # The files upload while the number is taken (read the head, create the record):
+        # neither makes anything visible, only the head's update below does.
+        with ThreadPoolExecutor(max_workers=_PARALLEL) as pool:
+            numbered = pool.submit(take_number)
+            uploads = [pool.submit(self.objects.upload, prefix + rel, staged / rel) for rel in meta["files"]]
+            every: list[Future[Any]] = [numbered, *uploads]
+            wait(every)
+        failed = next((f.exception() for f in every if f.exception() is not None), None)
+        if failed is not None:
+            if numbered.exception() is None:
+                self._abandon(name, numbered.result()[1], prefix)
+            else:
+                with contextlib.suppress(Exception):  # best effort: check(repair=True) removes the rest
+                    self.objects.delete([prefix + rel for rel in meta["files"]])
+            raise failed
+        found, number = numbered.result()
         now = utcnow()
         try:
             self._change_head(
