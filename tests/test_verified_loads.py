@@ -243,7 +243,6 @@ def test_versions_recorded_with_sha256_only_are_verified_by_it(tmp_path: Path, h
         registry.load_model("m/1")
 
 
-@pytest.mark.skipif(not hashing.blake3_available(), reason="the blake3 package is not installed")
 def test_new_versions_record_blake3_and_loads_check_it(tmp_path: Path, hashes: list[str]) -> None:
     import blake3
 
