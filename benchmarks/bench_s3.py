@@ -107,7 +107,7 @@ def _time_rows(
 ) -> list[list[str]]:
     client = server.client()
     rows = []
-    for megabytes in (1, 32):
+    for megabytes in (1, 8, 32):
         model = _model(megabytes)
         saves, uploads, loads, downloads = [], [], [], []
         for i in range(repeat):
