@@ -259,9 +259,12 @@ def test_same_run_id_with_other_files_is_a_conflict(
     edit_meta(
         members,
         "models/nba/1/meta.json",
-        lambda m: m["files"]["model.bin"].update(
-            sha256=hashlib.sha256(members["models/nba/1/model.bin"]).hexdigest(),
-            size=len(members["models/nba/1/model.bin"]),
+        lambda m: m["files"].__setitem__(
+            "model.bin",
+            {
+                "sha256": hashlib.sha256(members["models/nba/1/model.bin"]).hexdigest(),
+                "size": len(members["models/nba/1/model.bin"]),
+            },
         ),
     )
     reseal(members)
@@ -272,6 +275,21 @@ def test_same_run_id_with_other_files_is_a_conflict(
     new = target.get_model_version(results[0].uri)
     assert results[0].version == 3 and new["run_id"] != source.get_model_version("nba/1")["run_id"]
     assert new["source"]["original_run_id"] == source.get_model_version("nba/1")["run_id"]
+
+
+def test_a_digest_in_meta_json_that_the_file_does_not_have_is_refused(
+    target: CustomModelRegistry, bundle: Path, tmp_path: Path
+) -> None:
+    """The manifest checks SHA-256; a BLAKE3 that meta.json records is checked too, so a
+    bundle cannot carry a version that would fail its own check at every load."""
+    members = read_members(bundle)
+    assert "blake3" in json.loads(members["models/nba/1/meta.json"])["files"]["model.bin"]
+    edit_meta(members, "models/nba/1/meta.json", lambda m: m["files"]["model.bin"].update(blake3="0" * 64))
+    reseal(members)
+    forged = write_tar(tmp_path / "forged.tar.gz", [regular(n, d) for n, d in members.items()])
+    with pytest.raises(BundleError, match="records blake3"):
+        target.import_model(forged)
+    assert_untouched(target)
 
 
 def test_a_name_that_differs_only_by_case_is_refused_up_front(

@@ -190,16 +190,24 @@ def _stage(store: Store, bundle: Bundle, incoming: Incoming) -> Path:
     folder = store.staging_dir("import")
     try:
         for relative, member in incoming.members.items():
-            _extract_verified(bundle, member, folder / relative)
+            sealed = _extract_verified(bundle, member, folder / relative)
+            recorded = (incoming.meta.get("files") or {}).get(relative) or {}
+            for algorithm in ("sha256", "blake3"):  # what meta.json records must be what arrived
+                if algorithm in recorded and algorithm in sealed and recorded[algorithm] != sealed[algorithm]:
+                    raise refuse(
+                        bundle.path,
+                        f"{member}: its meta.json records {algorithm} {recorded[algorithm]}, but the file's is "
+                        f"{sealed[algorithm]}",
+                    )
     except BaseException:
         files.remove_tree(folder)
         raise
     return folder
 
 
-def _extract_verified(bundle: Bundle, member: str, target: Path) -> None:
+def _extract_verified(bundle: Bundle, member: str, target: Path) -> dict[str, Any]:
     """Copy one member to ``target`` while hashing it (the storage layer's sealed writer,
-    as a save uses); refuse it unless it matches the manifest."""
+    as a save uses); refuse it unless it matches the manifest.  Returns its digests."""
     expected = bundle.manifest["files"][member]
     try:
         source = bundle.tar.extractfile(bundle.headers[member])
@@ -211,6 +219,7 @@ def _extract_verified(bundle: Bundle, member: str, target: Path) -> None:
     except (tarfile.TarError, EOFError, zlib.error) as exc:
         raise refuse(bundle.path, f"member {member!r} cannot be read; the archive is truncated ({exc})") from None
     check_digest(bundle.path, member, sealed["sha256"], sealed["size"], expected)
+    return sealed
 
 
 def _publish_all(
