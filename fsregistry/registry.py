@@ -232,10 +232,9 @@ class CustomModelRegistry(BaseModelRegistry):
 
     def version_path(self, model_identifier: str) -> Path:
         """Folder of the version an identifier names (for tools that read files directly);
-        for an object-storage root, its folder in the local cache (downloaded if needed)."""
-        name, version, meta = self.store.load_target(model_identifier)
-        with self.store.local_folder(name, version, meta) as folder:
-            return folder
+        for an object-storage root, its folder in the local cache (downloaded if needed,
+        removed by a later eviction)."""
+        return self.store.folder_path(*self.store.load_target(model_identifier))
 
     def list_models(self, model_name: str | None = None, tags: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Without ``model_name``: one dict per model (name, description, tags, versions,

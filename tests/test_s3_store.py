@@ -189,8 +189,7 @@ def test_the_cache_stays_within_its_bound(s3_root: str, tmp_path: Path) -> None:
 def test_a_damaged_cached_file_is_detected_and_downloaded_again(s3_root: str) -> None:
     registry = CustomModelRegistry(s3_root)
     registry.save_model(Doubler(5.0), "m")
-    with registry.store.local_folder("m", 1, registry.store.read_meta("m", 1)) as folder:  # type: ignore[union-attr]
-        cached = folder / "model.bin"
+    cached = registry.store.folder_path("m", 1, registry.store.read_meta("m", 1)) / "model.bin"
     data = bytearray(cached.read_bytes())
     data[-3] ^= 0xFF  # same size, one byte changed
     cached.write_bytes(bytes(data))

@@ -5,18 +5,25 @@ saved, and where its data is).  A writer killed part-way leaves only things no h
 
 * ``abandoned_version`` - a record whose version no head lists (the save died between
   creating the record and updating the head, or a delete died before its tombstone):
-  repair removes its data and leaves a tombstone, so the number stays used;
+  repair leaves a tombstone, so the number stays used, then removes its data;
 * ``leftover_data`` - payload objects under a prefix that no record names (the save died
   while uploading, before its record): repair deletes them;
 * ``leftover_upload`` - a multipart upload never completed: repair aborts it.
 
 With no lock, a repair on one machine cannot tell a dead writer from a live one on another,
 so each of these is left alone until it is older than ``older_than`` seconds (default
-:data:`GRACE_SECONDS`); ``older_than=0`` takes everything unreferenced at once.  Reported,
-never fixed: ``integrity`` (a payload object that does not match its record),
+:data:`GRACE_SECONDS`); ``older_than=0`` takes everything unreferenced at once.  A repair
+can still race a live writer that has been silent for longer than that; it then loses
+nothing acknowledged: the tombstone is written only if the record is unchanged since it was
+read (a long save rewrites its record before it commits, and fails if it was buried), and
+data that a live version names is never removed.
+
+Reported, never fixed: ``integrity`` (a payload object that does not match its record),
 ``missing_meta`` (a head names a version with no record), ``corrupt_model_record`` and
-``corrupt_meta`` (records that do not parse), and ``stray_file`` (an object the registry does
-not know, which may be someone's).
+``corrupt_meta`` (records that do not parse), ``unreadable`` (an object the server would not
+return: run the check again), and ``stray_file`` (an object the registry does not know, which
+may be someone's).  A version that a writer adds or deletes while the check runs is looked
+at again before anything is reported about it.
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import IntegrityError, RegistryError
+from ..errors import IntegrityError, ObjectStoreError, RegistryError, VersionNotFoundError
 from ..storage import hashing
 from ..storage.layout import MARKER
 from ..storage.objects import Listed
@@ -54,10 +61,9 @@ def check_objects(
 
     report = CheckReport()
     cutoff = time.time() - (GRACE_SECONDS if older_than is None else float(older_than))
-    listing = list(store.objects.listing(""))
     records: dict[str, dict[int, Listed]] = {}
     data: dict[str, list[Listed]] = {}
-    for item in listing:
+    for item in store.objects.listing(""):
         if item.key == MARKER or _HEAD.fullmatch(item.key):
             continue
         record = _RECORD.fullmatch(item.key)
@@ -68,40 +74,33 @@ def check_objects(
             data.setdefault(payload.group(1), []).append(item)
         else:
             report.add("stray_file", "an object the registry does not know; check leaves it alone", path=item.key)
-    referenced: set[str] = set()
-    names = sorted(set(store.existing_model_names()) | set(records))
-    for name in names:
+    uploads = store.objects.unfinished_uploads("")
+    live: set[str] = set()  # data prefixes that a version in a head names: never removed
+    referenced: set[str] = set()  # data prefixes that any record names
+    abandoned: list[tuple[str, int, str | None, str]] = []
+    for name in sorted(set(store.existing_model_names()) | set(records)):
         try:
-            found = store._head(name)
+            found = store.read_head(name)
         except RegistryError as exc:
             report.add("corrupt_model_record", str(exc), name=name, path=f"{store.root}/{head_key(name)}")
-            referenced.update(_prefixes_of(store, name, records.get(name, {})))  # keep everything it may name
+            live.update(_prefixes(store, name, records.get(name, {})))  # keep everything it may name
             continue
         report.models_checked += 1
         head = found[0] if found is not None else {"versions": {}}
         for version, item in sorted(records.get(name, {}).items()):
-            raw = _record(store, name, version)
+            raw, tag = _record(store, name, version)
             prefix = raw.get("data_prefix") if isinstance(raw, dict) else None
-            if isinstance(prefix, str):
+            prefix = prefix if isinstance(prefix, str) else None
+            if prefix is not None:
                 referenced.add(prefix)
             if str(version) in head["versions"]:
-                _check_version(store, name, version, head, report, verify)
-            elif isinstance(raw, dict) and raw.get("deleted") is not True:
-                if item.modified > cutoff:
-                    continue  # a save may still be committing it
-                problem = report.add(
-                    "abandoned_version",
-                    "a version's record that no head lists (a save or delete that did not finish)",
-                    name=name,
-                    version=version,
-                    path=f"{store.root}/{record_key(name, version)}",
-                )
-                if repair:
-                    store._bury(name, version, prefix if isinstance(prefix, str) else None)
-                    referenced.discard(str(prefix))
-                    problem.fixed = True
+                if prefix is not None:
+                    live.add(prefix)
+                _check_version(store, name, version, report, verify)
+            elif isinstance(raw, dict) and raw.get("deleted") is not True and item.modified <= cutoff:
+                abandoned.append((name, version, prefix, tag))
         for key in head["versions"]:
-            if int(key) not in records.get(name, {}):
+            if int(key) not in records.get(name, {}) and _still_missing(store, name, int(key)):
                 report.add(
                     "missing_meta",
                     "the head lists a version whose record is missing; delete the version (force) or restore it",
@@ -109,8 +108,21 @@ def check_objects(
                     version=int(key),
                     path=f"{store.root}/{record_key(name, int(key))}",
                 )
+    for name, version, prefix, tag in abandoned:
+        if _listed_now(store, name, version):
+            continue  # committed while the check ran
+        problem = report.add(
+            "abandoned_version",
+            "a version's record that no head lists (a save or delete that did not finish)",
+            name=name,
+            version=version,
+            path=f"{store.root}/{record_key(name, version)}",
+        )
+        if repair:
+            problem.fixed = store.bury(name, version, prefix, if_match=tag, keep_data=prefix in live)
+    uploading = {u.key.rsplit("/", 1)[0] + "/" for u in uploads}
     for prefix, items in sorted(data.items()):
-        if prefix in referenced or max(i.modified for i in items) > cutoff:
+        if prefix in referenced or prefix in uploading or max(i.modified for i in items) > cutoff:
             continue
         problem = report.add(
             "leftover_data",
@@ -120,7 +132,7 @@ def check_objects(
         if repair:
             store.objects.delete([i.key for i in items])
             problem.fixed = True
-    for upload in store.objects.unfinished_uploads(""):
+    for upload in uploads:
         if upload.started > cutoff:
             continue
         problem = report.add("leftover_upload", "a multipart upload that was never completed", path=upload.key)
@@ -130,31 +142,46 @@ def check_objects(
     return report
 
 
-def _record(store: ObjectVersionStore, name: str, version: int) -> Any:
+def _record(store: ObjectVersionStore, name: str, version: int) -> tuple[Any, str]:
+    """A record as stored (``None`` when it is gone or is not JSON) and its entity tag."""
     from ..store.objects import record_key
 
     blob = store.objects.get(record_key(name, version))
+    if blob is None:
+        return None, ""
     try:
-        return json.loads(blob.data) if blob is not None else None
+        return json.loads(blob.data), blob.etag
     except ValueError:
-        return None
+        return None, blob.etag
 
 
-def _prefixes_of(store: ObjectVersionStore, name: str, found: dict[int, Listed]) -> set[str]:
+def _prefixes(store: ObjectVersionStore, name: str, found: dict[int, Listed]) -> set[str]:
     out = set()
     for version in found:
-        raw = _record(store, name, version)
+        raw, _ = _record(store, name, version)
         if isinstance(raw, dict) and isinstance(raw.get("data_prefix"), str):
             out.add(raw["data_prefix"])
     return out
 
 
-def _check_version(
-    store: ObjectVersionStore, name: str, version: int, head: dict[str, Any], report: CheckReport, verify: bool
-) -> None:
+def _listed_now(store: ObjectVersionStore, name: str, version: int) -> bool:
+    found = store.read_head(name)
+    return found is not None and str(version) in found[0]["versions"]
+
+
+def _still_missing(store: ObjectVersionStore, name: str, version: int) -> bool:
+    """Whether a version the head listed is still listed and still has no record (a save
+    that committed after the listing was taken has both)."""
+    raw, _ = _record(store, name, version)
+    return raw is None and _listed_now(store, name, version)
+
+
+def _check_version(store: ObjectVersionStore, name: str, version: int, report: CheckReport, verify: bool) -> None:
     """Read a live version's record and, with ``verify``, download and hash every file."""
     try:
-        meta = store._meta(name, version, head)
+        meta = store.read_meta(name, version)
+    except VersionNotFoundError:
+        return  # deleted while the check ran
     except RegistryError as exc:
         report.add("corrupt_meta", str(exc), name=name, version=version, path=getattr(exc, "path", None))
         return
@@ -164,17 +191,24 @@ def _check_version(
     with tempfile.TemporaryDirectory(prefix="fsregistry-check-") as tmp:
         for relative, expected in meta["files"].items():
             local = Path(tmp) / relative
+            where = f"{store.root}/{meta['data_prefix']}{relative}"
             try:
                 store.objects.download(str(meta["data_prefix"]) + relative, local)
                 hashing.verify_file(local, expected, name=name, version=version)
-            except (IntegrityError, RegistryError) as exc:
+            except IntegrityError as exc:
                 report.add(
                     "integrity",
                     f"{relative}: {exc}; delete the version (fsregistry delete {name}/{version}) and import it "
                     "again from a bundle",
                     name=name,
                     version=version,
-                    path=f"{store.root}/{meta['data_prefix']}{relative}",
+                    path=where,
                 )
+                continue
+            except ObjectStoreError as exc:
+                if _listed_now(store, name, version):
+                    report.add(
+                        "unreadable", f"{relative}: {exc}; run the check again", name=name, version=version, path=where
+                    )
                 continue
             report.files_verified += 1

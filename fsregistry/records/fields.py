@@ -567,6 +567,8 @@ HEAD_FIELDS: tuple[Field, ...] = (
     opt("updated_at", nullable(string())),
     opt("stages", mapping(VERSION, keys=choice(*EXCLUSIVE_STAGES))),
     opt("aliases", mapping(VERSION, keys=name_check(validate_alias, "alias"))),
+    # tokens of the last writes, to recognise a write whose reply was lost
+    opt("writes", list_of(string())),
     req(
         "versions",
         mapping(obj(*SUMMARY_FIELDS, *_HISTORIES), keys=string(re.compile(r"[1-9][0-9]{0,15}"), what="a version")),

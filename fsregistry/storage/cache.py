@@ -13,6 +13,9 @@ promises:
   recorded in the version's record (unless the caller turned verification off), and a
   mismatch removes the entry (:meth:`ContentCache.evict`) so that the next load downloads
   again;
+- **safe to evict while in use**: a load reads its files through hard links in a private
+  folder (:meth:`ContentCache.borrow`), so another process evicting the entry meanwhile
+  cannot take them away;
 - **bounded**: when a new entry would take the cache over ``max_bytes``, the least recently
   used entries go until it is under (the entry just made is kept even if it alone is
   larger).  Each process measures the cache once, then counts what it adds, and measures
@@ -31,8 +34,10 @@ import hashlib
 import json
 import os
 import shutil
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +46,8 @@ from ..errors import InvalidArgumentError
 ENV_DIR = "FSREGISTRY_CACHE_DIR"
 ENV_MAX = "FSREGISTRY_CACHE_MAX_BYTES"
 DEFAULT_MAX_BYTES = 10 * 1024**3
+#: private folders older than this were left by a process that died: trimming removes them
+STALE_STAGING_SECONDS = 24 * 3600.0
 
 
 def default_dir() -> Path:
@@ -110,6 +117,27 @@ class ContentCache:
         finally:
             shutil.rmtree(building, ignore_errors=True)
 
+    @contextmanager
+    def borrow(self, key: str, fetch: Callable[[Path], None]) -> Iterator[Path]:
+        """A private folder holding hard links to the entry's files (filled by ``fetch`` when
+        missing) for the ``with`` block: evicting the entry meanwhile, in any process,
+        leaves these links, and so the files, in place until the block ends."""
+        for _ in range(3):
+            entry = self.fill(key, fetch)
+            private = self.staging_dir("use")
+            try:
+                for item in entry.iterdir():
+                    os.link(item, private / item.name)
+            except FileNotFoundError:  # evicted between finding it and linking it: again
+                shutil.rmtree(private, ignore_errors=True)
+                continue
+            try:
+                yield private
+            finally:
+                shutil.rmtree(private, ignore_errors=True)
+            return
+        raise FileNotFoundError(f"the cache entry {key} in {self.entries} was evicted three times while being used")
+
     def adopt(self, key: str, folder: Path) -> Path:
         """Make ``folder`` (complete, on the cache's file system) the entry ``key``; when
         another process made it first, theirs is kept.  Then trim the cache."""
@@ -136,7 +164,9 @@ class ContentCache:
         return sum(size for _, size, _ in self._entries())
 
     def trim(self, keep: Path | None = None) -> None:
-        """Remove the least recently used entries until the cache fits ``max_bytes``."""
+        """Remove the least recently used entries until the cache fits ``max_bytes``, and
+        what processes that died left in the staging area."""
+        self._clear_stale_staging()
         entries = sorted(self._entries(), key=lambda e: e[2])
         total = sum(size for _, size, _ in entries)
         for folder, size, _ in entries:
@@ -146,6 +176,18 @@ class ContentCache:
                 self._remove(folder)
                 total -= size
         self._estimate = total
+
+    def _clear_stale_staging(self) -> None:
+        if not self.staging.is_dir():
+            return
+        stale = time.time() - STALE_STAGING_SECONDS
+        for folder in self.staging.iterdir():
+            try:
+                old = folder.name.startswith("evicted-") or folder.stat().st_mtime < stale
+            except FileNotFoundError:
+                continue
+            if old:
+                shutil.rmtree(folder, ignore_errors=True)
 
     def _entries(self) -> list[tuple[Path, int, float]]:
         out: list[tuple[Path, int, float]] = []

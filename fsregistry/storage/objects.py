@@ -98,9 +98,3 @@ def parse_url(url: str) -> tuple[str, str, str]:
     scheme, _, rest = url.partition("://")
     bucket, _, prefix = rest.partition("/")
     return scheme.lower(), bucket, prefix.strip("/")
-
-
-def iter_keys(listing: Iterator[Listed]) -> Iterator[str]:
-    """The keys of a listing."""
-    for item in listing:
-        yield item.key

@@ -61,6 +61,7 @@ class S3Objects:
                 f"unknown storage option(s) {', '.join(unknown)} for {url}; known: {', '.join(S3_OPTIONS)}"
             )
         self.requests = 0
+        self.endpoint = str(options.get("endpoint_url") or os.environ.get("AWS_ENDPOINT_URL") or "the default endpoint")
         self.client = self._client(options)
         self.endpoint = str(self.client.meta.endpoint_url)
 
@@ -72,27 +73,26 @@ class S3Objects:
             raise MissingDependencyError(
                 f"an s3:// root ({self.url}) needs boto3: pip install 'fsregistry[s3]'"
             ) from exc
-        session = boto3.session.Session(
-            aws_access_key_id=options.get("access_key_id"),
-            aws_secret_access_key=options.get("secret_access_key"),
-            aws_session_token=options.get("session_token"),
-            region_name=options.get("region"),
-            profile_name=options.get("profile"),
-        )
-        endpoint = options.get("endpoint_url")
         config = Config(
-            connect_timeout=float(options.get("connect_timeout", 5)),
-            read_timeout=float(options.get("read_timeout", 60)),
-            retries={"max_attempts": int(options.get("max_attempts", 3)), "mode": "standard"},
+            connect_timeout=_number(options, "connect_timeout", 5.0),
+            read_timeout=_number(options, "read_timeout", 60.0),
+            retries={"max_attempts": _attempts(options), "mode": "standard"},
             # path-style addressing works with every S3-compatible server; AWS accepts it too
             s3={"addressing_style": "path"},
             request_checksum_calculation="when_required",
             response_checksum_validation="when_required",
         )
-        # boto3 reads AWS_DEFAULT_REGION and the config files; other AWS SDKs read AWS_REGION
-        region = options.get("region") or session.region_name or os.environ.get("AWS_REGION") or "us-east-1"
-        with self._errors("connect to"):
-            client = session.client("s3", endpoint_url=endpoint, region_name=region, config=config)
+        with self._errors("connect to"):  # a profile that does not exist, a broken config file...
+            session = boto3.session.Session(
+                aws_access_key_id=options.get("access_key_id"),
+                aws_secret_access_key=options.get("secret_access_key"),
+                aws_session_token=options.get("session_token"),
+                region_name=options.get("region"),
+                profile_name=options.get("profile"),
+            )
+            # boto3 reads AWS_DEFAULT_REGION and the config files; other AWS SDKs read AWS_REGION
+            region = options.get("region") or session.region_name or os.environ.get("AWS_REGION") or "us-east-1"
+            client = session.client("s3", endpoint_url=options.get("endpoint_url"), region_name=region, config=config)
         client.meta.events.register("before-send.s3", self._count)
         return client
 
@@ -209,6 +209,9 @@ class S3Objects:
     def _explain(self, exc: Exception, action: str, key: str) -> str | None:
         from botocore import exceptions as bexc
 
+        cause = exc.__cause__ or exc.__context__
+        if type(exc).__name__ == "S3UploadFailedError" and isinstance(cause, Exception):
+            exc = cause  # boto3's transfer wraps the server's answer: explain that
         where = f"{self.url} ({action} {key})" if key else f"{self.url} ({action})"
         code = _code(exc)
         if code == "NoSuchBucket":
@@ -225,7 +228,9 @@ class S3Objects:
             )
         if isinstance(exc, (bexc.EndpointConnectionError, bexc.ConnectionClosedError, bexc.ConnectTimeoutError)):
             return f"{self.url}: cannot reach the endpoint {self.endpoint} ({exc})"
-        if isinstance(exc, (bexc.BotoCoreError, bexc.ClientError)):
+        if isinstance(exc, (bexc.BotoCoreError, bexc.ClientError)) or type(exc).__module__.startswith(
+            ("boto3", "s3transfer")
+        ):
             return f"{where} failed: {exc}"
         if isinstance(exc, (OSError, ValueError)) and not isinstance(exc, FileNotFoundError):
             return f"{where} failed: {exc}"
@@ -237,3 +242,17 @@ def _code(exc: BaseException) -> str:
     if isinstance(response, dict):
         return str((response.get("Error") or {}).get("Code") or "")
     return ""
+
+
+def _number(options: dict[str, Any], key: str, default: float) -> float:
+    value = options.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+        raise InvalidArgumentError(f"storage option {key} must be a number of seconds > 0, got {value!r}")
+    return float(value)
+
+
+def _attempts(options: dict[str, Any]) -> int:
+    value = options.get("max_attempts", 3)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidArgumentError(f"storage option max_attempts must be a whole number >= 1, got {value!r}")
+    return value

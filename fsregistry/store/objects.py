@@ -20,8 +20,9 @@ leaves data or a record that no head names; ``check(repair=True, older_than=...)
 them once they are older than the grace period.  Format: docs/design.md, "Object storage".
 
 Three small requests per save besides the uploads (read the head, create the record, replace
-the head; the first two while the files upload); a resolve is one (the head); a load is two (head and record) plus downloads
-that the local content cache (:mod:`fsregistry.storage.cache`) saves on the second load.
+the head; the first two while the files upload); a resolve is one (the head); a load is two
+(head and record) plus downloads that the local content cache
+(:mod:`fsregistry.storage.cache`) saves on the second load.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from ..errors import (
     InvalidIdentifierError,
     ModelExistsError,
     ModelNotFoundError,
+    ObjectStoreError,
     PickleRefusedError,
     ProtectedVersionError,
     VersionNotFoundError,
@@ -66,6 +68,11 @@ T = TypeVar("T")
 LAYOUT = "objects"
 #: how many checked heads are remembered (a listing of every model reads every head)
 _CHECKED_HEADS = 1024
+#: how many recent writes a head remembers (to recognise one whose reply was lost)
+_WRITES = 32
+#: a save older than this refreshes its record before committing, so that a repair's grace
+#: period runs from the last sign of life, not from the start of a long upload (seconds)
+_REFRESH_AFTER = 300.0
 #: files uploaded or downloaded at once (a version has one to a few)
 _PARALLEL = 4
 #: how many times a head change is retried against other writers before giving up
@@ -123,8 +130,19 @@ class ObjectVersionStore:
                     "empty prefix",
                     path=self.root,
                 )
-            marker = {"format": FORMAT_VERSION, "created_at": utcnow(), "kind": "fsregistry", "layout": LAYOUT}
-            self.objects.put(MARKER, _dumps(marker), if_absent=True)  # a concurrent creator's is as good
+            marker = _dumps({"format": FORMAT_VERSION, "created_at": utcnow(), "kind": "fsregistry", "layout": LAYOUT})
+            if self.objects.put(MARKER, marker, if_absent=True) is None:
+                return  # a concurrent creator's is as good
+            # Every guarantee rests on the server refusing a second create of one key: a server
+            # that ignores If-None-Match would let two writers take one version number.
+            if self.objects.put(MARKER, marker, if_absent=True) is not None:
+                self.objects.delete([MARKER])
+                raise ObjectStoreError(
+                    f"{self.root}: the server at {getattr(self.objects, 'endpoint', 'this endpoint')} ignores "
+                    "conditional writes (If-None-Match), which a registry needs to keep concurrent writers "
+                    "apart; use a server that supports them (AWS S3, a recent MinIO or Ceph RGW)",
+                    path=self.root,
+                )
             return
         where = f"{self.root}/{MARKER}"
         try:
@@ -147,7 +165,7 @@ class ObjectVersionStore:
 
     # == heads =================================================================================
 
-    def _head(self, name: str) -> tuple[dict[str, Any], str] | None:
+    def read_head(self, name: str) -> tuple[dict[str, Any], str] | None:
         """The model's head and its entity tag; ``None`` when the model has none."""
         blob = self.objects.get(head_key(name))
         if blob is None:
@@ -166,7 +184,7 @@ class ObjectVersionStore:
         return raw, blob.etag
 
     def _require_head(self, name: str) -> dict[str, Any]:
-        found = self._head(name)
+        found = self.read_head(name)
         if found is None:
             raise ModelNotFoundError(f"no model named {name!r} in {self.root}", name=name)
         return found[0]
@@ -182,16 +200,28 @@ class ObjectVersionStore:
         """Apply ``change`` to the model's head and write it back only if nobody changed it
         meanwhile; otherwise read it again and reapply.  ``change`` may run several times
         and must only modify the head it is given; it returns the call's result.  ``read``
-        is a head the caller has just read (and will not use again), tried first."""
+        is a head the caller has just read (and will not use again), tried first.
+
+        Each write carries a fresh token, kept in the head's last :data:`_WRITES` writes: a
+        write that the server applied but whose reply was lost (the client's retry is then
+        refused, as the head has changed) is recognised by its token and not applied twice.
+        """
+        token = uuid.uuid4().hex[:16]
+        found = read
         for attempt in range(MAX_ATTEMPTS):
-            found = read if attempt == 0 and read is not None else self._head(name)
+            if found is None:
+                found = self.read_head(name)
             if found is None and not create:
                 raise ModelNotFoundError(f"no model named {name!r} in {self.root}", name=name)
             head, etag = found if found is not None else (_new_head(name), None)
             result = change(head)
             head["updated_at"] = utcnow()
+            head["writes"] = [*head.get("writes", ())[-(_WRITES - 1) :], token]
             if self.objects.put(head_key(name), _dumps(head), if_absent=etag is None, if_match=etag) is not None:
                 return result
+            found = self.read_head(name)
+            if found is not None and token in found[0].get("writes", ()):
+                return result  # this very write landed; only its reply was lost
             time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))  # another writer won: again
         raise ConcurrentWriteError(
             f"{self.root}: gave up changing model {name!r} after {MAX_ATTEMPTS} attempts; other writers "
@@ -221,11 +251,13 @@ class ObjectVersionStore:
         for key in ("stage_seq", "alias_seq", "alias_history"):
             meta.pop(key, None)
 
-        def take_number() -> tuple[tuple[dict[str, Any], str] | None, int]:
-            found = self._head(name)
+        def take_number() -> tuple[tuple[dict[str, Any], str] | None, int, str]:
+            found = self.read_head(name)
             if found is None:
                 self._refuse_case_clash(name)
-            return found, self._allocate(name, found[0] if found else None, meta, version)
+            return found, *self._allocate(name, found[0] if found else None, meta, version)
+
+        started = time.monotonic()
 
         # The files upload while the number is taken (read the head, create the record):
         # neither makes anything visible, only the head's update below does.
@@ -242,7 +274,9 @@ class ObjectVersionStore:
                 with contextlib.suppress(Exception):  # best effort: check(repair=True) removes the rest
                     self.objects.delete([prefix + rel for rel in meta["files"]])
             raise failed
-        found, number = numbered.result()
+        found, number, record_tag = numbered.result()
+        if time.monotonic() - started > _REFRESH_AFTER:
+            self._refresh(name, number, prefix, record_tag, meta)
         now = utcnow()
         try:
             self._change_head(
@@ -256,18 +290,55 @@ class ObjectVersionStore:
             self.cache.adopt(entry_key(meta["files"]), staged)
         return number
 
-    def _allocate(self, name: str, head: dict[str, Any] | None, meta: dict[str, Any], wanted: int | None) -> int:
+    def _allocate(
+        self, name: str, head: dict[str, Any] | None, meta: dict[str, Any], wanted: int | None
+    ) -> tuple[int, str]:
         """Create the version's record under the first free number (a record, even a
-        tombstone, exists for every number ever taken)."""
+        tombstone, exists for every number ever taken); returns the number and the
+        record's entity tag."""
         number = max(head["last_version"], head["max_deleted_version"]) + 1 if head else 1
         tries = [wanted] if wanted is not None and (head is None or wanted > head["max_deleted_version"]) else []
         while True:
             candidate = tries.pop() if tries else number
             meta["version"] = candidate
-            if self.objects.put(record_key(name, candidate), _dumps(meta), if_absent=True) is not None:
-                return candidate
+            tag = self.objects.put(record_key(name, candidate), _dumps(meta), if_absent=True)
+            if tag is not None:
+                return candidate, tag
+            # taken by another writer, or by this one: a retry whose first attempt landed
+            mine = self._record_if_ours(name, candidate, meta["data_prefix"])
+            if mine is not None:
+                return candidate, mine
             if candidate == number:
                 number += 1
+
+    def _record_if_ours(self, name: str, version: int, prefix: str) -> str | None:
+        """The entity tag of the version's record if it is this save's (it names this
+        save's unique data prefix and is no tombstone), else ``None``."""
+        blob = self.objects.get(record_key(name, version))
+        try:
+            record = json.loads(blob.data) if blob is not None else None
+        except ValueError:
+            return None
+        ours = isinstance(record, dict) and record.get("data_prefix") == prefix and record.get("deleted") is not True
+        return blob.etag if ours and blob is not None else None
+
+    def _refresh(self, name: str, version: int, prefix: str, tag: str, meta: dict[str, Any]) -> None:
+        """Rewrite a long save's record (unchanged) before its commit, so that it looks alive
+        to a repair; if a repair buried it meanwhile, the save fails, naming why."""
+        if self.objects.put(record_key(name, version), _dumps(meta), if_match=tag) is not None:
+            return
+        if self._record_if_ours(name, version, prefix) is not None:
+            return  # a retry of this very rewrite was refused: the first one landed
+        with contextlib.suppress(Exception):
+            self.objects.delete([prefix + rel for rel in meta["files"]])
+        raise ObjectStoreError(
+            f"{self.root}: the save of {name}/{version} took longer than the grace period of a repair "
+            "(check --repair --older-than) that ran meanwhile and removed it as abandoned; nothing was "
+            "published: save again",
+            name=name,
+            version=version,
+            path=self.root,
+        )
 
     def _abandon(self, name: str, version: int, prefix: str) -> bool:
         """A save failed after taking its number.  Returns True when the head names the
@@ -275,20 +346,26 @@ class ObjectVersionStore:
         a tombstone and removes the data, best effort: what this cannot do,
         ``check(repair=True)`` does later."""
         try:
-            head = self._head(name)
+            head = self.read_head(name)
             if head is not None and str(version) in head[0]["versions"]:
                 return True
-            self._bury(name, version, prefix)
+            self.bury(name, version, prefix)
         except Exception as exc:  # the save's own error is the one to report
             self.logger.warning("could not clean up the failed save of %s/%s (%s)", name, version, exc)
         return False
 
-    def _bury(self, name: str, version: int, prefix: str | None) -> None:
-        """Remove a version's data, then replace its record with a tombstone."""
-        if prefix is not None and _DATA_PREFIX.fullmatch(prefix):
-            self.objects.delete([item.key for item in self.objects.listing(prefix)])
+    def bury(
+        self, name: str, version: int, prefix: str | None, *, if_match: str | None = None, keep_data: bool = False
+    ) -> bool:
+        """Replace a version's record with a tombstone (only if its entity tag is still
+        ``if_match``, when given), then remove its data unless ``keep_data``.  The number
+        stays taken.  Returns False, doing nothing, when the record changed meanwhile."""
         tomb = {"format": FORMAT_VERSION, "name": name, "version": version, "deleted": True, "deleted_at": utcnow()}
-        self.objects.put(record_key(name, version), _dumps(tomb))
+        if self.objects.put(record_key(name, version), _dumps(tomb), if_match=if_match) is None:
+            return False
+        if prefix is not None and _DATA_PREFIX.fullmatch(prefix) and not keep_data:
+            self.objects.delete([item.key for item in self.objects.listing(prefix)])
+        return True
 
     def _refuse_case_clash(self, name: str) -> None:
         clash = [n for n in self.existing_model_names() if n.lower() == name.lower() and n != name]
@@ -303,7 +380,7 @@ class ObjectVersionStore:
 
     def version_number_taken(self, name: str, version: int) -> str | None:
         """Why ``version`` cannot be given to a new version of ``name``, or ``None``."""
-        found = self._head(name)
+        found = self.read_head(name)
         if found is not None and str(version) in found[0]["versions"]:
             return "already exists in this registry as a different version (another run id)"
         if (found is not None and version <= found[0]["max_deleted_version"]) or self.objects.get(
@@ -346,7 +423,7 @@ class ObjectVersionStore:
 
     def _resolve_run(self, run_id: str) -> tuple[str, int, dict[str, Any]]:
         for name in self.existing_model_names():  # no run map: run ids are in the heads
-            found = self._head(name)
+            found = self.read_head(name)
             head = found[0] if found is not None else {"versions": {}}
             for key, entry in head["versions"].items():
                 if entry.get("run_id") == run_id:
@@ -361,14 +438,14 @@ class ObjectVersionStore:
         head = self._require_head(name)
         if str(version) not in head["versions"]:
             raise VersionNotFoundError(f"model {name!r} has no version {version}", name=name, version=version)
-        return self._meta(name, version, head)
+        return self.meta_from(name, version, head)
 
     def load_target(self, model_identifier: str | ModelRef) -> tuple[str, int, dict[str, Any]]:
         """``(name, version, meta)`` of the version an identifier names, from one head."""
         name, version, head = self._resolve(model_identifier)
-        return name, version, self._meta(name, version, head)
+        return name, version, self.meta_from(name, version, head)
 
-    def _meta(self, name: str, version: int, head: dict[str, Any]) -> dict[str, Any]:
+    def meta_from(self, name: str, version: int, head: dict[str, Any]) -> dict[str, Any]:
         where = f"{self.root}/{record_key(name, version)}"
         blob = self.objects.get(record_key(name, version))
         try:
@@ -393,7 +470,7 @@ class ObjectVersionStore:
         except Exception as exc:
             if isinstance(exc, (PickleRefusedError, VersionNotFoundError)):
                 raise
-            head = self._head(name)
+            head = self.read_head(name)
             if head is not None and str(version) in head[0]["versions"]:
                 raise
             raise VersionNotFoundError(
@@ -402,31 +479,42 @@ class ObjectVersionStore:
 
     @contextlib.contextmanager
     def local_folder(self, name: str, version: int, meta: dict[str, Any]) -> Iterator[Path]:
-        """A local folder holding the version's files, from the content cache (downloaded
-        on first use).  A file that fails its check there is evicted, so the next load
-        downloads it again."""
+        """A private local folder holding the version's files while the ``with`` block lasts,
+        linked from the content cache (downloaded on first use).  A file that fails its check
+        there is evicted, so the next load downloads it again."""
+        key = entry_key(meta["files"])
+        with self.cache.borrow(key, self._fetcher(name, version, meta)) as folder:
+            try:
+                yield folder
+            except IntegrityError:
+                self.cache.evict(key)
+                raise
+
+    def folder_path(self, name: str, version: int, meta: dict[str, Any]) -> Path:
+        """The version's folder in the content cache (downloaded if needed), for tools that
+        read its files directly; a later eviction may remove it."""
+        return self.cache.fill(entry_key(meta["files"]), self._fetcher(name, version, meta))
+
+    def _fetcher(self, name: str, version: int, meta: dict[str, Any]) -> Callable[[Path], None]:
+        """What downloads a version's files into a folder, all at once (from the data prefix
+        its record names, checked first: a record never sends a download elsewhere)."""
         prefix = str(meta.get("data_prefix") or "")
         if not _DATA_PREFIX.fullmatch(prefix) or not prefix.startswith(f"data/{name}/"):
+            where = f"{self.root}/{record_key(name, version)}"
             raise CorruptRecordError(
-                f"{self.root}/{record_key(name, version)} is malformed: field data_prefix is {prefix!r}",
+                f"{where} is malformed: field data_prefix is {prefix!r}",
                 field="data_prefix",
                 name=name,
                 version=version,
-                path=f"{self.root}/{record_key(name, version)}",
+                path=where,
             )
-        key = entry_key(meta["files"])
 
         def fetch(folder: Path) -> None:
             with ThreadPoolExecutor(max_workers=_PARALLEL) as pool:
                 for done in [pool.submit(self.objects.download, prefix + rel, folder / rel) for rel in meta["files"]]:
                     done.result()
 
-        folder = self.cache.fill(key, fetch)
-        try:
-            yield folder
-        except IntegrityError:
-            self.cache.evict(key)
-            raise
+        return fetch
 
     def version_files(self, name: str, version: int) -> tuple[bytes, dict[str, Any]]:
         """A version's record as a bundle carries it (its state included, no storage keys)."""
@@ -455,7 +543,7 @@ class ObjectVersionStore:
         return out
 
     def model_summary(self, name: str, wanted: dict[str, str]) -> dict[str, Any] | None:
-        found = self._head(name)
+        found = self.read_head(name)
         if found is None or not found[0]["versions"]:
             return None
         head = found[0]
@@ -490,7 +578,7 @@ class ObjectVersionStore:
             return head
 
         head = self._change_head(name, change)
-        return self._meta(name, version, head)
+        return self.meta_from(name, version, head)
 
     def set_alias(self, name: str, alias: str, version: int) -> None:
         now = utcnow()
@@ -576,7 +664,7 @@ class ObjectVersionStore:
                 prefix = json.loads(blob.data).get("data_prefix") if blob is not None else None
             except (ValueError, AttributeError):
                 prefix = None
-            self._bury(name, version, prefix if isinstance(prefix, str) else None)
+            self.bury(name, version, prefix if isinstance(prefix, str) else None)
 
 
 # -- the head: a model's record, its refs and its versions' summaries -----------------------------

@@ -303,6 +303,10 @@ class VersionStore:
         """The folder holding the version's files (the object store's counterpart downloads)."""
         yield self.layout.version_dir(name, version)
 
+    def folder_path(self, name: str, version: int, meta: dict[str, Any]) -> Path:
+        """The version's folder, for tools that read its files directly."""
+        return self.layout.version_dir(name, version)
+
     def existing_model_names(self) -> list[str]:
         """The folders that may be models (for case clashes)."""
         return self.layout.candidate_model_dirs()

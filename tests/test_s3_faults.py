@@ -1,0 +1,177 @@
+"""Object storage under the faults a network and other machines bring: replies lost after the
+server applied a write (the client's retry is then refused), a repair racing a live save,
+the cache evicted under a load, a server that ignores conditional writes, and errors from
+deep inside the client library."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from toy_models import Doubler
+
+from fsregistry import CustomModelRegistry, InvalidArgumentError, ObjectStoreError, VersionNotFoundError
+from fsregistry.storage import cache as cache_module
+from fsregistry.storage.cache import ContentCache
+from fsregistry.storage.s3 import S3Objects
+from fsregistry.store import objects as store_objects
+
+Put = Callable[..., Any]
+
+
+def _retried_after_landing(real: Put, applies: Callable[[str, dict[str, Any]], bool]) -> Put:
+    """``put`` as the client behaves when the reply to an applied conditional write is lost:
+    its retry of the same request is refused (412), so the caller is told ``None``."""
+
+    def put(self: S3Objects, key: str, data: bytes, **conditions: Any) -> Any:
+        tag = real(self, key, data, **conditions)
+        if tag is not None and applies(key, conditions):
+            assert real(self, key, data, **conditions) is None  # the retry, refused
+            return None
+        return tag
+
+    return put
+
+
+def test_a_record_created_but_answered_as_taken_is_kept(s3_root: str) -> None:
+    registry = CustomModelRegistry(s3_root)
+    registry.save_model(Doubler(), "m")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            S3Objects,
+            "put",
+            _retried_after_landing(S3Objects.put, lambda key, c: "/versions/" in key and c.get("if_absent")),
+        )
+        assert registry.save_model(Doubler(2.0), "m") == "models:/m/2"  # its own number, not the next
+    assert registry.check(repair=True, older_than=0).problems == []
+    assert registry.load_model("m/2")["model"].factor == 2.0
+
+
+@pytest.mark.parametrize("operation", ["save", "delete", "delete_alias", "promote"])
+def test_a_head_write_answered_as_stale_is_not_applied_twice(s3_root: str, operation: str) -> None:
+    registry = CustomModelRegistry(s3_root)
+    registry.save_model(Doubler(), "m", aliases=["champion"])
+    registry.save_model(Doubler(), "m")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(S3Objects, "put", _retried_after_landing(S3Objects.put, lambda key, c: key.endswith("head.json")))
+        if operation == "save":
+            assert registry.save_model(Doubler(), "m") == "models:/m/3"
+        elif operation == "delete":
+            registry.delete_model("m/2")
+        elif operation == "delete_alias":
+            registry.delete_alias("m", "champion")
+        else:
+            registry.transition_model_stage("m/2", "Production")
+    versions = {v["version"]: v for v in registry.list_versions("m")}
+    if operation == "save":
+        assert sorted(versions) == [1, 2, 3]
+    elif operation == "delete":
+        assert sorted(versions) == [1]
+        with pytest.raises(VersionNotFoundError):
+            registry.load_model("m/2")
+    elif operation == "delete_alias":
+        assert registry.get_model("m")["aliases"] == {}
+    else:
+        history = registry.get_model_version("m/2")["stage_history"]
+        assert [h["stage"] for h in history] == ["Production"]  # applied once
+    assert registry.check(older_than=0).problems == []
+
+
+def test_a_repair_that_buries_a_long_save_makes_that_save_fail_not_lie(s3_root: str, monkeypatch) -> None:
+    """A repair with a short grace period runs while a save is still uploading and buries
+    its record; the save, refreshing its record before it commits, finds out and fails."""
+    registry = CustomModelRegistry(s3_root)
+    registry.save_model(Doubler(), "m")
+    monkeypatch.setattr(store_objects, "_REFRESH_AFTER", 0.0)  # every save counts as long here
+    upload = S3Objects.upload
+    repairs: list[Any] = []
+
+    def upload_then_repair(self: S3Objects, key: str, path: Path) -> None:
+        upload(self, key, path)
+        deadline = time.monotonic() + 60  # the record is created beside the upload: wait for it
+        while time.monotonic() < deadline:
+            report = CustomModelRegistry(s3_root).check(repair=True, older_than=0)
+            if any(p.kind == "abandoned_version" for p in report.problems):
+                repairs.append(report)
+                return
+            time.sleep(0.01)
+
+    monkeypatch.setattr(S3Objects, "upload", upload_then_repair)
+    with pytest.raises(ObjectStoreError, match="grace period"):
+        registry.save_model(Doubler(5.0), "m")
+    monkeypatch.undo()
+    assert repairs, "the repair never saw the save's record"
+    assert [v["version"] for v in registry.list_versions("m")] == [1]
+    assert registry.check(repair=True, older_than=0).ok
+    assert registry.save_model(Doubler(), "m") == "models:/m/3"  # 2 stays used
+
+
+def test_a_long_save_that_no_repair_touched_commits(s3_root: str, monkeypatch) -> None:
+    registry = CustomModelRegistry(s3_root)
+    monkeypatch.setattr(store_objects, "_REFRESH_AFTER", 0.0)
+    assert registry.save_model(Doubler(3.0), "m") == "models:/m/1"
+    assert registry.load_model("m/1")["model"].factor == 3.0
+
+
+def test_an_entry_evicted_while_a_load_reads_it_stays_readable(tmp_path: Path) -> None:
+    def fetch(folder: Path) -> None:
+        (folder / "model.bin").write_bytes(b"x" * 1000)
+
+    ours, theirs = ContentCache(tmp_path / "c"), ContentCache(tmp_path / "c")
+    with ours.borrow("ab" * 32, fetch) as folder:
+        theirs.evict("ab" * 32)  # another process evicts it meanwhile
+        assert (folder / "model.bin").read_bytes() == b"x" * 1000
+    assert not folder.exists()
+    assert ours.find("ab" * 32) is None
+
+
+def test_trimming_clears_what_dead_processes_left_in_the_cache(tmp_path: Path) -> None:
+    cache = ContentCache(tmp_path / "c")
+    old = cache.staging_dir("save")
+    (old / "model.bin").write_bytes(b"half")
+    stale = time.time() - cache_module.STALE_STAGING_SECONDS - 60
+    os.utime(old, (stale, stale))
+    young = cache.staging_dir("save")
+    cache.trim()
+    assert not old.exists() and young.exists()
+
+
+def test_a_server_that_ignores_conditional_writes_is_refused(s3_server: Any, s3_env: dict[str, str]) -> None:
+    put = S3Objects.put
+
+    def careless(self: S3Objects, key: str, data: bytes, **conditions: Any) -> Any:
+        return put(self, key, data)  # writes whatever the condition
+
+    bucket = s3_server.new_bucket()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(S3Objects, "put", careless)
+        with pytest.raises(ObjectStoreError, match="ignores conditional writes"):
+            CustomModelRegistry(f"s3://{bucket}/reg")
+    assert "Contents" not in s3_server.client().list_objects_v2(Bucket=bucket)  # no marker left
+
+
+def test_an_upload_refused_by_the_server_names_the_root(s3_root: str) -> None:
+    registry = CustomModelRegistry(s3_root)
+    registry.store.objects.bucket = "no-such-bucket-here"  # type: ignore[union-attr]
+    with pytest.raises(ObjectStoreError, match="does not exist") as caught:
+        registry.save_model(Doubler(), "m")
+    assert s3_root in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("options", "error"),
+    [
+        ({"connect_timeout": "abc"}, InvalidArgumentError),
+        ({"read_timeout": 0}, InvalidArgumentError),
+        ({"max_attempts": None}, InvalidArgumentError),
+        ({"profile": "no-such-profile"}, ObjectStoreError),
+    ],
+)
+def test_bad_storage_options_are_clear_errors(s3_root: str, options: dict[str, Any], error: type) -> None:
+    with pytest.raises(error) as caught:
+        CustomModelRegistry(s3_root, storage_options=options)
+    assert next(iter(options)) in str(caught.value) or s3_root in str(caught.value)
