@@ -14,15 +14,16 @@ With no lock, a repair on one machine cannot tell a dead writer from a live one 
 so each of these is left alone until it is older than ``older_than`` seconds (default
 :data:`GRACE_SECONDS`); ``older_than=0`` takes everything unreferenced at once.  A repair
 can still race a live writer that has been silent for longer than that; it then loses
-nothing acknowledged: the tombstone is written only if the record is unchanged since it was
-read (a long save rewrites its record before it commits, and fails if it was buried), and
-data that a live version names is never removed.
+nothing acknowledged: an abandoned number is first recorded as buried in the model's head,
+through the head's compare-and-swap, unless the head lists it by then, and a save that
+commits later finds it buried and fails; data that a live version names is never removed.
 
-Reported, never fixed: ``integrity`` (a payload object that does not match its record),
-``missing_meta`` (a head names a version with no record), ``corrupt_model_record`` and
-``corrupt_meta`` (records that do not parse), ``unreadable`` (an object the server would not
-return: run the check again), and ``stray_file`` (an object the registry does not know, which
-may be someone's).  A version that a writer adds or deletes while the check runs is looked
+Reported, never fixed: ``integrity`` (a payload object that does not match its record, or
+is missing), ``missing_meta`` (a head names a version with no record),
+``corrupt_model_record`` and ``corrupt_meta`` (records that do not parse, or a listed
+version whose record is a tombstone), ``unreadable`` (an object the server would not
+return: run the check again), and ``stray_file`` (an object the registry does not know,
+which may be someone's).  A version that a writer adds or deletes while the check runs is looked
 at again before anything is reported about it.
 """
 
@@ -77,10 +78,14 @@ def check_objects(
     uploads = store.objects.unfinished_uploads("")
     live: set[str] = set()  # data prefixes that a version in a head names: never removed
     referenced: set[str] = set()  # data prefixes that any record names
-    abandoned: list[tuple[str, int, str | None, str]] = []
+    abandoned: list[tuple[str, int, str | None]] = []
     for name in sorted(set(store.existing_model_names()) | set(records)):
         try:
             found = store.read_head(name)
+        except ObjectStoreError as exc:
+            report.add("unreadable", f"{exc}; run the check again", name=name, path=f"{store.root}/{head_key(name)}")
+            live.update(_prefixes(store, name, records.get(name, {})))
+            continue
         except RegistryError as exc:
             report.add("corrupt_model_record", str(exc), name=name, path=f"{store.root}/{head_key(name)}")
             live.update(_prefixes(store, name, records.get(name, {})))  # keep everything it may name
@@ -88,7 +93,7 @@ def check_objects(
         report.models_checked += 1
         head = found[0] if found is not None else {"versions": {}}
         for version, item in sorted(records.get(name, {}).items()):
-            raw, tag = _record(store, name, version)
+            raw = _record(store, name, version)
             prefix = raw.get("data_prefix") if isinstance(raw, dict) else None
             prefix = prefix if isinstance(prefix, str) else None
             if prefix is not None:
@@ -98,7 +103,7 @@ def check_objects(
                     live.add(prefix)
                 _check_version(store, name, version, report, verify)
             elif isinstance(raw, dict) and raw.get("deleted") is not True and item.modified <= cutoff:
-                abandoned.append((name, version, prefix, tag))
+                abandoned.append((name, version, prefix))
         for key in head["versions"]:
             if int(key) not in records.get(name, {}) and _still_missing(store, name, int(key)):
                 report.add(
@@ -108,7 +113,7 @@ def check_objects(
                     version=int(key),
                     path=f"{store.root}/{record_key(name, int(key))}",
                 )
-    for name, version, prefix, tag in abandoned:
+    for name, version, prefix in abandoned:
         if _listed_now(store, name, version):
             continue  # committed while the check ran
         problem = report.add(
@@ -119,7 +124,7 @@ def check_objects(
             path=f"{store.root}/{record_key(name, version)}",
         )
         if repair:
-            problem.fixed = store.bury(name, version, prefix, if_match=tag, keep_data=prefix in live)
+            problem.fixed = store.bury_abandoned(name, version, prefix, keep_data=prefix in live)
     uploading = {u.key.rsplit("/", 1)[0] + "/" for u in uploads}
     for prefix, items in sorted(data.items()):
         if prefix in referenced or prefix in uploading or max(i.modified for i in items) > cutoff:
@@ -142,23 +147,24 @@ def check_objects(
     return report
 
 
-def _record(store: ObjectVersionStore, name: str, version: int) -> tuple[Any, str]:
-    """A record as stored (``None`` when it is gone or is not JSON) and its entity tag."""
+def _record(store: ObjectVersionStore, name: str, version: int) -> Any:
+    """A record as stored; ``None`` when it is gone, is not JSON, or cannot be read now."""
     from ..store.objects import record_key
 
-    blob = store.objects.get(record_key(name, version))
-    if blob is None:
-        return None, ""
     try:
-        return json.loads(blob.data), blob.etag
+        blob = store.objects.get(record_key(name, version))
+    except ObjectStoreError:
+        return None
+    try:
+        return json.loads(blob.data) if blob is not None else None
     except ValueError:
-        return None, blob.etag
+        return None
 
 
 def _prefixes(store: ObjectVersionStore, name: str, found: dict[int, Listed]) -> set[str]:
     out = set()
     for version in found:
-        raw, _ = _record(store, name, version)
+        raw = _record(store, name, version)
         if isinstance(raw, dict) and isinstance(raw.get("data_prefix"), str):
             out.add(raw["data_prefix"])
     return out
@@ -172,7 +178,7 @@ def _listed_now(store: ObjectVersionStore, name: str, version: int) -> bool:
 def _still_missing(store: ObjectVersionStore, name: str, version: int) -> bool:
     """Whether a version the head listed is still listed and still has no record (a save
     that committed after the listing was taken has both)."""
-    raw, _ = _record(store, name, version)
+    raw = _record(store, name, version)
     return raw is None and _listed_now(store, name, version)
 
 
@@ -180,8 +186,13 @@ def _check_version(store: ObjectVersionStore, name: str, version: int, report: C
     """Read a live version's record and, with ``verify``, download and hash every file."""
     try:
         meta = store.read_meta(name, version)
-    except VersionNotFoundError:
-        return  # deleted while the check ran
+    except VersionNotFoundError as exc:
+        if _listed_now(store, name, version):  # not deleted meanwhile: listed, yet its record is gone
+            report.add("corrupt_meta", str(exc), name=name, version=version, path=getattr(exc, "path", None))
+        return
+    except ObjectStoreError as exc:
+        report.add("unreadable", f"{exc}; run the check again", name=name, version=version)
+        return
     except RegistryError as exc:
         report.add("corrupt_meta", str(exc), name=name, version=version, path=getattr(exc, "path", None))
         return
@@ -206,7 +217,18 @@ def _check_version(store: ObjectVersionStore, name: str, version: int, report: C
                 )
                 continue
             except ObjectStoreError as exc:
-                if _listed_now(store, name, version):
+                if not _listed_now(store, name, version):
+                    continue  # deleted while the check ran
+                if not any(True for _ in store.objects.listing(str(meta["data_prefix"]) + relative)):
+                    report.add(
+                        "integrity",
+                        f"{relative} is missing from the store; delete the version (fsregistry delete "
+                        f"{name}/{version}) and import it again from a bundle",
+                        name=name,
+                        version=version,
+                        path=where,
+                    )
+                else:
                     report.add(
                         "unreadable", f"{relative}: {exc}; run the check again", name=name, version=version, path=where
                     )

@@ -569,6 +569,8 @@ HEAD_FIELDS: tuple[Field, ...] = (
     opt("aliases", mapping(VERSION, keys=name_check(validate_alias, "alias"))),
     # tokens of the last writes, to recognise a write whose reply was lost
     opt("writes", list_of(string())),
+    # numbers a repair removed as abandoned: a save still running with one of them fails
+    opt("buried", list_of(VERSION)),
     req(
         "versions",
         mapping(obj(*SUMMARY_FIELDS, *_HISTORIES), keys=string(re.compile(r"[1-9][0-9]{0,15}"), what="a version")),

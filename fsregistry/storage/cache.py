@@ -13,9 +13,10 @@ promises:
   recorded in the version's record (unless the caller turned verification off), and a
   mismatch removes the entry (:meth:`ContentCache.evict`) so that the next load downloads
   again;
-- **safe to evict while in use**: a load reads its files through hard links in a private
-  folder (:meth:`ContentCache.borrow`), so another process evicting the entry meanwhile
-  cannot take them away;
+- **never evicted while in use**: a load holds a shared lock on the entry
+  (:meth:`ContentCache.borrow`) and eviction skips entries it cannot lock exclusively, so
+  no process takes files away from a load reading them; the files are read in place, so
+  the verified stamps of :mod:`fsregistry.storage.hashing` hold from one load to the next;
 - **bounded**: when a new entry would take the cache over ``max_bytes``, the least recently
   used entries go until it is under (the entry just made is kept even if it alone is
   larger).  Each process measures the cache once, then counts what it adds, and measures
@@ -46,6 +47,8 @@ from ..errors import InvalidArgumentError
 ENV_DIR = "FSREGISTRY_CACHE_DIR"
 ENV_MAX = "FSREGISTRY_CACHE_MAX_BYTES"
 DEFAULT_MAX_BYTES = 10 * 1024**3
+#: the file in each entry that loads lock (shared) and eviction locks (exclusive)
+USE_FILE = ".use"
 #: private folders older than this were left by a process that died: trimming removes them
 STALE_STAGING_SECONDS = 24 * 3600.0
 
@@ -119,24 +122,31 @@ class ContentCache:
 
     @contextmanager
     def borrow(self, key: str, fetch: Callable[[Path], None]) -> Iterator[Path]:
-        """A private folder holding hard links to the entry's files (filled by ``fetch`` when
-        missing) for the ``with`` block: evicting the entry meanwhile, in any process,
-        leaves these links, and so the files, in place until the block ends."""
+        """The entry's folder (made by ``fetch`` when missing) for the ``with`` block, held
+        with a shared lock on its ``.use`` file: no process evicts an entry while another
+        holds it, so the files stay while a load reads them (in place: the verified stamps
+        of :mod:`fsregistry.storage.hashing` hold from one load to the next)."""
+        import fcntl
+
         for _ in range(3):
             entry = self.fill(key, fetch)
-            private = self.staging_dir("use")
             try:
-                for item in entry.iterdir():
-                    os.link(item, private / item.name)
-            except FileNotFoundError:  # evicted between finding it and linking it: again
-                shutil.rmtree(private, ignore_errors=True)
+                fd = os.open(entry / USE_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+            except FileNotFoundError:  # evicted between finding and opening it: again
                 continue
             try:
-                yield private
+                fcntl.flock(fd, fcntl.LOCK_SH)
+                try:
+                    current = os.stat(entry / USE_FILE).st_ino == os.fstat(fd).st_ino
+                except FileNotFoundError:
+                    current = False
+                if not current:  # evicted while this waited for the lock: again
+                    continue
+                yield entry
+                return
             finally:
-                shutil.rmtree(private, ignore_errors=True)
-            return
-        raise FileNotFoundError(f"the cache entry {key} in {self.entries} was evicted three times while being used")
+                os.close(fd)  # releases the lock
+        raise FileNotFoundError(f"the cache entry {key} in {self.entries} was evicted three times while being opened")
 
     def adopt(self, key: str, folder: Path) -> Path:
         """Make ``folder`` (complete, on the cache's file system) the entry ``key``; when
@@ -172,8 +182,7 @@ class ContentCache:
         for folder, size, _ in entries:
             if total <= self.max_bytes:
                 break
-            if folder != keep:
-                self._remove(folder)
+            if folder != keep and self._remove(folder, only_unused=True):
                 total -= size
         self._estimate = total
 
@@ -203,13 +212,29 @@ class ContentCache:
                 out.append((folder, size, used))
         return out
 
-    def _remove(self, folder: Path) -> None:
-        """Take an entry out of sight in one rename, then free its space (a process that
-        has a file of it open keeps reading it)."""
+    def _remove(self, folder: Path, *, only_unused: bool = False) -> bool:
+        """Take an entry out of sight in one rename, then free its space; with
+        ``only_unused``, not while a load holds it (returns False then).  A process that has
+        a file of it open keeps reading it."""
+        import fcntl
+
         self.staging.mkdir(parents=True, exist_ok=True)
         aside = self.staging / f"evicted-{uuid.uuid4().hex}"
         try:
-            os.rename(folder, aside)
+            fd = os.open(folder / USE_FILE, os.O_RDWR | os.O_CREAT, 0o600)
         except FileNotFoundError:
-            return
+            return False  # removed by another process meanwhile
+        try:
+            if only_unused:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    return False
+            try:
+                os.rename(folder, aside)
+            except FileNotFoundError:
+                return False
+        finally:
+            os.close(fd)
         shutil.rmtree(aside, ignore_errors=True)
+        return True

@@ -70,9 +70,6 @@ LAYOUT = "objects"
 _CHECKED_HEADS = 1024
 #: how many recent writes a head remembers (to recognise one whose reply was lost)
 _WRITES = 32
-#: a save older than this refreshes its record before committing, so that a repair's grace
-#: period runs from the last sign of life, not from the start of a long upload (seconds)
-_REFRESH_AFTER = 300.0
 #: files uploaded or downloaded at once (a version has one to a few)
 _PARALLEL = 4
 #: how many times a head change is retried against other writers before giving up
@@ -133,16 +130,19 @@ class ObjectVersionStore:
             marker = _dumps({"format": FORMAT_VERSION, "created_at": utcnow(), "kind": "fsregistry", "layout": LAYOUT})
             if self.objects.put(MARKER, marker, if_absent=True) is None:
                 return  # a concurrent creator's is as good
-            # Every guarantee rests on the server refusing a second create of one key: a server
-            # that ignores If-None-Match would let two writers take one version number.
-            if self.objects.put(MARKER, marker, if_absent=True) is not None:
-                self.objects.delete([MARKER])
-                raise ObjectStoreError(
-                    f"{self.root}: the server at {getattr(self.objects, 'endpoint', 'this endpoint')} ignores "
-                    "conditional writes (If-None-Match), which a registry needs to keep concurrent writers "
-                    "apart; use a server that supports them (AWS S3, a recent MinIO or Ceph RGW)",
-                    path=self.root,
-                )
+            # Every guarantee rests on the server refusing a second create of one key and a
+            # replacement of a changed one: a server that ignores If-None-Match or If-Match would
+            # let two writers take one version number, or one overwrite the other's promotion.
+            for header, probe in (("If-None-Match", {"if_absent": True}), ("If-Match", {"if_match": f'"{"0" * 32}"'})):
+                if self.objects.put(MARKER, marker, **probe) is not None:
+                    with contextlib.suppress(Exception):
+                        self.objects.delete([MARKER])
+                    raise ObjectStoreError(
+                        f"{self.root}: the server at {getattr(self.objects, 'endpoint', 'this endpoint')} ignores "
+                        f"conditional writes ({header}), which a registry needs to keep concurrent writers "
+                        "apart; use a server that supports them (AWS S3, a recent MinIO or Ceph RGW)",
+                        path=self.root,
+                    )
             return
         where = f"{self.root}/{MARKER}"
         try:
@@ -214,18 +214,36 @@ class ObjectVersionStore:
             if found is None and not create:
                 raise ModelNotFoundError(f"no model named {name!r} in {self.root}", name=name)
             head, etag = found if found is not None else (_new_head(name), None)
+            base = list(head.get("writes", ()))
             result = change(head)
             head["updated_at"] = utcnow()
-            head["writes"] = [*head.get("writes", ())[-(_WRITES - 1) :], token]
+            head["writes"] = [*base[-(_WRITES - 1) :], token]
             if self.objects.put(head_key(name), _dumps(head), if_absent=etag is None, if_match=etag) is not None:
                 return result
             found = self.read_head(name)
-            if found is not None and token in found[0].get("writes", ()):
+            if found is not None and not self._lost(name, found[0].get("writes", []), base, token):
                 return result  # this very write landed; only its reply was lost
             time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))  # another writer won: again
         raise ConcurrentWriteError(
             f"{self.root}: gave up changing model {name!r} after {MAX_ATTEMPTS} attempts; other writers "
             "changed it every time",
+            name=name,
+            path=self.root,
+        )
+
+    def _lost(self, name: str, writes: list[str], base: list[str], token: str) -> bool:
+        """After a refused head write: whether it did not land (so it may be applied again).
+        The head keeps its last :data:`_WRITES` tokens; ours is among them if it landed, and
+        if the last write ours was based on is still among them, so would ours be.  When
+        both have been pushed out, nobody can tell: the call fails rather than risk applying
+        a change twice."""
+        if token in writes:
+            return False
+        if (base and base[-1] in writes) or (not base and len(writes) < _WRITES):
+            return True
+        raise ConcurrentWriteError(
+            f"{self.root}: a change to model {name!r} may or may not have been applied (its reply was lost, "
+            f"and more than {_WRITES} writes followed); look at the model before repeating it",
             name=name,
             path=self.root,
         )
@@ -257,8 +275,6 @@ class ObjectVersionStore:
                 self._refuse_case_clash(name)
             return found, *self._allocate(name, found[0] if found else None, meta, version)
 
-        started = time.monotonic()
-
         # The files upload while the number is taken (read the head, create the record):
         # neither makes anything visible, only the head's update below does.
         with ThreadPoolExecutor(max_workers=_PARALLEL) as pool:
@@ -274,9 +290,7 @@ class ObjectVersionStore:
                 with contextlib.suppress(Exception):  # best effort: check(repair=True) removes the rest
                     self.objects.delete([prefix + rel for rel in meta["files"]])
             raise failed
-        found, number, record_tag = numbered.result()
-        if time.monotonic() - started > _REFRESH_AFTER:
-            self._refresh(name, number, prefix, record_tag, meta)
+        found, number, _ = numbered.result()
         now = utcnow()
         try:
             self._change_head(
@@ -322,24 +336,6 @@ class ObjectVersionStore:
         ours = isinstance(record, dict) and record.get("data_prefix") == prefix and record.get("deleted") is not True
         return blob.etag if ours and blob is not None else None
 
-    def _refresh(self, name: str, version: int, prefix: str, tag: str, meta: dict[str, Any]) -> None:
-        """Rewrite a long save's record (unchanged) before its commit, so that it looks alive
-        to a repair; if a repair buried it meanwhile, the save fails, naming why."""
-        if self.objects.put(record_key(name, version), _dumps(meta), if_match=tag) is not None:
-            return
-        if self._record_if_ours(name, version, prefix) is not None:
-            return  # a retry of this very rewrite was refused: the first one landed
-        with contextlib.suppress(Exception):
-            self.objects.delete([prefix + rel for rel in meta["files"]])
-        raise ObjectStoreError(
-            f"{self.root}: the save of {name}/{version} took longer than the grace period of a repair "
-            "(check --repair --older-than) that ran meanwhile and removed it as abandoned; nothing was "
-            "published: save again",
-            name=name,
-            version=version,
-            path=self.root,
-        )
-
     def _abandon(self, name: str, version: int, prefix: str) -> bool:
         """A save failed after taking its number.  Returns True when the head names the
         version after all (the reply to a write that succeeded was lost); otherwise leaves
@@ -353,6 +349,23 @@ class ObjectVersionStore:
         except Exception as exc:  # the save's own error is the one to report
             self.logger.warning("could not clean up the failed save of %s/%s (%s)", name, version, exc)
         return False
+
+    def bury_abandoned(self, name: str, version: int, prefix: str | None, *, keep_data: bool = False) -> bool:
+        """Remove a version that no head lists (a save or delete that did not finish), for
+        ``check(repair=True)``.  The head decides, through its compare-and-swap, between the
+        repair and a save that is still running: the number is first recorded as buried in
+        the head, unless the head lists it by then; a save that commits later finds it buried
+        and fails.  Returns False, doing nothing, when the head lists the version."""
+
+        def mark(head: dict[str, Any]) -> bool:
+            if str(version) in head["versions"]:
+                return False
+            head["buried"] = sorted({*head.get("buried", ()), version})
+            return True
+
+        if not self._change_head(name, mark, create=True):
+            return False
+        return self.bury(name, version, prefix, keep_data=keep_data)
 
     def bury(
         self, name: str, version: int, prefix: str | None, *, if_match: str | None = None, keep_data: bool = False
@@ -694,6 +707,13 @@ def _entry(head: dict[str, Any], name: str, version: int) -> dict[str, Any]:
 
 def _add_version(head: dict[str, Any], meta: dict[str, Any], stage: str | None, aliases: list[str], now: str) -> None:
     version = meta["version"]
+    if version in head.get("buried", ()):
+        raise ObjectStoreError(
+            f"{meta['name']}/{version} was removed as abandoned by a repair (check --repair --older-than) "
+            "that ran while this save was still uploading; nothing was published: save again",
+            name=meta["name"],
+            version=version,
+        )
     head["versions"][str(version)] = records.summary(meta)
     head["last_version"] = max(head["last_version"], version)
     if stage is not None:
