@@ -31,6 +31,7 @@ def _retried_after_landing(real: Put, applies: Callable[[str, dict[str, Any]], b
         tag = real(self, key, data, **conditions)
         if tag is not None and applies(key, conditions):
             assert real(self, key, data, **conditions) is None  # the retry, refused
+            self._local.retried = True  # as boto3 reports it: the refusal answered a retry
             return None
         return tag
 
@@ -126,6 +127,7 @@ def test_a_lost_reply_followed_by_too_many_writes_is_not_guessed(s3_root: str) -
         if key.endswith("head.json") and self is registry.store.objects:  # type: ignore[union-attr]
             for i in range(store_objects._WRITES):
                 other.set_tag("m", "n", str(i))
+            self._local.retried = True  # the reply was lost, the retry refused
             return None
         return tag
 
@@ -134,6 +136,63 @@ def test_a_lost_reply_followed_by_too_many_writes_is_not_guessed(s3_root: str) -
         with pytest.raises(ConcurrentWriteError, match="may or may not have been applied"):
             registry.set_description("m", "new")
     assert registry.get_model("m")["description"] == "new"  # it had landed, and was not repeated
+
+
+def test_a_stale_head_after_many_writes_is_not_mistaken_for_a_lost_reply(s3_root: str) -> None:
+    """More writes than the head remembers land while a save uploads: its first commit is
+    refused because its head is stale, not because of a lost reply, and it simply retries."""
+    registry = CustomModelRegistry(s3_root)
+    registry.save_model(Doubler(), "m")
+    other = CustomModelRegistry(s3_root)
+    upload = S3Objects.upload
+
+    def upload_while_others_write(self: S3Objects, key: str, path: Path) -> None:
+        for i in range(store_objects._WRITES + 1):
+            other.set_tag("m", "n", str(i))
+        upload(self, key, path)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(S3Objects, "upload", upload_while_others_write)
+        assert registry.save_model(Doubler(), "m") == "models:/m/2"
+    assert [v["version"] for v in registry.list_versions("m")] == [2, 1]
+
+
+def test_a_record_that_cannot_be_read_keeps_every_data_object(s3_root: str, tmp_path: Path) -> None:
+    """A repair that cannot read a live version's record cannot know which data it names:
+    it removes no data at all, and says what it could not read."""
+    registry = CustomModelRegistry(s3_root)
+    registry.save_model(Doubler(2.0), "m")
+    get = S3Objects.get
+    failed: list[str] = []
+
+    def flaky(self: S3Objects, key: str) -> Any:
+        if "/versions/" in key and not failed:
+            failed.append(key)
+            raise ObjectStoreError(f"{self.url}: connection reset", path=self.url)
+        return get(self, key)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(S3Objects, "get", flaky)
+        report = CustomModelRegistry(s3_root).check(repair=True, older_than=0)
+    assert [p.kind for p in report.problems] == ["unreadable"]
+    fresh = CustomModelRegistry(s3_root, storage_options={"cache_dir": str(tmp_path / "fresh-cache")})
+    assert fresh.load_model("m/1")["model"].factor == 2.0  # downloaded: the data is all there
+
+
+def test_a_probe_the_server_rejects_leaves_no_marker(s3_server: Any, s3_env: dict[str, str]) -> None:
+    put = S3Objects.put
+
+    def no_if_match(self: S3Objects, key: str, data: bytes, **conditions: Any) -> Any:
+        if conditions.get("if_match"):
+            raise ObjectStoreError(f"{self.url}: 501 NotImplemented", path=self.url)
+        return put(self, key, data, **conditions)
+
+    bucket = s3_server.new_bucket()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(S3Objects, "put", no_if_match)
+        with pytest.raises(ObjectStoreError, match="NotImplemented"):
+            CustomModelRegistry(f"s3://{bucket}/reg")
+    assert "Contents" not in s3_server.client().list_objects_v2(Bucket=bucket)
 
 
 def test_an_entry_in_use_is_not_evicted_by_another_process(tmp_path: Path) -> None:

@@ -79,21 +79,31 @@ def check_objects(
     live: set[str] = set()  # data prefixes that a version in a head names: never removed
     referenced: set[str] = set()  # data prefixes that any record names
     abandoned: list[tuple[str, int, str | None]] = []
+    # Unreferenced data is removed only when every head and record could be read: data that
+    # an unreadable record names would look unreferenced.
+    sweep_data = True
     for name in sorted(set(store.existing_model_names()) | set(records)):
         try:
             found = store.read_head(name)
         except ObjectStoreError as exc:
             report.add("unreadable", f"{exc}; run the check again", name=name, path=f"{store.root}/{head_key(name)}")
-            live.update(_prefixes(store, name, records.get(name, {})))
+            sweep_data = False
             continue
         except RegistryError as exc:
             report.add("corrupt_model_record", str(exc), name=name, path=f"{store.root}/{head_key(name)}")
-            live.update(_prefixes(store, name, records.get(name, {})))  # keep everything it may name
+            sweep_data = False  # keep everything it may name
             continue
         report.models_checked += 1
         head = found[0] if found is not None else {"versions": {}}
         for version, item in sorted(records.get(name, {}).items()):
-            raw = _record(store, name, version)
+            try:
+                raw = _record(store, name, version)
+            except ObjectStoreError as exc:
+                report.add("unreadable", f"{exc}; run the check again", name=name, version=version)
+                sweep_data = False
+                continue
+            if raw is None or not isinstance(raw, dict):
+                sweep_data = False  # not JSON: whatever data it names is unknown
             prefix = raw.get("data_prefix") if isinstance(raw, dict) else None
             prefix = prefix if isinstance(prefix, str) else None
             if prefix is not None:
@@ -126,7 +136,7 @@ def check_objects(
         if repair:
             problem.fixed = store.bury_abandoned(name, version, prefix, keep_data=prefix in live)
     uploading = {u.key.rsplit("/", 1)[0] + "/" for u in uploads}
-    for prefix, items in sorted(data.items()):
+    for prefix, items in sorted(data.items()) if sweep_data else ():
         if prefix in referenced or prefix in uploading or max(i.modified for i in items) > cutoff:
             continue
         problem = report.add(
@@ -148,26 +158,15 @@ def check_objects(
 
 
 def _record(store: ObjectVersionStore, name: str, version: int) -> Any:
-    """A record as stored; ``None`` when it is gone, is not JSON, or cannot be read now."""
+    """A record as stored; ``None`` when it is gone or is not JSON.  :class:`ObjectStoreError`
+    when it cannot be read now."""
     from ..store.objects import record_key
 
-    try:
-        blob = store.objects.get(record_key(name, version))
-    except ObjectStoreError:
-        return None
+    blob = store.objects.get(record_key(name, version))
     try:
         return json.loads(blob.data) if blob is not None else None
     except ValueError:
         return None
-
-
-def _prefixes(store: ObjectVersionStore, name: str, found: dict[int, Listed]) -> set[str]:
-    out = set()
-    for version in found:
-        raw = _record(store, name, version)
-        if isinstance(raw, dict) and isinstance(raw.get("data_prefix"), str):
-            out.add(raw["data_prefix"])
-    return out
 
 
 def _listed_now(store: ObjectVersionStore, name: str, version: int) -> bool:
@@ -178,8 +177,10 @@ def _listed_now(store: ObjectVersionStore, name: str, version: int) -> bool:
 def _still_missing(store: ObjectVersionStore, name: str, version: int) -> bool:
     """Whether a version the head listed is still listed and still has no record (a save
     that committed after the listing was taken has both)."""
-    raw = _record(store, name, version)
-    return raw is None and _listed_now(store, name, version)
+    try:
+        return _record(store, name, version) is None and _listed_now(store, name, version)
+    except ObjectStoreError:
+        return False  # reported as unreadable elsewhere, not as missing
 
 
 def _check_version(store: ObjectVersionStore, name: str, version: int, report: CheckReport, verify: bool) -> None:
@@ -219,7 +220,12 @@ def _check_version(store: ObjectVersionStore, name: str, version: int, report: C
             except ObjectStoreError as exc:
                 if not _listed_now(store, name, version):
                     continue  # deleted while the check ran
-                if not any(True for _ in store.objects.listing(str(meta["data_prefix"]) + relative)):
+                key = str(meta["data_prefix"]) + relative
+                try:
+                    missing = not any(item.key == key for item in store.objects.listing(key))
+                except ObjectStoreError:
+                    missing = False
+                if missing:
                     report.add(
                         "integrity",
                         f"{relative} is missing from the store; delete the version (fsregistry delete "

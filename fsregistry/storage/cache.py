@@ -167,8 +167,9 @@ class ContentCache:
         return final
 
     def evict(self, key: str) -> None:
-        """Remove an entry (a file in it failed its check)."""
-        self._remove(self.path(key))
+        """Remove an entry (a file in it failed its check), unless a process holds it: that
+        one checks the files itself, and evicts it in turn when they fail."""
+        self._remove(self.path(key), only_unused=True)
 
     def size(self) -> int:
         return sum(size for _, size, _ in self._entries())

@@ -63,6 +63,11 @@ class ObjectStore(Protocol):
         writer got there first), and nothing is written."""
         ...
 
+    def refusal_was_retried(self) -> bool:
+        """Whether the last refused :meth:`put` of this thread had been sent more than once:
+        then its first attempt may have been applied, and the refusal answered the retry."""
+        ...
+
     def upload(self, key: str, path: Path) -> None:
         """Upload a local file (in parts when it is large) to ``key``."""
         ...

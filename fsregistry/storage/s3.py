@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -61,6 +62,7 @@ class S3Objects:
                 f"unknown storage option(s) {', '.join(unknown)} for {url}; known: {', '.join(S3_OPTIONS)}"
             )
         self.requests = 0
+        self._local = threading.local()
         self.endpoint = str(options.get("endpoint_url") or os.environ.get("AWS_ENDPOINT_URL") or "the default endpoint")
         self.client = self._client(options)
         self.endpoint = str(self.client.meta.endpoint_url)
@@ -118,15 +120,23 @@ class S3Objects:
             conditions["IfNoneMatch"] = "*"
         if if_match is not None:
             conditions["IfMatch"] = if_match
+        self._local.retried = False
         with self._errors("write", key):
             try:
                 response = self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, **conditions)
             except Exception as exc:
                 code = _code(exc)
                 if conditions and (code in _CONFLICT or (if_match is not None and code == "NoSuchKey")):
+                    metadata = getattr(exc, "response", {}).get("ResponseMetadata") or {}
+                    self._local.retried = bool(metadata.get("RetryAttempts"))
                     return None
                 raise
             return str(response["ETag"])
+
+    def refusal_was_retried(self) -> bool:
+        """Whether this thread's last refused :meth:`put` had been sent more than once (its
+        first attempt may have landed, and the refusal answered the retry)."""
+        return bool(getattr(self._local, "retried", False))
 
     def upload(self, key: str, path: Path) -> None:
         with self._errors("upload", key):

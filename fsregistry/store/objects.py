@@ -134,7 +134,13 @@ class ObjectVersionStore:
             # replacement of a changed one: a server that ignores If-None-Match or If-Match would
             # let two writers take one version number, or one overwrite the other's promotion.
             for header, probe in (("If-None-Match", {"if_absent": True}), ("If-Match", {"if_match": f'"{"0" * 32}"'})):
-                if self.objects.put(MARKER, marker, **probe) is not None:
+                try:
+                    honoured = self.objects.put(MARKER, marker, **probe) is None
+                except BaseException:  # a server that rejects the header outright: no registry either
+                    with contextlib.suppress(Exception):
+                        self.objects.delete([MARKER])
+                    raise
+                if not honoured:
                     with contextlib.suppress(Exception):
                         self.objects.delete([MARKER])
                     raise ObjectStoreError(
@@ -220,8 +226,9 @@ class ObjectVersionStore:
             head["writes"] = [*base[-(_WRITES - 1) :], token]
             if self.objects.put(head_key(name), _dumps(head), if_absent=etag is None, if_match=etag) is not None:
                 return result
+            retried = self.objects.refusal_was_retried()
             found = self.read_head(name)
-            if found is not None and not self._lost(name, found[0].get("writes", []), base, token):
+            if retried and found is not None and not self._lost(name, found[0].get("writes", []), base, token):
                 return result  # this very write landed; only its reply was lost
             time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))  # another writer won: again
         raise ConcurrentWriteError(
@@ -232,7 +239,8 @@ class ObjectVersionStore:
         )
 
     def _lost(self, name: str, writes: list[str], base: list[str], token: str) -> bool:
-        """After a refused head write: whether it did not land (so it may be applied again).
+        """After a head write refused on a retry: whether it did not land (so it may be
+        applied again; a refusal of a first attempt always means that).
         The head keeps its last :data:`_WRITES` tokens; ours is among them if it landed, and
         if the last write ours was based on is still among them, so would ours be.  When
         both have been pushed out, nobody can tell: the call fails rather than risk applying
@@ -242,8 +250,8 @@ class ObjectVersionStore:
         if (base and base[-1] in writes) or (not base and len(writes) < _WRITES):
             return True
         raise ConcurrentWriteError(
-            f"{self.root}: a change to model {name!r} may or may not have been applied (its reply was lost, "
-            f"and more than {_WRITES} writes followed); look at the model before repeating it",
+            f"{self.root}: a change to model {name!r} may or may not have been applied (the request was "
+            f"retried, and more than {_WRITES} writes followed); look at the model before repeating it",
             name=name,
             path=self.root,
         )
@@ -492,16 +500,16 @@ class ObjectVersionStore:
 
     @contextlib.contextmanager
     def local_folder(self, name: str, version: int, meta: dict[str, Any]) -> Iterator[Path]:
-        """A private local folder holding the version's files while the ``with`` block lasts,
-        linked from the content cache (downloaded on first use).  A file that fails its check
-        there is evicted, so the next load downloads it again."""
+        """The version's folder in the content cache (downloaded on first use), held for the
+        ``with`` block so that no process evicts it meanwhile.  A file that fails its check
+        there is evicted once no process holds the entry, so the next load downloads it again."""
         key = entry_key(meta["files"])
-        with self.cache.borrow(key, self._fetcher(name, version, meta)) as folder:
-            try:
+        try:
+            with self.cache.borrow(key, self._fetcher(name, version, meta)) as folder:
                 yield folder
-            except IntegrityError:
-                self.cache.evict(key)
-                raise
+        except IntegrityError:
+            self.cache.evict(key)
+            raise
 
     def folder_path(self, name: str, version: int, meta: dict[str, Any]) -> Path:
         """The version's folder in the content cache (downloaded if needed), for tools that
