@@ -5,6 +5,7 @@ dead writers, and copying a registry between backends."""
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -339,7 +340,6 @@ def test_the_region_comes_from_aws_region_too(s3_root: str, monkeypatch) -> None
 
 def test_a_save_to_object_storage_waits_for_no_local_disk(s3_root: str, monkeypatch) -> None:
     """The staged files are only uploaded: flushing them to this machine's disk is waste."""
-    import os
 
     registry = CustomModelRegistry(s3_root)
     flushes: list[int] = []
@@ -348,3 +348,33 @@ def test_a_save_to_object_storage_waits_for_no_local_disk(s3_root: str, monkeypa
     registry.save_model(Doubler(), "m", preprocessor_artifact={"a": 1})
     assert flushes == []
     assert registry.load_model("m/1")["preprocessor_artifact"] == {"a": 1}
+
+
+def test_an_unwritable_cache_is_a_permission_error_naming_it(s3_root: str, tmp_path: Path, monkeypatch) -> None:
+    """A cache folder this user may not write (as the system reports it: the tests run as
+    root, whom modes do not stop) fails the save with the registry's own error."""
+    from fsregistry import RegistryPermissionError
+
+    cache = tmp_path / "cache"
+    registry = CustomModelRegistry(s3_root, storage_options={"cache_dir": str(cache)})
+    mkdir = Path.mkdir
+
+    def refused(self: Path, *args: Any, **kwargs: Any) -> None:
+        if self.is_relative_to(cache):
+            raise PermissionError(13, "Permission denied", str(self))
+        mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", refused)
+    with pytest.raises(RegistryPermissionError, match="cache") as caught:
+        registry.save_model(Doubler(), "m")
+    assert caught.value.path == str(cache)
+    monkeypatch.undo()
+    assert registry.list_models() == []
+
+
+def test_an_s3_root_without_boto3_says_what_to_install(s3_root: str, monkeypatch) -> None:
+    from fsregistry import MissingDependencyError
+
+    monkeypatch.setitem(sys.modules, "boto3", None)  # as if it were not installed
+    with pytest.raises(MissingDependencyError, match=r"fsregistry\[s3\]"):
+        CustomModelRegistry(s3_root)

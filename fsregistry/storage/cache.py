@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidArgumentError
+from . import files
 
 ENV_DIR = "FSREGISTRY_CACHE_DIR"
 ENV_MAX = "FSREGISTRY_CACHE_MAX_BYTES"
@@ -93,9 +94,10 @@ class ContentCache:
     def staging_dir(self, purpose: str) -> Path:
         """A new private folder on the cache's file system (a save's files are written
         here, uploaded, then kept as the version's cache entry)."""
-        self.staging.mkdir(parents=True, exist_ok=True)
-        folder = self.staging / f"{purpose}-{uuid.uuid4().hex}"
-        folder.mkdir(mode=0o700)
+        with files.refusals(self.folder, "write to the local cache of downloads (storage_options['cache_dir'])"):
+            self.staging.mkdir(parents=True, exist_ok=True)
+            folder = self.staging / f"{purpose}-{uuid.uuid4().hex}"
+            folder.mkdir(mode=0o700)
         return folder
 
     def find(self, key: str) -> Path | None:

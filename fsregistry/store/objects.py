@@ -61,6 +61,7 @@ from ..records import fields as record_fields
 from ..storage.cache import ContentCache, entry_key
 from ..storage.layout import FORMAT_VERSION, MARKER, check_format, utcnow
 from ..storage.objects import ObjectStore
+from .opener import Change
 
 T = TypeVar("T")
 
@@ -77,8 +78,6 @@ MAX_ATTEMPTS = 60
 _DATA_PREFIX = re.compile(r"data/[^/]+/[0-9a-f]{32}/")
 #: keys of a version's state that live in the head, over its (immutable) record
 _STATE = ("stage", "aliases", "tags", "description", "stage_history", "alias_history")
-
-Change = Callable[[dict[str, Any]], Any]
 
 
 def head_key(name: str) -> str:

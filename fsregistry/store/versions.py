@@ -24,7 +24,7 @@ import errno
 import json
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
@@ -48,11 +48,9 @@ from ..storage.layout import META_JSON, Layout, utcnow
 from ..storage.lock import RegistryLock
 from .catalog import Catalog
 from .index import Refs
+from .opener import Change
 
 _RUN_ID_RE = re.compile(r"[0-9a-f]{8,64}")
-
-#: a change applied to a model's record or a version's ``meta.json`` (a dict, in place)
-Change = Callable[[dict[str, Any]], Any]
 
 
 class VersionStore:
