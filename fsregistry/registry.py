@@ -2,7 +2,8 @@
 
 This module is the public face: it checks what callers give, reports errors to the
 seed-style error handler, logs, and hands every read and write to the version store
-(:mod:`fsregistry.store.versions`), bundles (:mod:`fsregistry.bundle`) and maintenance
+(:mod:`fsregistry.store.versions`; saves, loads and record changes through
+:mod:`fsregistry.store.operations`), bundles (:mod:`fsregistry.bundle`) and maintenance
 (:mod:`fsregistry.maintenance`).  How writes stay safe is described there and in
 docs/design.md.
 """
@@ -17,27 +18,19 @@ from typing import TYPE_CHECKING, Any
 from . import records
 from .base import BaseModelRegistry
 from .config import resolve_root
-from .errors import InvalidArgumentError, InvalidIdentifierError, InvalidMetadataError, ModelNotFoundError
-from .flavors import LoadOptions, detect_flavor, get_flavor
+from .errors import InvalidArgumentError, InvalidIdentifierError, InvalidMetadataError
+from .flavors import LoadOptions
 from .identifiers import ModelRef, model_uri, parse_identifier
-from .names import (
-    StageName,
-    normalize_stage,
-    require_aliases,
-    require_flag,
-    validate_alias,
-    validate_model_name,
-    validate_tag,
-    validate_tags,
-)
-from .storage import files, hashing, pickling
-from .store import payload
+from .names import normalize_stage, require_flag, validate_alias, validate_model_name, validate_tag, validate_tags
+from .storage import hashing, pickling
+from .store import operations
 from .store.opener import open_store
 from .store.versions import VersionStore
 
 if TYPE_CHECKING:
     from .bundle import ImportedVersion
     from .maintenance.repair import CheckReport
+    from .names import StageName
 
 
 class CustomModelRegistry(BaseModelRegistry):
@@ -137,35 +130,24 @@ class CustomModelRegistry(BaseModelRegistry):
         """
         with self._errors(f"save_model({model_name!r})"):
             name = validate_model_name(model_name)
-            meta = records.describe(
+            version, flavor_name = operations.save(
+                self.store,
                 name,
+                model,
+                preprocessor_artifact,
                 signature=signature,
                 input_example=input_example,
                 metadata=metadata,
-                tags=validate_tags(tags),
+                tags=tags,
                 params=params,
                 metrics=metrics,
                 description=description,
+                stage=stage,
+                aliases=aliases,
+                flavor=flavor,
+                flavor_kwargs=flavor_kwargs,
             )
-            wanted_stage, wanted_aliases = normalize_stage(stage), require_aliases(aliases)
-            if model is None:
-                raise InvalidArgumentError("model is None: pass the trained model to save", name=name)
-            chosen = get_flavor(flavor) if flavor else detect_flavor(model)
-            staged = self.store.staging_dir("save")
-            try:
-                payload.write(
-                    staged,
-                    model,
-                    chosen,
-                    preprocessor_artifact,
-                    meta,
-                    durable=self.store.durable_staging,
-                    **flavor_kwargs,
-                )
-                version = self.store.publish(name, staged, meta, wanted_stage, wanted_aliases)
-            finally:
-                files.remove_tree(staged)
-            self.logger.info("saved %s (flavor %s)", model_uri(name, version), chosen.name)
+            self.logger.info("saved %s (flavor %s)", model_uri(name, version), flavor_name)
             return model_uri(name, version)
 
     def load_model(
@@ -182,34 +164,17 @@ class CustomModelRegistry(BaseModelRegistry):
 
         Hashes are verified unless ``verify=False`` (or the registry's ``verify``); a file
         this process verified before and that is unchanged since is not read again, unless
-        ``verify="full"`` (see docs/core.md, "Verified loads").  Pickle
-        files are refused before they are opened when the registry refuses pickle.
-        ``device``/``model_factory`` are for PyTorch models.
+        ``verify="full"`` (see docs/core.md, "Verified loads").  Pickle files are refused
+        before they are opened when the registry refuses pickle.  ``device``/``model_factory``
+        are for PyTorch models.
         """
         with self._errors(f"load_model({model_identifier!r})"):
             verify = self.verify if verify is None else hashing.verify_option(verify)
             with_preprocessor = require_flag(with_preprocessor, "with_preprocessor")
-            name, version, meta = self.store.load_target(model_identifier)
             options = LoadOptions(device, model_factory, run_recorded_code=self.allow_pickle)
-            if not self.allow_pickle:  # before a byte is read, or downloaded from object storage
-                where = Path(f"{self.root}/{name}/{version}")
-                flavor = get_flavor(meta["flavor"])
-                payload.refuse_pickle(where, meta, flavor, allow_pickle=False, with_preprocessor=with_preprocessor)
-            with self.store.deleted_meanwhile(name, version), self.store.local_folder(name, version, meta) as folder:
-                model, artifact = payload.load(
-                    folder,
-                    meta,
-                    options,
-                    allow_pickle=self.allow_pickle,
-                    verify=verify,
-                    with_preprocessor=with_preprocessor,
-                )
-            loaded: records.LoadedVersion = {
-                **records.version_info(meta),
-                "model": model,
-                "preprocessor_artifact": artifact,
-            }
-            return loaded
+            return operations.load(
+                self.store, model_identifier, options, self.allow_pickle, verify, with_preprocessor=with_preprocessor
+            )
 
     def get_model_by_stage(self, model_name: str, stage: StageName) -> records.LoadedVersion:
         """Load the version of ``model_name`` that holds ``stage`` (case-insensitive)."""
@@ -252,12 +217,7 @@ class CustomModelRegistry(BaseModelRegistry):
 
     def get_model(self, model_name: str) -> dict[str, Any]:
         """The model-level summary of one model (as in :meth:`list_models`)."""
-        name = validate_model_name(model_name)
-        self.store.require_model(name)
-        summary = self.store.model_summary(name, {})
-        if summary is None:
-            raise ModelNotFoundError(f"model {name!r} has no versions", name=name)
-        return summary
+        return operations.model_summary(self.store, validate_model_name(model_name))
 
     # == stages, aliases, tags, descriptions ===================================================
 
@@ -273,9 +233,7 @@ class CustomModelRegistry(BaseModelRegistry):
         with self._errors(f"transition_model_stage({model_identifier!r}, {stage!r})"):
             target = normalize_stage(stage)
             archive_existing = require_flag(archive_existing, "archive_existing")
-            with self.store.write_lock():
-                name, version = self.store.resolve(model_identifier)
-                meta = self.store.transition(name, version, target, archive_existing=archive_existing)
+            name, version, meta = operations.transition(self.store, model_identifier, target, archive_existing)
             self.logger.info("%s/%s -> %s", name, version, target)
             return records.version_info(meta)
 
@@ -283,48 +241,32 @@ class CustomModelRegistry(BaseModelRegistry):
         """Point ``alias`` at ``version`` (a number or any identifier of that model)."""
         with self._errors(f"set_alias({model_name!r}, {alias!r})"):
             name, alias = validate_model_name(model_name), validate_alias(alias)
-            with self.store.write_lock():
-                target_name, target = self.store.resolve(_version_identifier(name, version))
-                if target_name != name:
-                    raise InvalidIdentifierError(f"{version!r} is not a version of {name!r}", name=name)
-                self.store.set_alias(name, alias, target)
+            operations.set_alias(self.store, name, alias, version)
 
     def delete_alias(self, model_name: str, alias: str) -> None:
         """Remove ``alias``; :class:`VersionNotFoundError` if the model has no such alias."""
         with self._errors(f"delete_alias({model_name!r}, {alias!r})"):
             name, alias = validate_model_name(model_name), validate_alias(alias)
-            self.store.require_model(name)
-            with self.store.write_lock():
-                self.store.delete_alias(name, alias)
+            operations.delete_alias(self.store, name, alias)
 
     def set_tag(self, model_identifier: str, key: str, value: Any) -> None:
         """Set a tag on a model (``"NAME"``) or on one version (``"NAME/3"``, ``"NAME@champion"``...)."""
         key, text = validate_tag(key, value)
-        self._update(
-            model_identifier, f"set_tag({key!r})", lambda rec: rec.setdefault("tags", {}).__setitem__(key, text)
-        )
+        with self._errors(f"set_tag({key!r}) on {model_identifier!r}"):
+            operations.set_tag(self.store, model_identifier, key, text)
 
     def delete_tag(self, model_identifier: str, key: str) -> None:
         """Remove a tag from a model or one version (a missing tag is not an error)."""
         key, _ = validate_tag(key, "")
-        self._update(model_identifier, f"delete_tag({key!r})", lambda rec: rec.setdefault("tags", {}).pop(key, None))
+        with self._errors(f"delete_tag({key!r}) on {model_identifier!r}"):
+            operations.delete_tag(self.store, model_identifier, key)
 
     def set_description(self, model_identifier: str, description: str) -> None:
         """Set the description of a model (``"NAME"``) or of one version."""
         if not isinstance(description, str):
             raise InvalidMetadataError("description must be a string")
-        self._update(model_identifier, "set_description", lambda rec: rec.__setitem__("description", description))
-
-    def _update(self, model_identifier: str, context: str, change: Any) -> None:
-        """Apply ``change`` to a model record or a version's meta, under the lock."""
-        with self._errors(f"{context} on {model_identifier!r}"):
-            ref = parse_identifier(model_identifier)
-            with self.store.write_lock():
-                if ref.kind == "model":
-                    assert ref.name is not None
-                    self.store.update_model(ref.name, change)
-                else:
-                    self.store.update_version(*self.store.resolve(ref), change)
+        with self._errors(f"set_description on {model_identifier!r}"):
+            operations.set_description(self.store, model_identifier, description)
 
     def delete_model(self, model_identifier: str, force: bool = False) -> None:
         """Delete one version (``NAME/3``, ``models:/NAME@old``...) or a whole model (``NAME``).
@@ -379,12 +321,3 @@ class CustomModelRegistry(BaseModelRegistry):
 
         with self._errors(f"prune({model_name!r})"):
             return prune(self.store, model_name, keep_last=keep_last, older_than=older_than, dry_run=dry_run)
-
-
-def _version_identifier(name: str, version: int | str) -> str:
-    """``3``, ``"3"``, ``"latest"`` or ``"Production"`` of model ``name`` as an identifier;
-    anything already shaped like an identifier is kept as it is."""
-    text = str(version)
-    if isinstance(version, int) or not any(ch in text for ch in "/@:"):
-        return f"{name}/{text}"
-    return text
