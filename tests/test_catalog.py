@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from toy_models import Doubler
 
-from fsregistry import CustomModelRegistry
+from fsregistry import CustomModelRegistry, records
 from fsregistry.errors import CorruptRecordError, CorruptRegistryError
 from fsregistry.storage.layout import Layout
 from fsregistry.store import index as idx
@@ -227,7 +227,7 @@ def test_take_claim_hands_out_increasing_numbers_and_marks_claims_pending(tmp_pa
     settled = registry.catalog.writer_refs("m")  # a writer that finds it pending settles
     assert not settled.claims_pending and settled.claim_seq == second
     assert registry.catalog.take_claim("m", settled) == second + 1  # never handed out twice
-    registry.catalog.record("m", [_meta(registry, 2)], settled)  # the change reached the index
+    registry.catalog.record("m", [records.read_meta(registry.layout, "m", 2)], settled)  # the change reached the index
     on_disk = idx.read_refs(registry.layout, "m")
     assert on_disk is not None and not on_disk.claims_pending
 

@@ -23,6 +23,7 @@ from fault_helpers import assert_full, fill_up, free_bytes, mounted_tmpfs
 from toy_models import Doubler
 
 from fsregistry import CustomModelRegistry, VersionNotFoundError, cli
+from fsregistry.records import ModelRecord
 from fsregistry.storage import files
 from fsregistry.storage.layout import Layout
 from fsregistry.store.catalog import Catalog
@@ -138,11 +139,11 @@ def _record_fails(monkeypatch: pytest.MonkeyPatch, times: int) -> list[str]:
     real = Catalog.write_model_record
     attempts: list[str] = []
 
-    def full(self: Catalog, name: str, record: dict[str, Any]) -> None:
+    def full(self: Catalog, record: ModelRecord) -> None:
         attempts.append(",".join(sorted(p.name for p in self.layout.runs.iterdir())))
         if len(attempts) <= times:
-            raise OSError(errno.ENOSPC, "No space left on device", str(self.layout.model_file(name)))
-        real(self, name, record)
+            raise OSError(errno.ENOSPC, "No space left on device", str(self.layout.model_file(record.name)))
+        real(self, record)
 
     monkeypatch.setattr(Catalog, "write_model_record", full)
     return attempts
@@ -237,11 +238,11 @@ def test_kill_at_each_step_of_a_delete(tmp_path: Path, monkeypatch: pytest.Monke
             real = Catalog.write_model_record
             failed = [False]
 
-            def first_fails(self: Catalog, name: str, record: dict[str, Any]) -> None:
+            def first_fails(self: Catalog, record: ModelRecord) -> None:
                 if not failed[0]:
                     failed[0] = True
                     raise OSError(errno.ENOSPC, "No space left on device")
-                real(self, name, record)
+                real(self, record)
 
             monkeypatch.setattr(Catalog, "write_model_record", first_fails)
         mine = CustomModelRegistry(registry.root)  # a lock is never inherited across fork

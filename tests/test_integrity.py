@@ -323,7 +323,7 @@ def test_a_wide_gap_above_the_chunks_is_listed_not_probed(
     reads: list[int] = []
     real_read_meta = records.read_meta
 
-    def counting(layout: object, name: str, version: int) -> dict[str, object]:
+    def counting(layout: object, name: str, version: int) -> records.VersionRecord:
         reads.append(version)
         return real_read_meta(layout, name, version)  # type: ignore[arg-type]
 
@@ -331,7 +331,7 @@ def test_a_wide_gap_above_the_chunks_is_listed_not_probed(
     entries = registry.catalog.indexed_versions("m", refs)
     assert entries is not None and sorted(entries) == [1, 2, 3]
     assert len(reads) <= 3
-    assert [m["version"] for m in registry.catalog._tail("m", refs, {})] == [1, 2, 3]
+    assert [m.version for m in registry.catalog._tail("m", refs, {})] == [1, 2, 3]
 
 
 def test_corrupt_meta_advice_names_what_a_person_can_do(model_registry: CustomModelRegistry) -> None:

@@ -226,4 +226,4 @@ def test_a_record_checked_before_is_checked_again_once_its_bytes_change(tmp_path
     with pytest.raises(CorruptRecordError, match="description"):
         records.read_meta(registry.layout, "m", 1)
     path.write_text(good)
-    assert records.read_meta(registry.layout, "m", 1)["name"] == "m"
+    assert records.read_meta(registry.layout, "m", 1).name == "m"

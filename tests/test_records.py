@@ -18,7 +18,7 @@ from fsregistry.records.signature import Signature, infer_signature
 SHA = "0" * 64
 
 
-def _describe(**overrides: Any) -> dict[str, Any]:
+def _describe(**overrides: Any) -> records.VersionRecord:
     given: dict[str, Any] = {
         "signature": None,
         "input_example": None,
@@ -32,11 +32,11 @@ def _describe(**overrides: Any) -> dict[str, Any]:
     return records.describe("m", **given)
 
 
-def _published(meta: dict[str, Any], version: int = 1) -> dict[str, Any]:
-    """``meta`` with the fields the store adds at publish."""
+def _published(meta: records.VersionRecord, version: int = 1) -> dict[str, Any]:
+    """``meta`` with the fields the store adds at publish, as ``meta.json`` holds it."""
     files = {"model.bin": {"sha256": SHA, "size": 10}}
     model = {"format": "cloudpickle", "class": "toy_models.Doubler", "uses_pickle": True}
-    return {**meta, "version": version, "flavor": "python", "model": model, "files": files}
+    return {**meta.to_json(), "version": version, "flavor": "python", "model": model, "files": files}
 
 
 @pytest.fixture
@@ -96,20 +96,20 @@ def test_explicit_metrics_accept_ints_and_numpy_numbers() -> None:
     assert records.check_metrics(None) == {}
 
 
-# -- describe and new_meta ------------------------------------------------------------------------
+# -- describe ----------------------------------------------------------------------------
 
 
 def test_describe_splits_metadata_and_merges_explicit_params_and_metrics() -> None:
     meta = _describe(metadata={"acc": 0.5, "fold": 1}, params={"lr": 0.1}, metrics={"acc": 0.75, "auc": 1})
-    assert meta["params"] == {"fold": 1, "lr": 0.1}
-    assert meta["metrics"] == {"acc": 0.75, "auc": 1}  # an explicit metric wins
-    assert meta["name"] == "m" and meta["description"] == "" and meta["stage"] is None
+    assert meta.params == {"fold": 1, "lr": 0.1}
+    assert meta.metrics == {"acc": 0.75, "auc": 1}  # an explicit metric wins
+    assert meta.name == "m" and meta.description == "" and meta.stage is None
 
 
 def test_describe_makes_a_fresh_run_id_and_a_utc_time() -> None:
     a, b = _describe(), _describe()
-    assert a["run_id"] != b["run_id"] and len(a["run_id"]) == 32 and int(a["run_id"], 16) >= 0
-    assert a["created_at"].endswith("+00:00")
+    assert a.run_id != b.run_id and len(a.run_id) == 32 and int(a.run_id, 16) >= 0
+    assert a.created_at.endswith("+00:00")
 
 
 @pytest.mark.parametrize(
@@ -130,12 +130,12 @@ def test_describe_refuses_what_it_cannot_store(overrides: dict[str, Any], match:
 
 def test_the_signature_is_inferred_from_the_example_or_taken_as_given() -> None:
     frame = pd.DataFrame({"a": [1.0], "b": ["x"]})
-    inferred = _describe(input_example=frame)["signature"]
-    assert [c["name"] for c in inferred["inputs"]] == ["a", "b"]
+    inferred = _describe(input_example=frame).signature
+    assert inferred is not None and [c["name"] for c in inferred["inputs"]] == ["a", "b"]
     given = infer_signature(pd.DataFrame({"z": [1]}))
-    assert _describe(signature=given, input_example=frame)["signature"] == given.to_dict()
-    assert _describe(signature=given.to_dict())["signature"] == given.to_dict()
-    assert _describe()["signature"] is None
+    assert _describe(signature=given, input_example=frame).signature == given.to_dict()
+    assert _describe(signature=given.to_dict()).signature == given.to_dict()
+    assert _describe().signature is None
 
 
 def test_what_describe_builds_is_a_valid_meta_json_once_published() -> None:
@@ -147,10 +147,10 @@ def test_what_describe_builds_is_a_valid_meta_json_once_published() -> None:
     assert fields.parse_meta(json.loads(json.dumps(published)), "meta.json", name="m", version=1) == published
 
 
-def test_new_meta_has_every_state_field() -> None:
-    meta = records.new_meta(name="m", stage="Staging")
-    assert meta["stage"] == "Staging" and meta["stage_history"] == [] and meta["aliases"] == {}
-    assert meta["format"] == 1 and meta["tags"] == {} and meta["source"] is None
+def test_a_new_record_writes_every_state_field() -> None:
+    written = _describe().to_json()
+    assert written["stage"] is None and written["stage_history"] == [] and written["aliases"] == {}
+    assert written["format"] == 1 and written["tags"] == {} and written["source"] is None
 
 
 # -- input examples -------------------------------------------------------------------------------
@@ -178,7 +178,7 @@ def test_examples_keep_at_most_100_rows() -> None:
 
 
 def test_read_meta_checks_the_record_belongs_to_its_folder(registry: CustomModelRegistry) -> None:
-    assert records.read_meta(registry.layout, "m", 1)["version"] == 1
+    assert records.read_meta(registry.layout, "m", 1).version == 1
     meta_2 = registry.layout.meta_file("m", 2)
     meta_2.write_bytes(registry.layout.meta_file("m", 1).read_bytes())
     with pytest.raises(CorruptRecordError, match="belongs to 2") as info:
@@ -201,8 +201,8 @@ def test_salvaged_meta_keeps_the_fields_that_still_pass(registry: CustomModelReg
 
 
 def test_validate_meta_checks_a_record_from_elsewhere(registry: CustomModelRegistry) -> None:
-    meta = records.read_meta(registry.layout, "m", 1)
-    records.validate_meta(meta)
+    meta = records.read_meta(registry.layout, "m", 1).to_json()
+    assert records.validate_meta(meta) == records.read_meta(registry.layout, "m", 1)
     with pytest.raises(CorruptRecordError, match=r"meta\.json of m/1") as info:
         records.validate_meta({**meta, "stage": "production"})
     assert info.value.field == "stage"
@@ -226,8 +226,8 @@ def test_summary_keeps_claim_order_only_where_there_is_one(registry: CustomModel
     assert "stage_seq" not in second and "alias_seq" not in second
     assert first["has_preprocessor"] and not second["has_preprocessor"]
     meta = records.read_meta(registry.layout, "m", 1)
-    assert first["size"] == sum(f["size"] for f in meta["files"].values()) > 0
-    assert first["stage_changed_at"] == meta["stage_history"][-1]["at"]
+    assert first["size"] == sum(f["size"] for f in meta.files.values()) > 0
+    assert first["stage_changed_at"] == meta.stage_history[-1]["at"]
     assert second["stage_changed_at"] == second["created_at"]
 
 
@@ -244,7 +244,7 @@ def test_version_info_groups_metadata_and_rebuilds_objects(registry: CustomModel
     assert isinstance(info["signature"], Signature) and isinstance(info["input_example"], pd.DataFrame)
     assert info["aliases"] == ["best", "champ"] and info["stage"] == "Production"
     assert info["model_format"] == "cloudpickle" and info["description"] == "first"
-    assert info["uri"] == "models:/m/1" and info["size"] == records.total_size(info)
+    assert info["uri"] == "models:/m/1" and info["size"] == sum(f["size"] for f in info["files"].values())
     assert info["input_example"]["b"].tolist() == ["x", "y"]
     info["files"]["model.bin"]["size"] = -1  # a copy: the record is untouched
-    assert records.read_meta(registry.layout, "m", 1)["files"]["model.bin"]["size"] > 0
+    assert records.read_meta(registry.layout, "m", 1).files["model.bin"]["size"] > 0

@@ -202,7 +202,7 @@ def test_a_damaged_cached_file_is_detected_and_downloaded_again(s3_root: str) ->
 def test_a_damaged_object_in_the_bucket_is_reported_by_check(s3_server: Any, s3_root: str) -> None:
     registry = CustomModelRegistry(s3_root)
     registry.save_model(Doubler(), "m")
-    prefix = registry.store.read_meta("m", 1)["data_prefix"]  # type: ignore[union-attr]
+    prefix = registry.store.read_meta("m", 1).extra["data_prefix"]
     bucket, _, base = s3_root[len("s3://") :].partition("/")
     s3_server.client().put_object(Bucket=bucket, Key=f"{base}/{prefix}model.bin", Body=b"not the model")
     report = registry.check()

@@ -20,6 +20,7 @@ from toy_models import Doubler
 
 from fsregistry import CustomModelRegistry
 from fsregistry.flavors import LoadOptions, SavedModel, get_flavor
+from fsregistry.records import VersionRecord
 from fsregistry.storage import hashing
 from fsregistry.storage.layout import MODEL_BIN
 from fsregistry.store import index, payload
@@ -139,9 +140,9 @@ class _PathFlavor:
 
 def _write(folder: Path, model: Any, flavor: Any, *, durable: bool, preprocessor: Any = None) -> dict[str, Any]:
     folder.mkdir()
-    meta: dict[str, Any] = {"name": "m"}
+    meta = VersionRecord("m", run_id="0" * 32, created_at="2026-01-01T00:00:00+00:00")
     payload.write(folder, model, flavor, preprocessor, meta, durable=durable)
-    return meta
+    return meta.to_json()
 
 
 @needs_proc

@@ -47,12 +47,12 @@ class Incoming:
     name: str
     version: int
     prefix: str
-    meta: dict[str, Any]
+    meta: records.VersionRecord
     members: dict[str, str] = field(default_factory=dict)  # payload file -> archive member
 
     @property
     def run_id(self) -> str:
-        return str(self.meta["run_id"])
+        return self.meta.run_id
 
 
 @dataclass(frozen=True)
@@ -227,7 +227,7 @@ def _incoming(
     except RecursionError:
         raise refuse(path, f"{meta_member} is nested too deeply to be a record") from None
     incoming = Incoming(name, version, prefix, _validated_meta(meta, name, version, path))
-    for relative, record in incoming.meta["files"].items():
+    for relative, record in incoming.meta.files.items():
         member = f"{prefix}/{relative}"
         if manifest["files"].get(member) != {"sha256": record["sha256"], "size": record["size"]}:
             raise refuse(path, f"{member} is recorded differently in the manifest and in {meta_member}")
@@ -235,7 +235,7 @@ def _incoming(
     return incoming
 
 
-def _validated_meta(meta: Any, name: str, version: int, path: Path) -> dict[str, Any]:
+def _validated_meta(meta: Any, name: str, version: int, path: Path) -> records.VersionRecord:
     """Check the fields import relies on; refuse anything malformed before writing."""
     if not isinstance(meta, dict):
         raise refuse(path, f"meta.json of {name}/{version} is not a JSON object")
@@ -244,10 +244,9 @@ def _validated_meta(meta: Any, name: str, version: int, path: Path) -> dict[str,
         _check_identity(meta, name, version, where)
         _check_payload(meta, where)
         _check_state(meta, where)
-        records.validate_meta(meta)
+        return records.validate_meta(meta)
     except (BundleError, CorruptRegistryError) as exc:
         raise refuse(path, str(exc)) from None
-    return meta
 
 
 def _check_identity(meta: dict[str, Any], name: str, version: int, where: str) -> None:

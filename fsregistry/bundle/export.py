@@ -17,7 +17,8 @@ from typing import IO, TYPE_CHECKING, Any
 
 from ..errors import BundleError, IntegrityError, InvalidArgumentError, ModelNotFoundError
 from ..identifiers import parse_identifier
-from ..records import fields as record_fields
+from ..records import VersionRecord
+from ..records.typed import FileDigests
 from ..storage import files, hashing
 from ..storage.layout import META_JSON, utcnow
 from .archive import BUNDLE_FORMAT, BUNDLE_KIND, MANIFEST_NAME, MODELS_PREFIX, check_relative
@@ -34,7 +35,7 @@ class _Outgoing:
     version: int
     folder: Path
     meta_bytes: bytes
-    meta: dict[str, Any]
+    meta: VersionRecord
 
     @property
     def prefix(self) -> str:
@@ -105,12 +106,12 @@ def _targets(store: Store, identifiers: str | Sequence[str]) -> list[tuple[str, 
 
 
 def _outgoing(store: Store, name: str, version: int, open_folders: contextlib.ExitStack) -> _Outgoing:
-    """Read a version's ``meta.json`` once: the bundle carries exactly these bytes."""
+    """Read a version's ``meta.json`` once (checked as every reader checks it): the bundle
+    carries exactly these bytes."""
     raw, meta = store.version_files(name, version)
-    folder = open_folders.enter_context(store.local_folder(name, version, meta))
-    record_fields.parse_meta(meta, folder / META_JSON, name=name, version=version)  # as every reader checks it
-    for relative in meta.get("files") or {}:
+    for relative in meta.files:
         check_relative(relative, f"{name}/{version} lists file")
+    folder = open_folders.enter_context(store.local_folder(name, version, meta))
     return _Outgoing(name, version, folder, raw, meta)
 
 
@@ -123,9 +124,9 @@ def _manifest(store: Store, versions: list[_Outgoing]) -> dict[str, Any]:
             "sha256": hashlib.sha256(out.meta_bytes).hexdigest(),
             "size": len(out.meta_bytes),
         }
-        for relative, record in out.meta["files"].items():
+        for relative, record in out.meta.files.items():
             members[f"{out.prefix}/{relative}"] = {"sha256": record["sha256"], "size": int(record["size"])}
-        entries.append({"name": out.name, "version": out.version, "run_id": out.meta.get("run_id"), "path": out.prefix})
+        entries.append({"name": out.name, "version": out.version, "run_id": out.meta.run_id, "path": out.prefix})
     from .._version import __version__
 
     models = {name: _model_level(store, name) for name in dict.fromkeys(out.name for out in versions)}
@@ -159,7 +160,7 @@ def _write_archive(final: Path, manifest: dict[str, Any], versions: list[_Outgoi
             _add_bytes(tar, MANIFEST_NAME, json.dumps(manifest, indent=1, sort_keys=True).encode())
             for out in versions:
                 _add_bytes(tar, f"{out.prefix}/{META_JSON}", out.meta_bytes)
-                for relative, record in out.meta["files"].items():
+                for relative, record in out.meta.files.items():
                     _add_verified(tar, f"{out.prefix}/{relative}", out.folder / relative, record, out)
         files.fsync_file(tmp)
         os.replace(tmp, final)
@@ -182,7 +183,7 @@ def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
     tar.addfile(_member(name, len(data)), io.BytesIO(data))
 
 
-def _add_verified(tar: tarfile.TarFile, name: str, source: Path, record: dict[str, Any], out: _Outgoing) -> None:
+def _add_verified(tar: tarfile.TarFile, name: str, source: Path, record: FileDigests, out: _Outgoing) -> None:
     """Copy one payload file into the archive, hashing it on the way; refuse a corrupt one."""
     hashing.check_size(source, record, name=out.name, version=out.version)
     with files.open_stored(source) as fh:

@@ -3,11 +3,12 @@ stage and verify its files, then publish under the registry's lock."""
 
 from __future__ import annotations
 
-import json
+import copy
 import os
 import tarfile
 import uuid
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from ..errors import FlavorError, ImportConflictError, ModelExistsError, ModelNotFoundError, RegistryError
 from ..flavors import get_flavor
 from ..names import STAGES, validate_tag
-from ..records import environment
+from ..records import VersionRecord, environment
 from ..storage import files, hashing
 from ..storage.layout import utcnow
 from ..store import payload
@@ -124,9 +125,9 @@ def _find_run(store: Store, run_id: str) -> tuple[str, int] | None:
 
 def _same_files(store: Store, found: tuple[str, int], incoming: Incoming) -> bool:
     """True when the registry's version holds exactly the files the bundle carries."""
-    here = store.read_meta(*found)["files"]
+    here = store.read_meta(*found).files
     digests = {k: v.get("sha256") for k, v in here.items()}
-    return digests == {k: v["sha256"] for k, v in incoming.meta["files"].items()}
+    return digests == {k: v["sha256"] for k, v in incoming.meta.files.items()}
 
 
 # == import: write =============================================================================
@@ -191,7 +192,7 @@ def _stage(store: Store, bundle: Bundle, incoming: Incoming) -> Path:
     try:
         for relative, member in incoming.members.items():
             sealed = _extract_verified(bundle, member, folder / relative)
-            recorded = (incoming.meta.get("files") or {}).get(relative) or {}
+            recorded: Mapping[str, Any] = incoming.meta.files.get(relative) or {}
             for algorithm in ("sha256", "blake3"):  # what meta.json records must be what arrived
                 if algorithm in recorded and algorithm in sealed and recorded[algorithm] != sealed[algorithm]:
                     raise refuse(
@@ -239,19 +240,19 @@ def _publish_all(
             continue
         meta = _imported_meta(bundle, plan, keep_stages)
         wanted = incoming.version if plan.keep_number else None
-        stage, aliases = meta.get("stage"), sorted(meta.get("aliases") or {})
+        stage, aliases = meta.stage, sorted(meta.aliases)
         version = store.publish(incoming.name, staged[index], meta, stage, aliases, version=wanted)
         results[index] = ImportedVersion(
-            incoming.name, version, incoming.version, meta["run_id"], "imported", recorded_code=code
+            incoming.name, version, incoming.version, meta.run_id, "imported", recorded_code=code
         )
     return [results[i] for i in range(len(plans))]
 
 
-def _recorded_code(meta: dict[str, Any]) -> tuple[str, ...]:
+def _recorded_code(meta: VersionRecord) -> tuple[str, ...]:
     """What loading this version would import and call by name (reported, never run here);
     nothing for a flavor this process does not know (its load would fail anyway)."""
     try:
-        flavor = get_flavor(meta["flavor"])
+        flavor = get_flavor(meta.flavor)
     except FlavorError:
         return ()
     return payload.recorded_code(meta, flavor)
@@ -270,10 +271,10 @@ def _apply_model_level(store: Store, name: str, level: ModelLevel) -> tuple[str,
     try:
         here = store.model_summary(name, {}) or {"description": "", "tags": {}}
         if level.description and not here["description"]:
-            store.update_model(name, lambda record: record.__setitem__("description", level.description))
+            store.update_model(name, lambda record: setattr(record, "description", level.description))
         if level.tags and not here["tags"]:
             tags = dict(validate_tag(key, value) for key, value in level.tags.items())
-            store.update_model(name, lambda record: record.__setitem__("tags", tags))
+            store.update_model(name, lambda record: setattr(record, "tags", tags))
     except (RegistryError, OSError) as exc:
         store.logger.warning(
             "imported %r but could not apply the bundle's model description and tags (%s); "
@@ -289,37 +290,38 @@ def _apply_model_level(store: Store, name: str, level: ModelLevel) -> tuple[str,
     return kept
 
 
-def _imported_meta(bundle: Bundle, plan: _Plan, keep_stages: bool) -> dict[str, Any]:
+def _imported_meta(bundle: Bundle, plan: _Plan, keep_stages: bool) -> VersionRecord:
     """The bundle's record, with state reset and where it came from recorded in ``source``."""
     incoming = plan.incoming
-    meta = json.loads(json.dumps(incoming.meta))  # a deep copy; the audit's copy stays intact
-    stage = meta.get("stage") if meta.get("stage") in STAGES else None
-    aliases = sorted(meta.get("aliases") or {})
-    meta["source"] = {
+    meta = copy.deepcopy(incoming.meta)  # the audit's copy stays intact
+    stage = meta.stage if meta.stage in STAGES else None
+    aliases = sorted(meta.aliases)
+    imported_at = utcnow()
+    meta.source = {
         "imported_from": str(bundle.path.resolve()),
-        "imported_at": utcnow(),
+        "imported_at": imported_at,
         "bundle_sha256": bundle.sha256,
         "original_name": incoming.name,
         "original_version": incoming.version,
         "original_run_id": incoming.run_id,
         "original_stage": stage,
         "original_aliases": aliases,
-        "original_stage_history": meta.get("stage_history") or [],
+        "original_stage_history": meta.stage_history,
         "exported_at": bundle.manifest.get("created_at"),
         "exported_by": bundle.manifest.get("created_by"),
-        "previous": incoming.meta.get("source"),
+        "previous": incoming.meta.source,
     }
     if plan.new_run_id:
-        meta["run_id"] = uuid.uuid4().hex
-    meta["stage_history"] = []
-    meta["stage"] = stage if keep_stages else None
-    meta["aliases"] = dict.fromkeys(aliases, meta["source"]["imported_at"]) if keep_stages else {}
+        meta.run_id = uuid.uuid4().hex
+    meta.stage_history = []
+    meta.stage = stage if keep_stages else None
+    meta.aliases = dict.fromkeys(aliases, imported_at) if keep_stages else {}
     return meta
 
 
 def _warn_environment(incoming: Incoming) -> None:
     environment.warn_on_mismatch(
-        incoming.meta.get("environment") or {},
+        incoming.meta.environment,
         what=f"imported version {incoming.name}/{incoming.version}",
         stacklevel=5,
     )

@@ -200,12 +200,13 @@ def _check_version(store: ObjectVersionStore, name: str, version: int, report: C
     report.versions_checked += 1
     if not verify:
         return
+    prefix = str(meta.extra.get("data_prefix"))
     with tempfile.TemporaryDirectory(prefix="fsregistry-check-") as tmp:
-        for relative, expected in meta["files"].items():
+        for relative, expected in meta.files.items():
             local = Path(tmp) / relative
-            where = f"{store.root}/{meta['data_prefix']}{relative}"
+            where = f"{store.root}/{prefix}{relative}"
             try:
-                store.objects.download(str(meta["data_prefix"]) + relative, local)
+                store.objects.download(prefix + relative, local)
                 hashing.verify_file(local, expected, name=name, version=version)
             except IntegrityError as exc:
                 report.add(
@@ -220,7 +221,7 @@ def _check_version(store: ObjectVersionStore, name: str, version: int, report: C
             except ObjectStoreError as exc:
                 if not _listed_now(store, name, version):
                     continue  # deleted while the check ran
-                key = str(meta["data_prefix"]) + relative
+                key = prefix + relative
                 try:
                     missing = not any(item.key == key for item in store.objects.listing(key))
                 except ObjectStoreError:

@@ -28,6 +28,7 @@ import contextlib
 import os
 import re
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -234,7 +235,7 @@ class _ModelCheck:
         self.report = report
         self.repair = repair
         self.verify = verify
-        self.metas: dict[int, dict[str, Any]] = {}
+        self.metas: dict[int, records.VersionRecord] = {}
 
     def run(self) -> None:
         versions = self.layout.version_numbers(self.name)
@@ -273,14 +274,15 @@ class _ModelCheck:
         if deleted is None:
             refs = idx.read_refs(self.layout, self.name)
             deleted = refs.last_version if refs else 0
-        record = {
-            "name": self.name,
-            "created_at": kept.get("created_at") or utcnow(),
-            "description": kept.get("description", ""),
-            "tags": kept.get("tags", {}),
-            "max_deleted_version": max([deleted, *self.layout.version_numbers(self.name)]),
-        }
-        self._fix(problem, lambda: self.catalog.write_model_record(self.name, record))
+        record = records.ModelRecord.from_json(
+            {
+                **kept,
+                "name": self.name,
+                "created_at": kept.get("created_at") or utcnow(),
+                "max_deleted_version": max([deleted, *self.layout.version_numbers(self.name)]),
+            }
+        )
+        self._fix(problem, lambda: self.catalog.write_model_record(record))
 
     def _model_folder(self) -> None:
         """Leftover temporary files, and entries that are none of the registry's (reported only)."""
@@ -305,7 +307,7 @@ class _ModelCheck:
             self.report.add("corrupt_meta", detail, name=self.name, version=version, path=path)
             return
         self.metas[version] = meta
-        recorded = meta.get("files") or {}
+        recorded = meta.files
         for entry in files.list_dir(vdir):
             if _temp_file(entry, self.report, self.repair, self.name) or entry.name in (*recorded, META_JSON):
                 continue
@@ -315,7 +317,7 @@ class _ModelCheck:
             for filename, expected in recorded.items():
                 self._verify(vdir / filename, expected, version)
 
-    def _verify(self, path: Path, expected: dict[str, Any], version: int) -> None:
+    def _verify(self, path: Path, expected: Mapping[str, Any], version: int) -> None:
         try:
             hashing.verify_file(path, expected, name=self.name, version=version)
             self.report.files_verified += 1
@@ -328,7 +330,7 @@ class _ModelCheck:
         entries = {v: records.summary(m) for v, m in self.metas.items()}
         winners = derive_refs(self.name, entries)
         for version, meta in self.metas.items():
-            stage = meta.get("stage")
+            stage = meta.stage
             if stage in EXCLUSIVE_STAGES and winners.stages.get(stage) != version:
                 problem = self.report.add(
                     "stage_conflict",
@@ -337,21 +339,21 @@ class _ModelCheck:
                     version=version,
                 )
                 self._fix(problem, lambda m=meta: self._archive(m))
-            lost = [a for a in meta.get("aliases") or {} if winners.aliases.get(a) != version]
+            lost = [a for a in meta.aliases if winners.aliases.get(a) != version]
             if lost:
                 problem = self.report.add(
                     "stage_conflict", f"also claims aliases {lost}", name=self.name, version=version
                 )
                 self._fix(problem, lambda m=meta, lost=lost: self._unalias(m, lost))
 
-    def _archive(self, meta: dict[str, Any]) -> None:
+    def _archive(self, meta: records.VersionRecord) -> None:
         claims.set_stage(meta, "Archived", utcnow())
-        files.write_json_atomic(self.layout.meta_file(self.name, meta["version"]), meta)
+        files.write_json_atomic(self.layout.meta_file(self.name, meta.version), meta.to_json())
 
-    def _unalias(self, meta: dict[str, Any], lost: list[str]) -> None:
+    def _unalias(self, meta: records.VersionRecord, lost: list[str]) -> None:
         for alias in lost:
             claims.drop_alias(meta, alias)
-        files.write_json_atomic(self.layout.meta_file(self.name, meta["version"]), meta)
+        files.write_json_atomic(self.layout.meta_file(self.name, meta.version), meta.to_json())
 
     def _index(self) -> None:
         """Compare the index with what the truth implies.  Its ``last_version`` may not
@@ -401,20 +403,20 @@ class _ModelCheck:
 
     def _runs(self) -> None:
         for version, meta in self.metas.items():
-            path = self.layout.run_file(meta["run_id"])
+            path = self.layout.run_file(meta.run_id)
             entry = files.read_json_or_none(path)
             if entry == {"name": self.name, "version": version}:
                 continue
             problem = self.report.add(
                 "run_map",
-                f"run {meta['run_id']} is not mapped to this version",
+                f"run {meta.run_id} is not mapped to this version",
                 name=self.name,
                 version=version,
                 path=str(path),
             )
             self._fix(
                 problem,
-                lambda run_id=meta["run_id"], v=version: self.catalog.record_run(run_id, self.name, v, durable=True),
+                lambda run_id=meta.run_id, v=version: self.catalog.record_run(run_id, self.name, v, durable=True),
             )
 
 

@@ -12,14 +12,18 @@ from __future__ import annotations
 import contextlib
 import math
 import sys
-from typing import Any, TypedDict
+from pathlib import Path
+from typing import Any, TypedDict, cast
 
 from ..errors import InvalidMetadataError
 from ..storage import files
-from ..storage.layout import FORMAT_VERSION, utcnow
 from ..storage.layout import Layout as _Layout
+from ..storage.layout import utcnow
 from . import claims
 from . import fields as record_fields
+from .typed import Actor, ModelRecord, VersionRecord
+
+__all__ = ["ModelRecord", "VersionRecord"]
 
 #: rows of an input example kept in meta.json
 MAX_EXAMPLE_ROWS = 100
@@ -151,15 +155,22 @@ def decode_example(data: dict[str, Any] | None) -> Any:
 # -- meta.json I/O --------------------------------------------------------------------------
 
 
-def read_meta(layout: _Layout, name: str, version: int) -> dict[str, Any]:
+def read_meta(layout: _Layout, name: str, version: int) -> VersionRecord:
     """Read ``meta.json`` of one version, checked against its description (see
-    :mod:`fsregistry.record_fields`): ``FileNotFoundError`` if absent,
+    :mod:`fsregistry.records.fields`): ``FileNotFoundError`` if absent,
     :class:`CorruptRegistryError` naming the file and the field if anything is wrong,
     :class:`~fsregistry.errors.FormatVersionError` if a newer format wrote it."""
     path = layout.meta_file(name, version)
-    return record_fields.read_checked(
-        path, lambda raw: record_fields.parse_meta(raw, path, name=name, version=version), "meta"
-    )
+    raw = record_fields.read_checked(
+        path, lambda raw: record_fields.parse_meta(raw, path, name=name, version=version), "meta", shared=True
+    )  # shared: VersionRecord.from_json copies what a writer may change
+    return VersionRecord.from_json(raw)
+
+
+def parse_meta(raw: Any, where: str | Path, *, name: str | None = None, version: int | None = None) -> VersionRecord:
+    """A ``meta.json`` read from anywhere (object storage, a bundle), checked against the
+    same description as :func:`read_meta`, as a :class:`VersionRecord`."""
+    return VersionRecord.from_json(record_fields.parse_meta(raw, where, name=name, version=version))
 
 
 def salvaged_meta(layout: _Layout, name: str, version: int) -> dict[str, Any]:
@@ -168,11 +179,11 @@ def salvaged_meta(layout: _Layout, name: str, version: int) -> dict[str, Any]:
     return record_fields.salvage_meta(files.read_json_or_none(layout.meta_file(name, version)))
 
 
-def validate_meta(meta: dict[str, Any]) -> None:
+def validate_meta(meta: Any) -> VersionRecord:
     """Check a ``meta.json`` that did not come from a file of this registry (an imported
     bundle's) against the same description as :func:`read_meta`."""
     where = f"meta.json of {meta.get('name')}/{meta.get('version')}" if isinstance(meta, dict) else "meta.json"
-    record_fields.parse_meta(meta, where)
+    return parse_meta(meta, where)
 
 
 def describe(
@@ -185,10 +196,11 @@ def describe(
     params: dict[str, Any] | None,
     metrics: dict[str, Any] | None,
     description: str | None,
-) -> dict[str, Any]:
+) -> VersionRecord:
     """A new version's record from what a caller gave ``save_model``, every part checked
     (no I/O): the one place a ``meta.json`` is built.  The payload's fields (``flavor``,
-    ``model``, ``files``, ``environment``) and the version number are added by the store."""
+    ``model``, ``files``, ``environment``) and the version number are added by the payload
+    writer and the store."""
     import uuid  # here, not at the top: only a save needs it
 
     split_params, split_metrics = split_metadata(metadata)
@@ -196,17 +208,17 @@ def describe(
     split_metrics.update(check_metrics(metrics))
     if description is not None and not isinstance(description, str):
         raise InvalidMetadataError("description must be a string")
-    return new_meta(
+    return VersionRecord(
         name=name,
         run_id=uuid.uuid4().hex,
         created_at=utcnow(),
         params=split_params,
         metrics=split_metrics,
-        tags=tags,
+        tags=dict(tags),
         description=description or "",
         signature=_signature_dict(signature, input_example),
         input_example=encode_example(input_example),
-        created_by=claims.actor(),
+        created_by=cast(Actor, claims.actor()),
     )
 
 
@@ -224,55 +236,31 @@ def _signature_dict(signature: Any, input_example: Any) -> dict[str, Any] | None
     )
 
 
-def new_meta(**fields: Any) -> dict[str, Any]:
-    """A fresh meta record with every state field present."""
-    meta: dict[str, Any] = {
-        "format": FORMAT_VERSION,
-        "stage": None,
-        "stage_history": [],
-        "aliases": {},
-        "tags": {},
-        "description": "",
-        "source": None,
-    }
-    meta.update(fields)
-    return meta
-
-
 # -- derived views ---------------------------------------------------------------------------
 
 
-def total_size(meta: dict[str, Any]) -> int:
-    return sum(int(f.get("size", 0)) for f in (meta.get("files") or {}).values())
-
-
-def stage_changed_at(meta: dict[str, Any]) -> str:
-    history = meta.get("stage_history") or []
-    return str(history[-1]["at"]) if history else str(meta.get("created_at", ""))
-
-
-def summary(meta: dict[str, Any]) -> dict[str, Any]:
+def summary(meta: VersionRecord) -> dict[str, Any]:
     """The index entry of a version: what listing and stage resolution need."""
     entry: dict[str, Any] = {
-        "version": meta["version"],
-        "run_id": meta["run_id"],
-        "created_at": meta["created_at"],
-        "stage": meta.get("stage"),
-        "stage_changed_at": stage_changed_at(meta),
-        "aliases": dict(meta.get("aliases") or {}),
-        "tags": dict(meta.get("tags") or {}),
-        "description": meta.get("description") or "",
-        "flavor": meta.get("flavor"),
-        "model_class": (meta.get("model") or {}).get("class"),
-        "size": total_size(meta),
-        "metrics": dict(meta.get("metrics") or {}),
-        "has_preprocessor": meta.get("preprocessor") is not None,
+        "version": meta.version,
+        "run_id": meta.run_id,
+        "created_at": meta.created_at,
+        "stage": meta.stage,
+        "stage_changed_at": meta.stage_changed_at,
+        "aliases": dict(meta.aliases),
+        "tags": dict(meta.tags),
+        "description": meta.description,
+        "flavor": meta.flavor or None,
+        "model_class": meta.model_class,
+        "size": meta.size,
+        "metrics": dict(meta.metrics),
+        "has_preprocessor": meta.has_preprocessor,
     }
     # the order of its claims (fsregistry.claims), kept only where there is one
-    if meta.get("stage_seq"):
-        entry["stage_seq"] = meta["stage_seq"]
-    if meta.get("alias_seq"):
-        entry["alias_seq"] = dict(meta["alias_seq"])
+    if meta.stage_seq:
+        entry["stage_seq"] = meta.stage_seq
+    if meta.alias_seq:
+        entry["alias_seq"] = dict(meta.alias_seq)
     return entry
 
 
@@ -332,37 +320,32 @@ class LoadedVersion(VersionInfo):
     preprocessor_artifact: Any
 
 
-def version_info(meta: dict[str, Any]) -> VersionInfo:
+def version_info(meta: VersionRecord) -> VersionInfo:
     """Everything about a version except the model and preprocessor objects."""
-    name, version = meta["name"], meta["version"]
-    signature = meta.get("signature")
+    name, version = meta.name, meta.version
     return {
         "name": name,
         "version": version,
         "uri": f"models:/{name}/{version}",
-        "run_id": meta["run_id"],
-        "created_at": meta["created_at"],
-        "stage": meta.get("stage"),
-        "stage_history": list(meta.get("stage_history") or []),
-        "alias_history": list(meta.get("alias_history") or []),
-        "created_by": meta.get("created_by"),
-        "aliases": sorted(meta.get("aliases") or {}),
-        "description": meta.get("description") or "",
-        "flavor": meta.get("flavor"),
-        "model_class": (meta.get("model") or {}).get("class"),
-        "model_format": (meta.get("model") or {}).get("format"),
-        "metadata": {
-            "params": dict(meta.get("params") or {}),
-            "metrics": dict(meta.get("metrics") or {}),
-            "tags": dict(meta.get("tags") or {}),
-        },
-        "signature": _signature(signature),
-        "input_example": decode_example(meta.get("input_example")),
-        "environment": dict(meta.get("environment") or {}),
-        "files": {k: dict(v) for k, v in (meta.get("files") or {}).items()},
-        "size": total_size(meta),
-        "has_preprocessor": meta.get("preprocessor") is not None,
-        "source": meta.get("source"),
+        "run_id": meta.run_id,
+        "created_at": meta.created_at,
+        "stage": meta.stage,
+        "stage_history": [dict(e) for e in meta.stage_history],
+        "alias_history": [dict(e) for e in meta.alias_history],
+        "created_by": dict(meta.created_by) if meta.created_by is not None else None,
+        "aliases": sorted(meta.aliases),
+        "description": meta.description,
+        "flavor": meta.flavor or None,
+        "model_class": meta.model_class,
+        "model_format": meta.model_format,
+        "metadata": {"params": dict(meta.params), "metrics": dict(meta.metrics), "tags": dict(meta.tags)},
+        "signature": _signature(meta.signature),
+        "input_example": decode_example(meta.input_example),
+        "environment": dict(meta.environment),
+        "files": {k: dict(v) for k, v in meta.files.items()},
+        "size": meta.size,
+        "has_preprocessor": meta.has_preprocessor,
+        "source": meta.source,
     }
 
 

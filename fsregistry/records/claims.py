@@ -21,7 +21,7 @@ superseded it would have archived it), an alias is removed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from ..names import EXCLUSIVE_STAGES
 
@@ -109,45 +109,56 @@ def actor() -> dict[str, str | None]:
     return {"user": user, "host": host}
 
 
-def set_stage(meta: dict[str, Any], stage: str | None, now: str, seq: int | None = None) -> None:
+class ClaimHolder(Protocol):
+    """What holds a version's claims: its :class:`~fsregistry.records.typed.VersionRecord`,
+    or (on object storage) the version's entry in its model's head."""
+
+    stage: str | None
+    stage_seq: int
+
+    @property
+    def version(self) -> int: ...
+    @property
+    def stage_history(self) -> list[Any]: ...
+    @property
+    def aliases(self) -> dict[str, Any]: ...
+    @property
+    def alias_seq(self) -> dict[str, int]: ...
+    @property
+    def alias_history(self) -> list[Any]: ...
+
+
+def set_stage(meta: ClaimHolder, stage: str | None, now: str, seq: int | None = None) -> None:
     """Move ``meta`` to ``stage``, recording the change (when, from what, by whom) in its
     history; a claim on an exclusive stage carries its order number ``seq``."""
-    entry = {"stage": stage, "from": meta.get("stage"), "at": now, "by": actor()}
-    meta.setdefault("stage_history", []).append(entry)
-    meta["stage"] = stage
-    if seq is not None and stage in EXCLUSIVE_STAGES:
-        meta["stage_seq"] = seq
-    else:
-        meta.pop("stage_seq", None)
+    meta.stage_history.append({"stage": stage, "from": meta.stage, "at": now, "by": actor()})
+    meta.stage = stage
+    meta.stage_seq = seq if seq is not None and stage in EXCLUSIVE_STAGES else 0
 
 
-def add_alias(meta: dict[str, Any], alias: str, now: str, seq: int) -> None:
+def add_alias(meta: ClaimHolder, alias: str, now: str, seq: int) -> None:
     """Make ``meta`` claim ``alias`` with order number ``seq`` (recorded in its history)."""
-    meta.setdefault("aliases", {})[alias] = now
-    meta.setdefault("alias_seq", {})[alias] = seq
+    meta.aliases[alias] = now
+    meta.alias_seq[alias] = seq
     _alias_event(meta, alias, "set", now)
 
 
-def drop_alias(meta: dict[str, Any], alias: str, now: str | None = None) -> None:
+def drop_alias(meta: ClaimHolder, alias: str, now: str | None = None) -> None:
     """Remove ``meta``'s claim on ``alias`` (nothing if it has none); with ``now``, the
     removal is recorded in its history."""
-    held = alias in (meta.get("aliases") or {})
-    (meta.get("aliases") or {}).pop(alias, None)
+    held = alias in meta.aliases
+    meta.aliases.pop(alias, None)
     if held and now is not None:
         _alias_event(meta, alias, "removed", now)
-    order = meta.get("alias_seq")
-    if isinstance(order, dict):
-        order.pop(alias, None)
-        if not order:
-            meta.pop("alias_seq", None)
+    meta.alias_seq.pop(alias, None)
 
 
-def clear_stale(meta: dict[str, Any], settlement: Settlement, now: str) -> bool:
+def clear_stale(meta: ClaimHolder, settlement: Settlement, now: str) -> bool:
     """Clear the claims of ``meta`` that ``settlement`` found superseded: a stage goes to
     Archived, an alias is removed.  Returns whether anything changed."""
-    version = meta["version"]
+    version = meta.version
     changed = False
-    if (version, meta.get("stage")) in settlement.stale_stages:
+    if meta.stage is not None and (version, meta.stage) in settlement.stale_stages:
         set_stage(meta, "Archived", now)
         changed = True
     for alias in settlement.stale_aliases_of(version):
@@ -156,5 +167,5 @@ def clear_stale(meta: dict[str, Any], settlement: Settlement, now: str) -> bool:
     return changed
 
 
-def _alias_event(meta: dict[str, Any], alias: str, action: str, now: str) -> None:
-    meta.setdefault("alias_history", []).append({"alias": alias, "action": action, "at": now, "by": actor()})
+def _alias_event(meta: ClaimHolder, alias: str, action: str, now: str) -> None:
+    meta.alias_history.append({"alias": alias, "action": action, "at": now, "by": actor()})

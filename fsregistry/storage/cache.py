@@ -37,7 +37,7 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -59,7 +59,7 @@ def default_dir() -> Path:
     return Path(base) / "fsregistry"
 
 
-def entry_key(file_records: dict[str, dict[str, Any]]) -> str:
+def entry_key(file_records: Mapping[str, Mapping[str, Any]]) -> str:
     """The cache key of a version's files: a digest of each file's name, hash and size."""
     listed = sorted(
         (name, {k: v for k, v in record.items() if k in ("sha256", "blake3", "size")})

@@ -36,7 +36,7 @@ import mmap
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -99,7 +99,7 @@ def _new(algorithm: str) -> Any:
     return hashlib.sha256()
 
 
-def preferred(expected: dict[str, Any]) -> tuple[str, Any]:
+def preferred(expected: Mapping[str, Any]) -> tuple[str, Any]:
     """``(algorithm, digest)`` a check of a file with the ``meta.json`` entry ``expected``
     uses: BLAKE3 where the entry has it and this process can compute it, else SHA-256."""
     if isinstance(expected.get("blake3"), str) and blake3_available():
@@ -427,7 +427,7 @@ def _times(info: os.stat_result) -> tuple[int, int, int, int, int]:
     return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
 
 
-def stamped(path: Path, expected: dict[str, Any]) -> bool:
+def stamped(path: Path, expected: Mapping[str, Any]) -> bool:
     """Whether a full check of ``path`` passed earlier in this process against the digest
     ``expected`` records, and the file's device, inode, size, modification and change
     times are still those it had then (one ``stat``, which does not follow a link)."""
@@ -504,7 +504,7 @@ def verify_option(value: Any) -> Verify:
 
 def verify_file(
     path: Path,
-    expected: dict[str, Any],
+    expected: Mapping[str, Any],
     *,
     name: str | None = None,
     version: int | None = None,
@@ -531,7 +531,7 @@ def verify_file(
         raise _mismatch(path, f"{_NAMES[algorithm]} is {actual}, expected {wanted}", name, version)
 
 
-def check_size(path: Path, expected: dict[str, Any], *, name: str | None = None, version: int | None = None) -> None:
+def check_size(path: Path, expected: Mapping[str, Any], *, name: str | None = None, version: int | None = None) -> None:
     """Cheap first check: the file exists and has the recorded size."""
     try:
         size = os.stat(path).st_size
@@ -543,7 +543,7 @@ def check_size(path: Path, expected: dict[str, Any], *, name: str | None = None,
 
 def load_verified(
     path: Path,
-    expected: dict[str, Any] | None,
+    expected: Mapping[str, Any] | None,
     load: Callable[[], T],
     *,
     name: str | None = None,

@@ -47,7 +47,7 @@ class Catalog:
         self.layout = layout
 
     # -- model record ---------------------------------------------------------------------
-    def model_record(self, name: str) -> dict[str, Any] | None:
+    def model_record(self, name: str) -> records.ModelRecord | None:
         """``model.json`` of ``name``; ``None`` when the model was never created.
 
         An unreadable record is a :class:`CorruptRegistryError`, never "empty": it holds the
@@ -57,19 +57,19 @@ class Catalog:
             data = files.read_json(path)
         except (FileNotFoundError, NotADirectoryError):
             return None
-        return record_fields.parse_model_record(data, path, name=name)
+        return records.ModelRecord.from_json(record_fields.parse_model_record(data, path, name=name))
 
     def salvaged_model_record(self, name: str) -> dict[str, Any]:
         """The well-formed fields of ``model.json``, even when others are not (for
         ``check``: what a repair keeps, the never-reuse floor above all)."""
         return record_fields.salvage_model_record(files.read_json_or_none(self.layout.model_file(name)))
 
-    def write_model_record(self, name: str, record: dict[str, Any]) -> None:
-        files.write_json_atomic(self.layout.model_file(name), record)
+    def write_model_record(self, record: records.ModelRecord) -> None:
+        files.write_json_atomic(self.layout.model_file(record.name), record.to_json())
 
     def max_deleted(self, name: str) -> int:
         record = self.model_record(name)
-        return int(record["max_deleted_version"]) if record is not None else 0
+        return record.max_deleted_version if record is not None else 0
 
     # -- run map ----------------------------------------------------------------------------
     def run_target(self, run_id: str) -> tuple[str, int] | None:
@@ -80,7 +80,7 @@ class Catalog:
         try:
             entry = record_fields.parse_run_entry(files.read_json(path), path)
             name, version = str(entry["name"]), int(entry["version"])
-            if records.read_meta(self.layout, name, version)["run_id"] == run_id:
+            if records.read_meta(self.layout, name, version).run_id == run_id:
                 return name, version
         except (FileNotFoundError, NotADirectoryError, RegistryError):
             pass
@@ -209,7 +209,7 @@ class Catalog:
             return list(range(low, high + 1))
         return [v for v in self.layout.version_numbers(name) if low <= v <= high]
 
-    def _readable_meta(self, name: str, version: int) -> dict[str, Any] | None:
+    def _readable_meta(self, name: str, version: int) -> records.VersionRecord | None:
         """A version's ``meta.json`` if it exists and is well formed, else ``None``
         (deleted, a number never used, or corrupt: logged, and ``check`` reports it).
         A record that reads here also loads: both go through the same checks."""
@@ -239,7 +239,7 @@ class Catalog:
         if refs is None or refs.claims_pending:
             # lost, or a stage/alias change died between its writes: settle from the truth
             return self.settle_claims(name, refs.claim_seq if refs is not None else 0)
-        orphans: list[dict[str, Any]] = []
+        orphans: list[records.VersionRecord] = []
         version = refs.last_version + 1
         while files.exists(self.layout.version_dir(name, version)):
             try:
@@ -250,7 +250,7 @@ class Catalog:
             version += 1
         if orphans:
             log.warning("indexing %d version(s) of %r whose publish was interrupted", len(orphans), name)
-            self.record(name, orphans, refs, new=[m["version"] for m in orphans])
+            self.record(name, orphans, refs, new=[m.version for m in orphans])
         return refs
 
     def _plausible(self, name: str, refs: idx.Refs) -> bool:
@@ -281,7 +281,7 @@ class Catalog:
             meta = records.read_meta(self.layout, name, version)
             if claims.clear_stale(meta, settlement, now):
                 log.warning("%s/%d: clearing stage or alias claims that a newer claim supersedes", name, version)
-                files.write_json_atomic(self.layout.meta_file(name, version), meta)
+                files.write_json_atomic(self.layout.meta_file(name, version), meta.to_json())
         refs, entries = self.rebuild(name)
         refs.claim_seq = refs.applied_seq = max(refs.claim_seq, claim_seq)
         idx.write_all_chunks(self.layout, name, entries)
@@ -303,7 +303,7 @@ class Catalog:
     def record(
         self,
         name: str,
-        metas: list[dict[str, Any]],
+        metas: list[records.VersionRecord],
         refs: idx.Refs,
         new: Iterable[int] = (),
         *,
@@ -317,17 +317,17 @@ class Catalog:
         (see :func:`fsregistry.store.index.write_refs`)."""
         added = set(new)
         for meta in metas:
-            _apply(refs, meta, is_new=meta["version"] in added)
+            _apply(refs, meta, is_new=meta.version in added)
         through = refs.indexed_through
-        to_chunks = [m for m in metas if m["version"] <= through]
+        to_chunks = [m for m in metas if m.version <= through]
         if refs.last_version - through > idx.TAIL_LIMIT:
-            to_chunks += self._tail(name, refs, {m["version"]: m for m in metas})
+            to_chunks += self._tail(name, refs, {m.version: m for m in metas})
             refs.indexed_through = refs.last_version
         self._write_chunks(name, to_chunks, through, durable=durable)
         refs.applied_seq = refs.claim_seq  # whatever claim this change took is now indexed
         idx.write_refs(self.layout, refs, durable=durable)
 
-    def _tail(self, name: str, refs: idx.Refs, given: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
+    def _tail(self, name: str, refs: idx.Refs, given: dict[int, records.VersionRecord]) -> list[records.VersionRecord]:
         """Records of the tail's versions (as given, else read), to fold into the chunks."""
         out = []
         for version in self.tail_numbers(name, refs):
@@ -336,17 +336,19 @@ class Catalog:
                 out.append(meta)
         return out
 
-    def _write_chunks(self, name: str, metas: list[dict[str, Any]], through: int, *, durable: bool = True) -> None:
+    def _write_chunks(
+        self, name: str, metas: list[records.VersionRecord], through: int, *, durable: bool = True
+    ) -> None:
         """Put ``metas``' summaries into their chunks.  Entries a chunk holds above
         ``through`` (the tail's bound before this write) are dropped: the tail is read
         from the folders, so anything there is either being folded in now or gone."""
-        by_chunk: dict[int, list[dict[str, Any]]] = {}
+        by_chunk: dict[int, list[records.VersionRecord]] = {}
         for meta in metas:
-            by_chunk.setdefault(chunk_of(meta["version"]), []).append(meta)
+            by_chunk.setdefault(chunk_of(meta.version), []).append(meta)
         for chunk, group in sorted(by_chunk.items()):
             entries = self._chunk_for_write(name, chunk, through)
             for meta in group:
-                entries[meta["version"]] = records.summary(meta)
+                entries[meta.version] = records.summary(meta)
             idx.write_chunk(self.layout, name, chunk, entries, durable=durable)
 
     def _chunk_for_write(self, name: str, chunk: int, through: int) -> dict[int, dict[str, Any]]:
@@ -389,16 +391,16 @@ def _last_change(entry: dict[str, Any]) -> str:
     return max([str(entry.get("created_at", "")), str(entry.get("stage_changed_at", ""))])
 
 
-def _apply(refs: idx.Refs, meta: dict[str, Any], *, is_new: bool) -> None:
+def _apply(refs: idx.Refs, meta: records.VersionRecord, *, is_new: bool) -> None:
     """Fold one version's current state into the refs."""
-    version = meta["version"]
+    version = meta.version
     if is_new:
         refs.count += 1
         refs.latest = max(refs.latest or 0, version)
         refs.last_version = max(refs.last_version, version)
     refs.stages = {s: v for s, v in refs.stages.items() if v != version}
-    if meta.get("stage") in ("Staging", "Production"):
-        refs.stages[meta["stage"]] = version
+    if meta.stage in ("Staging", "Production"):
+        refs.stages[meta.stage] = version
     refs.aliases = {a: v for a, v in refs.aliases.items() if v != version}
-    for alias in meta.get("aliases") or {}:
+    for alias in meta.aliases:
         refs.aliases[alias] = version

@@ -37,8 +37,9 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from .. import records
 from ..errors import (
@@ -197,7 +198,7 @@ class ObjectVersionStore:
     def _change_head(
         self,
         name: str,
-        change: Change,
+        change: Callable[[dict[str, Any]], Any],
         *,
         create: bool = False,
         read: tuple[dict[str, Any], str] | None = None,
@@ -261,7 +262,7 @@ class ObjectVersionStore:
         self,
         name: str,
         staged: Path,
-        meta: dict[str, Any],
+        meta: records.VersionRecord,
         stage: str | None = None,
         aliases: list[str] | None = None,
         *,
@@ -271,10 +272,9 @@ class ObjectVersionStore:
         visible in the head (with ``stage`` and ``aliases``).  ``version`` is kept when it
         was never used by this model.  Returns the version."""
         prefix = data_prefix(name)
-        meta["data_prefix"] = prefix
-        meta["stage"], meta["aliases"], meta["stage_history"] = None, {}, []
-        for key in ("stage_seq", "alias_seq", "alias_history"):
-            meta.pop(key, None)
+        meta.extra["data_prefix"] = prefix
+        meta.stage, meta.aliases, meta.stage_history = None, {}, []
+        meta.stage_seq, meta.alias_seq, meta.alias_history = 0, {}, []
 
         def take_number() -> tuple[tuple[dict[str, Any], str] | None, int, str]:
             found = self.read_head(name)
@@ -286,7 +286,7 @@ class ObjectVersionStore:
         # neither makes anything visible, only the head's update below does.
         with ThreadPoolExecutor(max_workers=_PARALLEL) as pool:
             numbered = pool.submit(take_number)
-            uploads = [pool.submit(self.objects.upload, prefix + rel, staged / rel) for rel in meta["files"]]
+            uploads = [pool.submit(self.objects.upload, prefix + rel, staged / rel) for rel in meta.files]
             every: list[Future[Any]] = [numbered, *uploads]
             wait(every)
         failed = next((f.exception() for f in every if f.exception() is not None), None)
@@ -295,7 +295,7 @@ class ObjectVersionStore:
                 self._abandon(name, numbered.result()[1], prefix)
             else:
                 with contextlib.suppress(Exception):  # best effort: check(repair=True) removes the rest
-                    self.objects.delete([prefix + rel for rel in meta["files"]])
+                    self.objects.delete([prefix + rel for rel in meta.files])
             raise failed
         found, number, _ = numbered.result()
         now = utcnow()
@@ -308,11 +308,11 @@ class ObjectVersionStore:
                 raise
             # the head names the version after all: the write succeeded and its reply was lost
         with contextlib.suppress(OSError):  # the files just uploaded are the version's cache entry
-            self.cache.adopt(entry_key(meta["files"]), staged)
+            self.cache.adopt(entry_key(meta.files), staged)
         return number
 
     def _allocate(
-        self, name: str, head: dict[str, Any] | None, meta: dict[str, Any], wanted: int | None
+        self, name: str, head: dict[str, Any] | None, meta: records.VersionRecord, wanted: int | None
     ) -> tuple[int, str]:
         """Create the version's record under the first free number (a record, even a
         tombstone, exists for every number ever taken); returns the number and the
@@ -321,12 +321,12 @@ class ObjectVersionStore:
         tries = [wanted] if wanted is not None and (head is None or wanted > head["max_deleted_version"]) else []
         while True:
             candidate = tries.pop() if tries else number
-            meta["version"] = candidate
-            tag = self.objects.put(record_key(name, candidate), _dumps(meta), if_absent=True)
+            meta.version = candidate
+            tag = self.objects.put(record_key(name, candidate), _dumps(meta.to_json()), if_absent=True)
             if tag is not None:
                 return candidate, tag
             # taken by another writer, or by this one: a retry whose first attempt landed
-            mine = self._record_if_ours(name, candidate, meta["data_prefix"])
+            mine = self._record_if_ours(name, candidate, meta.extra["data_prefix"])
             if mine is not None:
                 return candidate, mine
             if candidate == number:
@@ -453,19 +453,20 @@ class ObjectVersionStore:
     def require_model(self, name: str) -> None:
         self._require_head(name)
 
-    def read_meta(self, name: str, version: int) -> dict[str, Any]:
+    def read_meta(self, name: str, version: int) -> records.VersionRecord:
         """A version's record with its state from the head (two requests)."""
         head = self._require_head(name)
         if str(version) not in head["versions"]:
             raise VersionNotFoundError(f"model {name!r} has no version {version}", name=name, version=version)
         return self.meta_from(name, version, head)
 
-    def load_target(self, model_identifier: str | ModelRef) -> tuple[str, int, dict[str, Any]]:
+    def load_target(self, model_identifier: str | ModelRef) -> tuple[str, int, records.VersionRecord]:
         """``(name, version, meta)`` of the version an identifier names, from one head."""
         name, version, head = self._resolve(model_identifier)
         return name, version, self.meta_from(name, version, head)
 
-    def meta_from(self, name: str, version: int, head: dict[str, Any]) -> dict[str, Any]:
+    def meta_from(self, name: str, version: int, head: dict[str, Any]) -> records.VersionRecord:
+        """A version's record (one request) with its state from ``head``."""
         where = f"{self.root}/{record_key(name, version)}"
         blob = self.objects.get(record_key(name, version))
         try:
@@ -480,7 +481,7 @@ class ObjectVersionStore:
         if isinstance(record, dict):
             record.update({key: entry[key] for key in _STATE if key in entry})
             record["stage_history"] = entry.get("stage_history") or []
-        return record_fields.parse_meta(record, where, name=name, version=version)
+        return records.parse_meta(record, where, name=name, version=version)
 
     @contextlib.contextmanager
     def deleted_meanwhile(self, name: str, version: int) -> Iterator[None]:
@@ -498,11 +499,11 @@ class ObjectVersionStore:
             ) from exc
 
     @contextlib.contextmanager
-    def local_folder(self, name: str, version: int, meta: dict[str, Any]) -> Iterator[Path]:
+    def local_folder(self, name: str, version: int, meta: records.VersionRecord) -> Iterator[Path]:
         """The version's folder in the content cache (downloaded on first use), held for the
         ``with`` block so that no process evicts it meanwhile.  A file that fails its check
         there is evicted once no process holds the entry, so the next load downloads it again."""
-        key = entry_key(meta["files"])
+        key = entry_key(meta.files)
         try:
             with self.cache.borrow(key, self._fetcher(name, version, meta)) as folder:
                 yield folder
@@ -510,15 +511,15 @@ class ObjectVersionStore:
             self.cache.evict(key)
             raise
 
-    def folder_path(self, name: str, version: int, meta: dict[str, Any]) -> Path:
+    def folder_path(self, name: str, version: int, meta: records.VersionRecord) -> Path:
         """The version's folder in the content cache (downloaded if needed), for tools that
         read its files directly; a later eviction may remove it."""
-        return self.cache.fill(entry_key(meta["files"]), self._fetcher(name, version, meta))
+        return self.cache.fill(entry_key(meta.files), self._fetcher(name, version, meta))
 
-    def _fetcher(self, name: str, version: int, meta: dict[str, Any]) -> Callable[[Path], None]:
+    def _fetcher(self, name: str, version: int, meta: records.VersionRecord) -> Callable[[Path], None]:
         """What downloads a version's files into a folder, all at once (from the data prefix
         its record names, checked first: a record never sends a download elsewhere)."""
-        prefix = str(meta.get("data_prefix") or "")
+        prefix = str(meta.extra.get("data_prefix") or "")
         if not _DATA_PREFIX.fullmatch(prefix) or not prefix.startswith(f"data/{name}/"):
             where = f"{self.root}/{record_key(name, version)}"
             raise CorruptRecordError(
@@ -531,15 +532,15 @@ class ObjectVersionStore:
 
         def fetch(folder: Path) -> None:
             with ThreadPoolExecutor(max_workers=_PARALLEL) as pool:
-                for done in [pool.submit(self.objects.download, prefix + rel, folder / rel) for rel in meta["files"]]:
+                for done in [pool.submit(self.objects.download, prefix + rel, folder / rel) for rel in meta.files]:
                     done.result()
 
         return fetch
 
-    def version_files(self, name: str, version: int) -> tuple[bytes, dict[str, Any]]:
+    def version_files(self, name: str, version: int) -> tuple[bytes, records.VersionRecord]:
         """A version's record as a bundle carries it (its state included, no storage keys)."""
         meta = self.read_meta(name, version)
-        return _dumps({key: value for key, value in meta.items() if key != "data_prefix"}), meta
+        return _dumps({key: value for key, value in meta.to_json().items() if key != "data_prefix"}), meta
 
     # == listing ===============================================================================
 
@@ -588,7 +589,9 @@ class ObjectVersionStore:
 
     # == stages, aliases, tags, descriptions ===================================================
 
-    def transition(self, name: str, version: int, target: str | None, *, archive_existing: bool) -> dict[str, Any]:
+    def transition(
+        self, name: str, version: int, target: str | None, *, archive_existing: bool
+    ) -> records.VersionRecord:
         """Move ``name/version`` to ``target``, displacing the previous holder."""
         now = utcnow()
 
@@ -618,7 +621,7 @@ class ObjectVersionStore:
                 raise VersionNotFoundError(f"model {name!r} has no alias {alias!r}", name=name)
             entry = head["versions"].get(str(holder))
             if entry is not None:
-                claims.drop_alias(entry, alias, now)
+                claims.drop_alias(_Claims(entry, holder), alias, now)
 
         self._change_head(name, change)
 
@@ -626,11 +629,9 @@ class ObjectVersionStore:
         """Apply ``change`` to the model's own record (description, tags)."""
 
         def apply(head: dict[str, Any]) -> None:
-            record = {key: head.get(key) for key in ("name", "created_at", "description", "tags")}
-            record["tags"] = dict(record["tags"] or {})
-            change(record)
-            head["description"] = record.get("description") or ""
-            head["tags"] = dict(record.get("tags") or {})
+            labels = _Labels(dict(head.get("tags") or {}), head.get("description") or "")
+            change(labels)
+            head["description"], head["tags"] = labels.description, dict(labels.tags)
 
         self._change_head(name, apply)
 
@@ -639,9 +640,9 @@ class ObjectVersionStore:
 
         def apply(head: dict[str, Any]) -> None:
             entry = _entry(head, name, version)
-            view = {"tags": dict(entry.get("tags") or {}), "description": entry.get("description") or ""}
-            change(view)
-            entry["tags"], entry["description"] = view["tags"], view["description"]
+            labels = _Labels(dict(entry.get("tags") or {}), entry.get("description") or "")
+            change(labels)
+            entry["tags"], entry["description"] = dict(labels.tags), labels.description
 
         self._change_head(name, apply)
 
@@ -712,13 +713,15 @@ def _entry(head: dict[str, Any], name: str, version: int) -> dict[str, Any]:
     return entry
 
 
-def _add_version(head: dict[str, Any], meta: dict[str, Any], stage: str | None, aliases: list[str], now: str) -> None:
-    version = meta["version"]
+def _add_version(
+    head: dict[str, Any], meta: records.VersionRecord, stage: str | None, aliases: list[str], now: str
+) -> None:
+    version = meta.version
     if version in head.get("buried", ()):
         raise ObjectStoreError(
-            f"{meta['name']}/{version} was removed as abandoned by a repair (check --repair --older-than) "
+            f"{meta.name}/{version} was removed as abandoned by a repair (check --repair --older-than) "
             "that ran while this save was still uploading; nothing was published: save again",
-            name=meta["name"],
+            name=meta.name,
             version=version,
         )
     head["versions"][str(version)] = records.summary(meta)
@@ -737,18 +740,18 @@ def _claim_stage(head: dict[str, Any], version: int, target: str | None, now: st
         return
     stages = head.setdefault("stages", {})
     holder = stages.get(target) if target in EXCLUSIVE_STAGES else None
-    _set_stage(entry, target, now)
+    _set_stage(entry, version, target, now)
     for stage, held_by in list(stages.items()):
         if held_by == version:
             del stages[stage]
     if target in EXCLUSIVE_STAGES:
         if holder is not None and holder != version and str(holder) in head["versions"]:
-            _set_stage(head["versions"][str(holder)], demote_to, now)
+            _set_stage(head["versions"][str(holder)], holder, demote_to, now)
         stages[target] = version
 
 
-def _set_stage(entry: dict[str, Any], stage: str | None, now: str) -> None:
-    claims.set_stage(entry, stage, now)
+def _set_stage(entry: dict[str, Any], version: int, stage: str | None, now: str) -> None:
+    claims.set_stage(_Claims(entry, version), stage, now)
     entry["stage_changed_at"] = now
 
 
@@ -758,11 +761,62 @@ def _claim_alias(head: dict[str, Any], version: int, alias: str, now: str) -> No
     if owner == version:
         return
     if owner is not None and str(owner) in head["versions"]:
-        claims.drop_alias(head["versions"][str(owner)], alias, now)
+        claims.drop_alias(_Claims(head["versions"][str(owner)], owner), alias, now)
     entry = head["versions"][str(version)]
-    claims.add_alias(entry, alias, now, 0)
+    claims.add_alias(_Claims(entry, version), alias, now, 0)
     entry.pop("alias_seq", None)  # the head's compare-and-swap orders claims: no numbers needed
     aliases[alias] = version
+
+
+@dataclass
+class _Labels:
+    """A model's or a version's tags and description, as a :data:`~fsregistry.store.opener.Change`
+    sees them (the head holds both)."""
+
+    tags: dict[str, str]
+    description: str
+
+
+class _Claims:
+    """A version's entry in a head, as :mod:`fsregistry.records.claims` changes it (a
+    :class:`~fsregistry.records.claims.ClaimHolder`): keys appear when first written, and
+    claim orders, which the head's compare-and-swap makes unneeded, are left out."""
+
+    def __init__(self, entry: dict[str, Any], version: int) -> None:
+        self._entry = entry
+        self.version = version
+
+    @property
+    def stage(self) -> str | None:
+        return cast("str | None", self._entry.get("stage"))
+
+    @stage.setter
+    def stage(self, value: str | None) -> None:
+        self._entry["stage"] = value
+
+    @property
+    def stage_seq(self) -> int:
+        return 0
+
+    @stage_seq.setter
+    def stage_seq(self, value: int) -> None:
+        self._entry.pop("stage_seq", None)
+
+    @property
+    def stage_history(self) -> list[Any]:
+        return cast("list[Any]", self._entry.setdefault("stage_history", []))
+
+    @property
+    def aliases(self) -> dict[str, Any]:
+        return cast("dict[str, Any]", self._entry.setdefault("aliases", {}))
+
+    @property
+    def alias_seq(self) -> dict[str, int]:
+        return {}
+
+    @property
+    def alias_history(self) -> list[Any]:
+        return cast("list[Any]", self._entry.setdefault("alias_history", []))
 
 
 def _point(head: dict[str, Any], ref: ModelRef) -> int | None:

@@ -17,9 +17,20 @@ from typing import Any, Protocol
 
 from ..errors import InvalidArgumentError
 from ..identifiers import ModelRef
+from ..records import VersionRecord
 
-#: a change applied to a model's record or a version's record (a dict, in place)
-Change = Callable[[dict[str, Any]], Any]
+
+class Labels(Protocol):
+    """What a :data:`Change` may change: a model's or a version's tags and description
+    (a :class:`~fsregistry.records.ModelRecord` or a
+    :class:`~fsregistry.records.VersionRecord` on a folder; the head's copy on object storage)."""
+
+    tags: dict[str, str]
+    description: str
+
+
+#: a change applied, in place, to a model's or a version's :class:`Labels`
+Change = Callable[[Labels], Any]
 
 
 class Store(Protocol):
@@ -43,7 +54,7 @@ class Store(Protocol):
         self,
         name: str,
         staged: Path,
-        meta: dict[str, Any],
+        meta: VersionRecord,
         stage: str | None = None,
         aliases: list[str] | None = None,
         *,
@@ -58,19 +69,19 @@ class Store(Protocol):
 
     def resolve(self, model_identifier: str | ModelRef) -> tuple[str, int]: ...
 
-    def load_target(self, model_identifier: str | ModelRef) -> tuple[str, int, dict[str, Any]]: ...
+    def load_target(self, model_identifier: str | ModelRef) -> tuple[str, int, VersionRecord]: ...
 
-    def read_meta(self, name: str, version: int) -> dict[str, Any]: ...
+    def read_meta(self, name: str, version: int) -> VersionRecord: ...
 
-    def version_files(self, name: str, version: int) -> tuple[bytes, dict[str, Any]]:
+    def version_files(self, name: str, version: int) -> tuple[bytes, VersionRecord]:
         """The version's record as a bundle carries it, and parsed."""
         ...
 
-    def local_folder(self, name: str, version: int, meta: dict[str, Any]) -> AbstractContextManager[Path]:
+    def local_folder(self, name: str, version: int, meta: VersionRecord) -> AbstractContextManager[Path]:
         """A local folder holding the version's files while the context lasts."""
         ...
 
-    def folder_path(self, name: str, version: int, meta: dict[str, Any]) -> Path:
+    def folder_path(self, name: str, version: int, meta: VersionRecord) -> Path:
         """A folder holding the version's files for tools that read them directly (on object
         storage, the cache's, which a later eviction may remove)."""
         ...
@@ -85,7 +96,7 @@ class Store(Protocol):
 
     def model_summary(self, name: str, wanted: dict[str, str]) -> dict[str, Any] | None: ...
 
-    def transition(self, name: str, version: int, target: str | None, *, archive_existing: bool) -> dict[str, Any]: ...
+    def transition(self, name: str, version: int, target: str | None, *, archive_existing: bool) -> VersionRecord: ...
 
     def set_alias(self, name: str, alias: str, version: int) -> None: ...
 

@@ -93,7 +93,7 @@ def load(
     name, version, meta = store.load_target(model_identifier)
     if not allow_pickle:  # before a byte is read, or downloaded from object storage
         where = Path(f"{store.root}/{name}/{version}")
-        flavor = get_flavor(meta["flavor"])
+        flavor = get_flavor(meta.flavor)
         payload.refuse_pickle(where, meta, flavor, allow_pickle=False, with_preprocessor=with_preprocessor)
     with store.deleted_meanwhile(name, version), store.local_folder(name, version, meta) as folder:
         model, artifact = payload.load(
@@ -124,7 +124,7 @@ def model_summary(store: Store, name: str) -> dict[str, Any]:
 
 def transition(
     store: Store, model_identifier: str, target: str | None, archive_existing: bool
-) -> tuple[str, int, dict[str, Any]]:
+) -> tuple[str, int, records.VersionRecord]:
     """Move the version an identifier names to stage ``target`` (canonical), under the
     lock; returns its name, number and updated record."""
     with store.write_lock():
@@ -152,17 +152,17 @@ def delete_alias(store: Store, name: str, alias: str) -> None:
 
 def set_tag(store: Store, model_identifier: str, key: str, text: str) -> None:
     """Set a (valid) tag on a model (``"NAME"``) or on the version an identifier names."""
-    _update(store, model_identifier, lambda rec: rec.setdefault("tags", {}).__setitem__(key, text))
+    _update(store, model_identifier, lambda rec: rec.tags.__setitem__(key, text))
 
 
 def delete_tag(store: Store, model_identifier: str, key: str) -> None:
     """Remove a tag from a model or one version (a missing tag is not an error)."""
-    _update(store, model_identifier, lambda rec: rec.setdefault("tags", {}).pop(key, None))
+    _update(store, model_identifier, lambda rec: rec.tags.pop(key, None))
 
 
 def set_description(store: Store, model_identifier: str, description: str) -> None:
     """Set the description of a model (``"NAME"``) or of one version."""
-    _update(store, model_identifier, lambda rec: rec.__setitem__("description", description))
+    _update(store, model_identifier, lambda rec: setattr(rec, "description", description))
 
 
 def _update(store: Store, model_identifier: str, change: Change) -> None:

@@ -17,6 +17,7 @@ from typing import Any, cast
 
 from ..errors import FlavorError, InvalidMetadataError, RegistryError
 from ..flavors import Flavor, LoadOptions, SavedModel, class_path, get_flavor
+from ..records.typed import FileDigests, VersionRecord
 from ..storage import files, hashing, pickling
 from ..storage.layout import MODEL_BIN, PREPROCESSOR_PKL
 
@@ -26,7 +27,7 @@ def write(
     model: Any,
     flavor: Flavor,
     preprocessor_artifact: Any,
-    meta: dict[str, Any],
+    meta: VersionRecord,
     *,
     durable: bool = True,
     **flavor_kwargs: Any,
@@ -38,17 +39,17 @@ def write(
     for a ``folder`` that is only a private staging place for files sent elsewhere (an
     object-storage save uploads them), where a flush would only wait for a local disk
     that nobody reads after a power cut."""
-    saved, sealed = _write_model(folder / MODEL_BIN, model, flavor, meta["name"], flavor_kwargs, durable=durable)
-    meta["flavor"] = flavor.name
-    meta["model"] = {
+    saved, sealed = _write_model(folder / MODEL_BIN, model, flavor, meta.name, flavor_kwargs, durable=durable)
+    meta.flavor = flavor.name
+    meta.model = {
         "file": MODEL_BIN,
         "format": saved.format,
         "uses_pickle": saved.uses_pickle,
         "class": saved.model_class,
         "options": saved.options,
     }
-    meta["files"] = {MODEL_BIN: sealed}
-    meta["preprocessor"] = None
+    meta.files = {MODEL_BIN: cast(FileDigests, sealed)}
+    meta.preprocessor = None
     if preprocessor_artifact is not None:
         with hashing.HashingWriter(folder / PREPROCESSOR_PKL, durable=durable) as out:
             try:
@@ -56,10 +57,10 @@ def write(
             except Exception as exc:
                 _raise_write_error(out, exc)
                 raise InvalidMetadataError(
-                    f"the preprocessor artifact cannot be pickled: {exc}", name=meta["name"]
+                    f"the preprocessor artifact cannot be pickled: {exc}", name=meta.name
                 ) from exc
-            meta["files"][PREPROCESSOR_PKL] = out.seal()
-        meta["preprocessor"] = {
+            meta.files[PREPROCESSOR_PKL] = cast(FileDigests, out.seal())
+        meta.preprocessor = {
             "file": PREPROCESSOR_PKL,
             "format": "cloudpickle",
             "uses_pickle": True,
@@ -67,7 +68,7 @@ def write(
         }
     from ..records import environment  # importlib.metadata: only when a version is written
 
-    meta["environment"] = environment.capture(flavor.packages)
+    meta.environment = environment.capture(flavor.packages)
 
 
 def _write_model(
@@ -153,9 +154,9 @@ def _raise_write_error(out: hashing.HashingWriter, exc: BaseException) -> None:
     raise out.write_error from exc
 
 
-def saved_model(meta: dict[str, Any]) -> SavedModel:
+def saved_model(meta: VersionRecord) -> SavedModel:
     """The flavor's description of ``model.bin``, as recorded in ``meta.json``."""
-    record = meta["model"]
+    record = meta.model
     return SavedModel(
         format=record["format"],
         uses_pickle=record["uses_pickle"],
@@ -164,7 +165,7 @@ def saved_model(meta: dict[str, Any]) -> SavedModel:
     )
 
 
-def recorded_code(meta: dict[str, Any], flavor: Flavor) -> tuple[str, ...]:
+def recorded_code(meta: VersionRecord, flavor: Flavor) -> tuple[str, ...]:
     """What loading this version would import and call by a name stored in ``meta.json``
     (a torch factory, a class outside the framework), as the flavor reports it; such code
     runs only where pickle is allowed.  Empty for flavors that record none."""
@@ -173,25 +174,25 @@ def recorded_code(meta: dict[str, Any], flavor: Flavor) -> tuple[str, ...]:
 
 
 def refuse_pickle(
-    folder: Path, meta: dict[str, Any], flavor: Flavor, *, allow_pickle: bool, with_preprocessor: bool
+    folder: Path, meta: VersionRecord, flavor: Flavor, *, allow_pickle: bool, with_preprocessor: bool
 ) -> None:
     """Refuse, before anything is opened, a load that would unpickle.  The flavor has the
     last word: ``meta.json`` may come from an edited bundle and claim otherwise."""
     saved = saved_model(meta)
     if saved.uses_pickle or _flavor_unpickles(flavor, saved):
-        pickling.refuse_if(not allow_pickle, f"model.bin ({saved.format})", folder / MODEL_BIN, meta["name"])
-    if with_preprocessor and meta.get("preprocessor"):
+        pickling.refuse_if(not allow_pickle, f"model.bin ({saved.format})", folder / MODEL_BIN, meta.name)
+    if with_preprocessor and meta.preprocessor:
         pickling.refuse_if(
             not allow_pickle,
             "preprocessor.pkl (pass with_preprocessor=False to skip it)",
             folder / PREPROCESSOR_PKL,
-            meta["name"],
+            meta.name,
         )
 
 
 def load(
     folder: Path,
-    meta: dict[str, Any],
+    meta: VersionRecord,
     options: LoadOptions,
     *,
     allow_pickle: bool,
@@ -201,18 +202,18 @@ def load(
     """``(model, preprocessor_artifact)`` of the version in ``folder``: the pickle policy
     applied before anything is opened, a warning when the installed packages differ from
     those it was saved with, then :func:`read`."""
-    flavor = get_flavor(meta["flavor"])
+    flavor = get_flavor(meta.flavor)
     refuse_pickle(folder, meta, flavor, allow_pickle=allow_pickle, with_preprocessor=with_preprocessor)
     from ..records import environment
 
-    what = f"model {meta['name']}/{meta['version']}"
-    environment.warn_on_mismatch(meta.get("environment") or {}, what=what, stacklevel=5)
+    what = f"model {meta.name}/{meta.version}"
+    environment.warn_on_mismatch(meta.environment, what=what, stacklevel=5)
     return read(folder, meta, flavor, options, verify=verify, with_preprocessor=with_preprocessor)
 
 
 def read(
     folder: Path,
-    meta: dict[str, Any],
+    meta: VersionRecord,
     flavor: Flavor,
     options: LoadOptions,
     *,
@@ -222,25 +223,25 @@ def read(
     """``(model, preprocessor_artifact)`` from ``folder``; hashes checked when ``verify``
     (see :func:`fsregistry.storage.hashing.load_verified`).
     The caller has applied :func:`refuse_pickle`."""
-    name, version = meta["name"], meta["version"]
+    name, version = meta.name, meta.version
     saved = saved_model(meta)
     path = folder / MODEL_BIN
     model = _read_one(path, meta, lambda: _flavor_load(flavor, path, saved, options, name, version), verify=verify)
     artifact = None
-    if with_preprocessor and meta.get("preprocessor"):
+    if with_preprocessor and meta.preprocessor:
         artifact = _read_one(
             folder / PREPROCESSOR_PKL, meta, lambda: pickling.load(folder / PREPROCESSOR_PKL), verify=verify
         )
     return model, artifact
 
 
-def _read_one(path: Path, meta: dict[str, Any], load: Callable[[], Any], *, verify: hashing.Verify) -> Any:
+def _read_one(path: Path, meta: VersionRecord, load: Callable[[], Any], *, verify: hashing.Verify) -> Any:
     """Load one stored file, verified while loading (``"full"``: every byte hashed, even
     when this process checked the unchanged file before); unverified, a failed load is
     checked against the recorded hash afterwards, so a corrupt file is reported as corrupt
     rather than as whatever the deserialiser made of it (a missing module, a bad header...)."""
-    name, version = meta["name"], meta["version"]
-    expected = meta["files"].get(path.name)
+    name, version = meta.name, meta.version
+    expected = meta.files.get(path.name)
     if verify is True and expected is not None and hashing.stamped(path, expected):
         # One ``lstat``: the very file this process read and hashed in full, unchanged
         # since (no write, no chmod, no rename onto it: each changes its change time or its

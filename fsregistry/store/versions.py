@@ -83,7 +83,7 @@ class VersionStore:
         self,
         name: str,
         staged: Path,
-        meta: dict[str, Any],
+        meta: records.VersionRecord,
         stage: str | None = None,
         aliases: list[str] | None = None,
         *,
@@ -91,7 +91,7 @@ class VersionStore:
     ) -> int:
         """Publish a fully written, fsync'd version folder from the staging area.
 
-        ``staged`` holds the payload files that ``meta["files"]`` describes.  ``stage`` and
+        ``staged`` holds the payload files that ``meta.files`` describes.  ``stage`` and
         ``aliases`` are claimed in the same publish.  ``version`` is kept when it was never
         used by this model (importers keep a version's number); otherwise the next free
         number is allocated.  Returns the version.
@@ -103,7 +103,7 @@ class VersionStore:
         self,
         name: str,
         staged: Path,
-        meta: dict[str, Any],
+        meta: records.VersionRecord,
         stage: str | None,
         aliases: list[str],
         wanted_version: int | None = None,
@@ -117,18 +117,16 @@ class VersionStore:
             version = wanted_version
         while files.exists(self.layout.version_dir(name, version)):
             version += 1
-        meta["version"] = version
+        meta.version = version
         now = utcnow()
-        meta["stage"] = None
-        meta["aliases"] = {}
-        meta.pop("stage_seq", None)  # claims made in another registry (a bundle's) mean nothing here
-        meta.pop("alias_seq", None)
+        meta.stage, meta.aliases = None, {}
+        meta.stage_seq, meta.alias_seq = 0, {}  # claims made in another registry (a bundle's) mean nothing here
         claim = self.catalog.take_claim(name, refs) if stage in EXCLUSIVE_STAGES or aliases else None
         if stage is not None:
             claims.set_stage(meta, stage, now, claim)
         for alias in aliases:
             claims.add_alias(meta, alias, now, cast(int, claim))
-        files.write_json_new(staged / META_JSON, meta)
+        files.write_json_new(staged / META_JSON, meta.to_json())
         final = self.layout.version_dir(name, version)
         # The rename is made durable by one fsync of the model folder, in ``finally`` after
         # the index update (index.json lives in the same folder, and is written without a
@@ -154,9 +152,9 @@ class VersionStore:
         # index, the previous holder's stage), so a failure here must not report the save
         # as failed: the next writer or check(repair=True) heals it.
         try:
-            self.catalog.record_run(meta["run_id"], name, version)
+            self.catalog.record_run(meta.run_id, name, version)
         except OSError as exc:  # a cache: runs:/ falls back to a scan, check(repair=True) rebuilds it
-            self.logger.warning("could not record run %s of %s/%s (%s)", meta["run_id"], name, version, exc)
+            self.logger.warning("could not record run %s of %s/%s (%s)", meta.run_id, name, version, exc)
         try:
             changed = self._displaced(name, refs, version, stage, aliases, now)
             self.catalog.record(name, [*changed, meta], refs, new=[version], durable=False)
@@ -191,9 +189,7 @@ class VersionStore:
                 f"model name {name!r} differs only by case from existing model {clash[0]!r}", name=name
             )
         files.ensure_dir(self.layout.model_dir(name))
-        self.catalog.write_model_record(
-            name, {"name": name, "created_at": utcnow(), "description": "", "tags": {}, "max_deleted_version": 0}
-        )
+        self.catalog.write_model_record(records.ModelRecord(name, created_at=utcnow()))
 
     # == resolve and read ======================================================================
 
@@ -273,12 +269,12 @@ class VersionStore:
         if not files.exists(self.layout.model_file(name)):
             raise ModelNotFoundError(f"no model named {name!r} in {self.root}", name=name)
 
-    def read_meta(self, name: str, version: int) -> dict[str, Any]:
+    def read_meta(self, name: str, version: int) -> records.VersionRecord:
         """A version's ``meta.json``; :class:`VersionNotFoundError` if a delete took it."""
         with self.deleted_meanwhile(name, version):
             return records.read_meta(self.layout, name, version)
 
-    def load_target(self, model_identifier: str | ModelRef) -> tuple[str, int, dict[str, Any]]:
+    def load_target(self, model_identifier: str | ModelRef) -> tuple[str, int, records.VersionRecord]:
         """``(name, version, meta)`` of the version an identifier names.  A version named
         by its number is not looked up before its ``meta.json`` is read: the read itself
         says whether it exists (errors as :meth:`resolve` gives them)."""
@@ -297,11 +293,11 @@ class VersionStore:
                 ) from None
 
     @contextmanager
-    def local_folder(self, name: str, version: int, meta: dict[str, Any]) -> Iterator[Path]:
+    def local_folder(self, name: str, version: int, meta: records.VersionRecord) -> Iterator[Path]:
         """The folder holding the version's files (the object store's counterpart downloads)."""
         yield self.layout.version_dir(name, version)
 
-    def folder_path(self, name: str, version: int, meta: dict[str, Any]) -> Path:
+    def folder_path(self, name: str, version: int, meta: records.VersionRecord) -> Path:
         """The version's folder, for tools that read its files directly."""
         return self.layout.version_dir(name, version)
 
@@ -309,7 +305,7 @@ class VersionStore:
         """The folders that may be models (for case clashes)."""
         return self.layout.candidate_model_dirs()
 
-    def version_files(self, name: str, version: int) -> tuple[bytes, dict[str, Any]]:
+    def version_files(self, name: str, version: int) -> tuple[bytes, records.VersionRecord]:
         """A version's ``meta.json`` as stored, and parsed (a bundle carries these bytes)."""
         path = self.layout.meta_file(name, version)
         raw = files.read_stored(path)
@@ -319,7 +315,7 @@ class VersionStore:
             raise CorruptRegistryError(
                 f"{path} is not valid JSON ({exc}); run check", name=name, version=version, path=str(path)
             ) from None
-        return raw, meta
+        return raw, records.parse_meta(meta, path, name=name, version=version)
 
     @contextmanager
     def deleted_meanwhile(self, name: str, version: int) -> Iterator[None]:
@@ -365,11 +361,11 @@ class VersionStore:
         if refs.count == 0:
             return None
         try:
-            record = self.catalog.model_record(name) or {}
+            record = self.catalog.model_record(name) or records.ModelRecord(name)
         except CorruptRegistryError:  # readers still list the model; check() reports it
             self.logger.warning("model record of %r is unreadable; run check(repair=True)", name)
-            record = {}
-        model_tags = dict(record.get("tags") or {})
+            record = records.ModelRecord(name)
+        model_tags = dict(record.tags)
         if (
             wanted
             and not _has_tags(model_tags, wanted)
@@ -378,10 +374,10 @@ class VersionStore:
             return None
         return {
             "name": name,
-            "description": record.get("description") or "",
+            "description": record.description,
             "tags": model_tags,
-            "created_at": record.get("created_at"),
-            "updated_at": refs.updated_at or record.get("created_at"),
+            "created_at": record.created_at,
+            "updated_at": refs.updated_at or record.created_at,
             "versions": refs.count,
             "latest_version": refs.latest,
             "stages": dict(refs.stages),
@@ -390,11 +386,13 @@ class VersionStore:
 
     # == stages, aliases, tags, descriptions ===================================================
 
-    def transition(self, name: str, version: int, target: str | None, *, archive_existing: bool) -> dict[str, Any]:
+    def transition(
+        self, name: str, version: int, target: str | None, *, archive_existing: bool
+    ) -> records.VersionRecord:
         """Move ``name/version`` to ``target`` (caller holds the lock); returns its record."""
         refs = self.catalog.writer_refs(name)
         meta = records.read_meta(self.layout, name, version)
-        if meta.get("stage") != target:
+        if meta.stage != target:
             now = utcnow()
             # the claim's order number is taken (and written) first, then the promoted
             # version, then the versions it displaces: after a crash between those
@@ -411,7 +409,7 @@ class VersionStore:
         """Point ``alias`` at ``name/version`` (caller holds the lock)."""
         refs = self.catalog.writer_refs(name)
         meta = records.read_meta(self.layout, name, version)
-        if alias in (meta.get("aliases") or {}):
+        if alias in meta.aliases:
             return
         now = utcnow()
         claims.add_alias(meta, alias, now, self.catalog.take_claim(name, refs))
@@ -434,9 +432,9 @@ class VersionStore:
     def update_model(self, name: str, change: Change) -> None:
         """Apply ``change`` to the model's own record (caller holds the lock)."""
         self.require_model(name)
-        record = self.catalog.model_record(name) or {"name": name}
+        record = self.catalog.model_record(name) or records.ModelRecord(name)
         change(record)
-        self.catalog.write_model_record(name, record)
+        self.catalog.write_model_record(record)
 
     def update_version(self, name: str, version: int, change: Change) -> None:
         """Apply ``change`` to a version's ``meta.json``, then the index (caller holds the lock)."""
@@ -455,12 +453,12 @@ class VersionStore:
         aliases: list[str],
         now: str,
         demote_to: str | None = "Archived",
-    ) -> list[dict[str, Any]]:
+    ) -> list[records.VersionRecord]:
         """Take ``stage`` and ``aliases`` away from the versions that held them; return
         their rewritten records."""
-        changed: dict[int, dict[str, Any]] = {}
+        changed: dict[int, records.VersionRecord] = {}
 
-        def other(v: int) -> dict[str, Any]:
+        def other(v: int) -> records.VersionRecord:
             if v not in changed:
                 changed[v] = records.read_meta(self.layout, name, v)
             return changed[v]
@@ -476,8 +474,8 @@ class VersionStore:
             self._write_meta(meta)
         return list(changed.values())
 
-    def _write_meta(self, meta: dict[str, Any]) -> None:
-        files.write_json_atomic(self.layout.meta_file(meta["name"], meta["version"]), meta)
+    def _write_meta(self, meta: records.VersionRecord) -> None:
+        files.write_json_atomic(self.layout.meta_file(meta.name, meta.version), meta.to_json())
 
     # == delete ================================================================================
 
@@ -526,10 +524,10 @@ class VersionStore:
                         name=name,
                         version=version,
                     )
-        record = self.catalog.model_record(name) or {"name": name}
-        record["max_deleted_version"] = max([int(record.get("max_deleted_version") or 0), floor, *versions])
+        record = self.catalog.model_record(name) or records.ModelRecord(name)
+        record.max_deleted_version = max([record.max_deleted_version, floor, *versions])
         if clear_model:
-            record.update(tags={}, description="")
+            record.tags, record.description = {}, ""
         linked = self.layout.runs.is_symlink()  # never remove a file through a link (check reports it)
         run_files = [
             self.layout.run_file(m["run_id"])
@@ -539,7 +537,7 @@ class VersionStore:
         caches = iter([*run_files, *self.layout.chunk_files(name)])
         while True:
             try:
-                self.catalog.write_model_record(name, record)
+                self.catalog.write_model_record(record)
                 break
             except OSError as exc:
                 cache = next(caches, None) if files.disk_full(exc) else None
