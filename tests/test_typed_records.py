@@ -13,7 +13,7 @@ from toy_models import Doubler
 
 from fsregistry import CustomModelRegistry, records
 from fsregistry.records import fields
-from fsregistry.records.typed import ModelRecord, VersionRecord
+from fsregistry.records.typed import ModelRecord, Refs, VersionRecord
 
 GOLDEN = Path(__file__).parent / "golden" / "format1"
 
@@ -64,6 +64,16 @@ def test_golden_model_json_round_trips(path: Path) -> None:
     assert ModelRecord.from_json(record.to_json()) == record
 
 
+@pytest.mark.parametrize("path", sorted(GOLDEN.glob("*/index.json")), ids=lambda p: p.parent.name)
+def test_golden_index_json_round_trips(path: Path) -> None:
+    raw = json.loads(path.read_text())
+    refs = Refs.from_json(fields.parse_index(raw, path, name=path.parent.name))
+    written = refs.to_json()
+    for key, value in raw.items():
+        assert written[key] == value, key
+    assert Refs.from_json(written) == refs
+
+
 def test_a_record_reads_as_typed_attributes(model_registry: CustomModelRegistry) -> None:
     model_registry.save_model(Doubler(), "m", metadata={"acc": 0.5}, tags={"t": "v"}, stage="Staging")
     meta = records.read_meta(model_registry.layout, "m", 1)
@@ -93,6 +103,8 @@ def test_unknown_keys_of_a_newer_writer_survive_every_rewrite(model_registry: Cu
     meta_path.write_text(json.dumps(raw))
     model_raw = json.loads(model_path.read_text())
     model_path.write_text(json.dumps({**model_raw, "owner_team": "fraud"}))
+    index_path = registry.layout.index_file("m")
+    index_path.write_text(json.dumps({**json.loads(index_path.read_text()), "shard_hint": 7}))
 
     registry.set_tag("m/1", "k", "v")
     registry.transition_model_stage("m/1", "Production")
@@ -104,6 +116,8 @@ def test_unknown_keys_of_a_newer_writer_survive_every_rewrite(model_registry: Cu
     assert after["files"]["model.bin"]["xxh3"] == "0123" and after["model"]["quantized"] is True
     assert after["tags"] == {"k": "v"} and after["stage"] == "Production" and "champ" in after["aliases"]
     assert json.loads(model_path.read_text())["owner_team"] == "fraud"
+    registry.save_model(Doubler(), "m")
+    assert json.loads(index_path.read_text())["shard_hint"] == 7
     assert registry.load_model("models:/m@champ")["model"].predict([[1.0]]).tolist() == [2.0]
 
 

@@ -14,7 +14,8 @@ value), declared below; adding a field is adding a row.  :func:`parse_meta`,
 :func:`parse_model_record`, :func:`parse_index`, :func:`parse_chunk` and
 :func:`parse_run_entry` check a parsed JSON value against its table and return it
 unchanged (keys no table names are kept: a newer writer's additions), or raise
-:class:`~fsregistry.errors.CorruptRecordError` naming the file and the field.
+:class:`~fsregistry.errors.CorruptRecordError` naming the file and the field.  The typed
+records (:mod:`fsregistry.records.typed`) are built from what these return.
 
 Why one place: readers used to index records directly, so an edited file gave a raw
 ``KeyError``/``TypeError`` deep inside a load, or silently dropped a version from listings

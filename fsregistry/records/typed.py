@@ -1,5 +1,5 @@
-"""The typed records: a version's ``meta.json`` (:class:`VersionRecord`) and a model's
-``model.json`` (:class:`ModelRecord`), as dataclasses.
+"""The typed records: a version's ``meta.json`` (:class:`VersionRecord`), a model's
+``model.json`` (:class:`ModelRecord`) and its ``index.json`` (:class:`Refs`), as dataclasses.
 
 Every record read from storage or a bundle is checked against its field table
 (:mod:`fsregistry.records.fields`) and then built here, so code above this layer reads
@@ -257,3 +257,91 @@ class ModelRecord:
         out = {key: getattr(self, key) for key in _MODEL_KEYS}
         out.update(self.extra)
         return out
+
+
+_REFS_KNOWN = frozenset(
+    (
+        "format",
+        "name",
+        "last_version",
+        "latest",
+        "count",
+        "stages",
+        "aliases",
+        "updated_at",
+        "indexed_through",
+        "claim_seq",
+        "applied_seq",
+    )
+)
+
+
+@dataclass
+class Refs:
+    """A model's ``index.json``: its refs (a cache of what the versions' ``meta.json`` say,
+    see :mod:`fsregistry.store.index`)."""
+
+    name: str
+    last_version: int = 0
+    latest: int | None = None
+    count: int = 0
+    stages: dict[str, int] = field(default_factory=dict)
+    aliases: dict[str, int] = field(default_factory=dict)
+    #: when the index last changed (a save, stage, alias, tag or delete)
+    updated_at: str | None = None
+    #: the chunks hold every version up to this one; those above are the tail
+    indexed_through: int = 0
+    #: the last order number handed to a stage or alias claim (see fsregistry.claims),
+    #: written before the claim; and the last one whose change reached the index.  They
+    #: differ only while a change is under way, or after its writer died: the next
+    #: writer then settles the model's claims.
+    claim_seq: int = 0
+    applied_seq: int = 0
+    #: read from an ``index.json`` without ``indexed_through`` (an older writer's): its
+    #: chunks should hold every version, and a writer checks that they do
+    legacy: bool = field(default=False, compare=False, repr=False)
+    #: keys no field names (a newer writer's), written back unchanged
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT_VERSION,
+            "name": self.name,
+            "last_version": self.last_version,
+            "latest": self.latest,
+            "count": self.count,
+            "stages": self.stages,
+            "aliases": self.aliases,
+            "updated_at": self.updated_at,
+            "indexed_through": self.indexed_through,
+            "claim_seq": self.claim_seq,
+            "applied_seq": self.applied_seq,
+            **self.extra,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Refs:
+        """Refs from an ``index.json`` checked against its field table
+        (:func:`fsregistry.records.fields.parse_index`)."""
+        last_version = int(data.get("last_version") or 0)
+        through = data.get("indexed_through")
+        return cls(
+            name=str(data["name"]),
+            last_version=last_version,
+            latest=data.get("latest"),
+            count=int(data.get("count") or 0),
+            stages={str(k): int(v) for k, v in (data.get("stages") or {}).items()},
+            aliases={str(k): int(v) for k, v in (data.get("aliases") or {}).items()},
+            updated_at=data.get("updated_at"),
+            # absent in indexes written before the tail existed: everything is in chunks
+            indexed_through=last_version if through is None else min(int(through), last_version),
+            legacy=through is None,
+            claim_seq=int(data.get("claim_seq") or 0),
+            applied_seq=int(data.get("applied_seq") or 0),
+            extra={key: value for key, value in data.items() if key not in _REFS_KNOWN},
+        )
+
+    @property
+    def claims_pending(self) -> bool:
+        """A stage or alias change took an order number and has not reached the index."""
+        return self.claim_seq != self.applied_seq

@@ -24,11 +24,11 @@ existed has every version in its chunks, and is read that way.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import RegistryError
 from ..records import fields as record_fields
+from ..records.typed import Refs
 from ..storage import files
 from ..storage.layout import FORMAT_VERSION, Layout, chunk_of, utcnow
 
@@ -39,70 +39,6 @@ _CHUNK_FILE = re.compile(r"index-(0|[1-9][0-9]{0,15})\.json")
 #: the tail longer than this folds it into the chunks (so one save in this many pays
 #: for a chunk rewrite, and listing reads at most this many extra small files)
 TAIL_LIMIT = 16
-
-
-@dataclass
-class Refs:
-    """Contents of ``index.json``."""
-
-    name: str
-    last_version: int = 0
-    latest: int | None = None
-    count: int = 0
-    stages: dict[str, int] = field(default_factory=dict)
-    aliases: dict[str, int] = field(default_factory=dict)
-    #: when the index last changed (a save, stage, alias, tag or delete)
-    updated_at: str | None = None
-    #: the chunks hold every version up to this one; those above are the tail
-    indexed_through: int = 0
-    #: the last order number handed to a stage or alias claim (see fsregistry.claims),
-    #: written before the claim; and the last one whose change reached the index.  They
-    #: differ only while a change is under way, or after its writer died: the next
-    #: writer then settles the model's claims.
-    claim_seq: int = 0
-    applied_seq: int = 0
-    #: read from an ``index.json`` without ``indexed_through`` (an older writer's): its
-    #: chunks should hold every version, and a writer checks that they do
-    legacy: bool = field(default=False, compare=False, repr=False)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "format": FORMAT_VERSION,
-            "name": self.name,
-            "last_version": self.last_version,
-            "latest": self.latest,
-            "count": self.count,
-            "stages": self.stages,
-            "aliases": self.aliases,
-            "updated_at": self.updated_at,
-            "indexed_through": self.indexed_through,
-            "claim_seq": self.claim_seq,
-            "applied_seq": self.applied_seq,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Refs:
-        last_version = int(data.get("last_version") or 0)
-        through = data.get("indexed_through")
-        return cls(
-            name=str(data["name"]),
-            last_version=last_version,
-            latest=data.get("latest"),
-            count=int(data.get("count") or 0),
-            stages={str(k): int(v) for k, v in (data.get("stages") or {}).items()},
-            aliases={str(k): int(v) for k, v in (data.get("aliases") or {}).items()},
-            updated_at=data.get("updated_at"),
-            # absent in indexes written before the tail existed: everything is in chunks
-            indexed_through=last_version if through is None else min(int(through), last_version),
-            legacy=through is None,
-            claim_seq=int(data.get("claim_seq") or 0),
-            applied_seq=int(data.get("applied_seq") or 0),
-        )
-
-    @property
-    def claims_pending(self) -> bool:
-        """A stage or alias change took an order number and has not reached the index."""
-        return self.claim_seq != self.applied_seq
 
 
 def load_refs(layout: Layout, name: str) -> Refs | None:
