@@ -240,7 +240,12 @@ def test_a_hashing_writer_whose_read_back_fails_does_not_seal(tmp_path: Path, mo
         def readinto(self, buffer: object) -> int:
             raise OSError("injected: read failed")
 
-    monkeypatch.setattr(io, "FileIO", Unreadable)
+    def unreadable(fd: int, buffers: object, offset: int) -> int:
+        raise OSError("injected: read failed")
+
+    monkeypatch.setattr(io, "FileIO", Unreadable)  # where the worker reads through a second descriptor
+    if hasattr(os, "preadv"):  # where it reads the written descriptor at offsets
+        monkeypatch.setattr(os, "preadv", unreadable)
     with HashingWriter(tmp_path / "f") as out:
         out.write(b"x" * (1024 * 1024))
         with pytest.raises(OSError, match="injected"):

@@ -686,6 +686,15 @@ def read_checked(
     return checked
 
 
+def mark_checked(path: Path, what: str, digest: bytes) -> None:
+    """Remember a record this process has just written, built from a checked record or a
+    typed one (``digest``: :func:`~fsregistry.storage.files.record_digest` of its bytes), as
+    checked: reading those bytes back at ``path`` then costs no field-by-field check."""
+    _CHECKED[(str(path), what, digest)] = None
+    if len(_CHECKED) > _CHECKED_MAX:
+        _CHECKED.popitem(last=False)
+
+
 def parse_meta(raw: Any, path: Path | str, *, name: str | None = None, version: int | None = None) -> dict[str, Any]:
     """A version's ``meta.json``, checked; ``name``/``version`` (the folder it was read
     from) must match what it describes."""

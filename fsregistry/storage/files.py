@@ -190,15 +190,37 @@ def dumps_json(obj: Any) -> bytes:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=True).encode()
 
 
-def write_json_atomic(path: Path, obj: Any, *, durable: bool = True) -> None:
-    """Serialise ``obj`` to JSON and replace ``path`` with it atomically."""
-    write_bytes_atomic(path, dumps_json(obj), durable=durable)
+def record_digest(raw: bytes) -> bytes:
+    """The digest by which a record's bytes are known (BLAKE2b, 128 bits): equal digests,
+    equal records (see :func:`read_json_digest`)."""
+    return hashlib.blake2b(raw, digest_size=16).digest()
 
 
-def write_json_new(path: Path, obj: Any) -> None:
+def write_json_atomic(path: Path, obj: Any, *, durable: bool = True) -> bytes:
+    """Serialise ``obj`` to JSON and replace ``path`` with it atomically; returns the
+    :func:`record_digest` of what was written."""
+    data = dumps_json(obj)
+    write_bytes_atomic(path, data, durable=durable)
+    return record_digest(data)
+
+
+def write_json_new(path: Path, obj: Any) -> bytes:
     """Write JSON to a new file that is not visible to anyone yet (inside a staging
-    folder); an existing file, or a link in its place, is refused (``FileExistsError``)."""
-    _write_new(path, dumps_json(obj), durable=True)
+    folder); an existing file, or a link in its place, is refused (``FileExistsError``).
+    Returns the :func:`record_digest` of what was written."""
+    data = dumps_json(obj)
+    _write_new(path, data, durable=True)
+    return record_digest(data)
+
+
+def create_json_cache(path: Path, obj: Any) -> None:
+    """Create ``path`` holding ``obj`` as JSON, without a temporary file or a flush: for a
+    cache entry with a name of its own (a run map entry), whose readers treat a malformed
+    file as a miss, so that seeing it part-written, or a power cut cutting it short,
+    costs them a slower answer and never a wrong one.  An existing file (or a link in its
+    place) is refused with ``FileExistsError``: replace it with :func:`write_json_atomic`."""
+    with refusals(path, "write"), _naming(path):
+        _write_new(path, dumps_json(obj), durable=False)
 
 
 def read_json(path: Path, *, max_bytes: int = 64 * 1024 * 1024, shared: bool = False) -> Any:
@@ -245,7 +267,7 @@ def read_json_digest(path: Path, *, max_bytes: int = 64 * 1024 * 1024, shared: b
     if len(raw) > max_bytes:
         raise CorruptRegistryError(f"{path} is larger than any record ({max_bytes} bytes); run check()", path=str(path))
     try:
-        value, digest = json.loads(raw), hashlib.blake2b(raw, digest_size=16).digest()
+        value, digest = json.loads(raw), record_digest(raw)
     except ValueError as exc:
         raise CorruptRegistryError(f"{path} is not valid JSON ({exc}); run check()", path=str(path)) from None
     except RecursionError:

@@ -29,6 +29,7 @@ To keep verified loads close to the speed of an unverified one, three things:
 from __future__ import annotations
 
 import collections
+import contextlib
 import functools
 import hashlib
 import io
@@ -60,6 +61,8 @@ _LOAD_PARALLEL_THRESHOLD = 1024 * 1024
 #: a streamed file is hashed in the writing thread up to this size, then by a worker thread
 #: that follows the writes (the same crossover as ``_SEAL_PARALLEL_THRESHOLD``)
 _STREAM_PARALLEL_THRESHOLD = _SEAL_PARALLEL_THRESHOLD
+#: whether a file can be read at an offset without moving its descriptor's position
+_PREADV = hasattr(os, "preadv")
 #: large writes reach the file in pieces of this size, so the hash can follow them closely
 _WRITE_PIECE = 1024 * 1024
 #: at most how long a verified load waits for its hashing thread to start hashing (seconds)
@@ -263,15 +266,20 @@ class HashingWriter(io.RawIOBase):
         self._worker: threading.Thread | None = None
         self._error: BaseException | None = None
         self._fd = self._reader = -1
-        # 0o666 less the umask, as open(path, "xb") would: a group-shared root stays shared
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+        # 0o666 less the umask, as open(path, "xb") would: a group-shared root stays shared.
+        # The worker reads this very file, whatever happens to the path meanwhile: through
+        # the same descriptor at explicit offsets where the system has ``preadv`` (one
+        # ``open`` per file, which a small save notices), else through a second one.
+        access = os.O_RDWR if _PREADV else os.O_WRONLY
+        flags = access | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
         self._fd = os.open(path, flags, 0o666)
-        try:  # the worker reads this very file, whatever happens to the path meanwhile
-            self._reader = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0))
-        except BaseException:
-            os.close(self._fd)
-            self._fd = -1
-            raise
+        if not _PREADV:
+            try:
+                self._reader = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0))
+            except BaseException:
+                os.close(self._fd)
+                self._fd = -1
+                raise
 
     def writable(self) -> bool:
         return True
@@ -334,14 +342,20 @@ class HashingWriter(io.RawIOBase):
     def _follow(self) -> None:
         """Worker: hash the file's bytes as they are written, until sealed or abandoned."""
         try:
-            with io.FileIO(self._reader, "rb", closefd=False) as reader:
-                reader.seek(self._hashed)
+            with contextlib.ExitStack() as stack:
+                if _PREADV:
+                    fd = self._fd
+                    read_into = lambda piece: os.preadv(fd, [piece], self._hashed)  # noqa: E731
+                else:
+                    reader = stack.enter_context(io.FileIO(self._reader, "rb", closefd=False))
+                    reader.seek(self._hashed)
+                    read_into = reader.readinto
                 buf = bytearray(_BLOCK)
                 view = memoryview(buf)
                 while not self._abandoned:
                     target = self._written
                     while self._hashed < target and not self._abandoned:
-                        n = reader.readinto(view[: min(len(buf), target - self._hashed)])
+                        n = read_into(view[: min(len(buf), target - self._hashed)])
                         if not n:
                             raise OSError(f"{self.path} became shorter while it was being written")
                         self._digest.update(view[:n])
@@ -400,7 +414,8 @@ class HashingWriter(io.RawIOBase):
             os.close(fd)
         finally:
             try:
-                os.close(reader)
+                if reader >= 0:
+                    os.close(reader)
             finally:
                 super().close()
 

@@ -88,15 +88,27 @@ class Catalog:
 
     def record_run(self, run_id: str, name: str, version: int, *, durable: bool = False) -> None:
         """Map ``runs:/RUN_ID`` to its version (a cache: ``check(repair=True)`` rebuilds it).
-        The folder is recreated if someone removed it, as caches may be (and refused when
-        it is a link, see :func:`~fsregistry.storage.files.ensure_dir`)."""
+        A run id is new with its version, so its entry is created in place, one file and no
+        rename; an entry that exists already (a repair, an import keeping its run id), or
+        one that must be ``durable``, is replaced atomically.  The folder is recreated if
+        someone removed it, as caches may be (and refused when it is a link, see
+        :func:`~fsregistry.storage.files.ensure_dir`)."""
         files.refuse_link(self.layout.runs)
-        entry = {"name": name, "version": version}
-        try:
-            files.write_json_atomic(self.layout.run_file(run_id), entry, durable=durable)
-        except FileNotFoundError:
-            files.ensure_dir(self.layout.runs)
-            files.write_json_atomic(self.layout.run_file(run_id), entry, durable=durable)
+        path, entry = self.layout.run_file(run_id), {"name": name, "version": version}
+        for attempt in range(2):
+            try:
+                if durable:
+                    files.write_json_atomic(path, entry, durable=True)
+                else:
+                    try:
+                        files.create_json_cache(path, entry)
+                    except FileExistsError:
+                        files.write_json_atomic(path, entry, durable=False)
+                return
+            except FileNotFoundError:
+                if attempt:
+                    raise
+                files.ensure_dir(self.layout.runs)
 
     # -- rebuilding from the truth --------------------------------------------------------
     def scan(self, name: str) -> tuple[dict[int, dict[str, Any]], list[tuple[int, str]]]:

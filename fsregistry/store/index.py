@@ -71,7 +71,8 @@ def write_refs(layout: Layout, refs: Refs, *, durable: bool = True) -> None:
     which a power cut may leave the previous index, this one, or an unreadable file - each
     of which readers check against ``meta.json`` or rebuild, as they do any stale cache."""
     refs.updated_at = utcnow()
-    files.write_json_atomic(layout.index_file(refs.name), refs.to_json(), durable=durable)
+    path = layout.index_file(refs.name)
+    record_fields.mark_checked(path, "index", files.write_json_atomic(path, refs.to_json(), durable=durable))
 
 
 def load_chunk(layout: Layout, name: str, chunk: int) -> dict[int, dict[str, Any]] | None:

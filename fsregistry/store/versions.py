@@ -43,6 +43,7 @@ from ..errors import (
 from ..identifiers import ModelRef, parse_identifier
 from ..names import EXCLUSIVE_STAGES
 from ..records import claims
+from ..records import fields as record_fields
 from ..storage import files
 from ..storage.layout import META_JSON, Layout, utcnow
 from ..storage.lock import RegistryLock
@@ -126,7 +127,7 @@ class VersionStore:
             claims.set_stage(meta, stage, now, claim)
         for alias in aliases:
             claims.add_alias(meta, alias, now, cast(int, claim))
-        files.write_json_new(staged / META_JSON, meta.to_json())
+        written = files.write_json_new(staged / META_JSON, meta.to_json())
         final = self.layout.version_dir(name, version)
         # The rename is made durable by one fsync of the model folder, in ``finally`` after
         # the index update (index.json lives in the same folder, and is written without a
@@ -148,6 +149,7 @@ class VersionStore:
                 version=version,
                 path=str(self.layout.lock),
             ) from None
+        record_fields.mark_checked(self.layout.meta_file(name, version), "meta", written)
         # The version is now complete.  What follows is derived from it (the run map, the
         # index, the previous holder's stage), so a failure here must not report the save
         # as failed: the next writer or check(repair=True) heals it.
@@ -475,7 +477,8 @@ class VersionStore:
         return list(changed.values())
 
     def _write_meta(self, meta: records.VersionRecord) -> None:
-        files.write_json_atomic(self.layout.meta_file(meta.name, meta.version), meta.to_json())
+        path = self.layout.meta_file(meta.name, meta.version)
+        record_fields.mark_checked(path, "meta", files.write_json_atomic(path, meta.to_json()))
 
     # == delete ================================================================================
 
