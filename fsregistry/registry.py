@@ -131,22 +131,10 @@ class CustomModelRegistry(BaseModelRegistry):
         with self._errors(f"save_model({model_name!r})"):
             name = validate_model_name(model_name)
             version, flavor_name = operations.save(
-                self.store,
-                name,
-                model,
-                preprocessor_artifact,
-                signature=signature,
-                input_example=input_example,
-                metadata=metadata,
-                tags=tags,
-                params=params,
-                metrics=metrics,
-                description=description,
-                stage=stage,
-                aliases=aliases,
-                flavor=flavor,
-                flavor_kwargs=flavor_kwargs,
-            )
+                self.store, name, model, preprocessor_artifact, flavor=flavor, flavor_kwargs=flavor_kwargs,
+                signature=signature, input_example=input_example, metadata=metadata, tags=tags, params=params,
+                metrics=metrics, description=description, stage=stage, aliases=aliases,
+            )  # fmt: skip
             self.logger.info("saved %s (flavor %s)", model_uri(name, version), flavor_name)
             return model_uri(name, version)
 
