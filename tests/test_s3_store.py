@@ -17,6 +17,7 @@ from conftest import subprocess_env
 from toy_models import Doubler
 
 from fsregistry import (
+    CorruptRecordError,
     CorruptRegistryError,
     CustomModelRegistry,
     IntegrityError,
@@ -208,6 +209,25 @@ def test_a_damaged_object_in_the_bucket_is_reported_by_check(s3_server: Any, s3_
     report = registry.check()
     assert [p.kind for p in report.problems] == ["integrity"]
     assert not registry.check(repair=True).ok  # a corrupt version is reported, never "fixed"
+
+
+def test_a_record_naming_another_models_data_is_reported_by_check(s3_server: Any, s3_root: str) -> None:
+    """``check`` judges a record's data prefix as a load does: one naming another model's
+    data, or none, is a corrupt record, never downloaded and hashed."""
+    registry = CustomModelRegistry(s3_root)
+    registry.save_model(Doubler(), "m")
+    registry.save_model(Doubler(), "other")
+    bucket, _, base = s3_root[len("s3://") :].partition("/")
+    key = f"{base}/models/m/versions/0000000001.json"
+    client = s3_server.client()
+    record = json.loads(client.get_object(Bucket=bucket, Key=key)["Body"].read())
+    for prefix in (registry.store.read_meta("other", 1).extra["data_prefix"], None):
+        client.put_object(Bucket=bucket, Key=key, Body=json.dumps({**record, "data_prefix": prefix}).encode())
+        report = registry.check()
+        assert [(p.kind, p.version) for p in report.problems] == [("corrupt_meta", 1)]
+        assert "data_prefix" in report.problems[0].detail
+        with pytest.raises(CorruptRecordError, match="data_prefix"):
+            registry.load_model("m/1")
 
 
 # -- leftovers of writers that died -----------------------------------------------------------

@@ -300,3 +300,25 @@ def test_swap_dir_into_place_replaces_a_folder_and_puts_it_back_on_failure(
         files.swap_dir_into_place(third, target)
     monkeypatch.undo()
     assert (target / "newer.txt").exists()  # the earlier folder is back in place
+
+
+def test_a_cache_entry_that_cannot_be_written_is_not_left_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run-map entry is created in place; a full disk mid-write removes it again (an
+    empty entry would only be a miss, but nothing half-made is left), and an existing
+    entry is refused, never overwritten in place."""
+    path = tmp_path / "entry.json"
+
+    def full(fd: int, data: object) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "write", full)
+        with pytest.raises(OSError, match="No space left"):
+            files.create_json_cache(path, {"name": "m", "version": 1})
+    assert not path.exists()
+    files.create_json_cache(path, {"name": "m", "version": 1})
+    assert files.read_json(path) == {"name": "m", "version": 1}
+    with pytest.raises(FileExistsError):
+        files.create_json_cache(path, {"name": "m", "version": 2})

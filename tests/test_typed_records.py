@@ -4,16 +4,21 @@ every known field and every unknown key, so a newer writer's additions survive a
 from __future__ import annotations
 
 import json
+import re
 import shutil
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from toy_models import Doubler
 
-from fsregistry import CustomModelRegistry, records
+from fsregistry import CustomModelRegistry, InvalidMetadataError, records
 from fsregistry.records import fields
 from fsregistry.records.typed import ModelRecord, Refs, VersionRecord
+from fsregistry.storage import files
 
 GOLDEN = Path(__file__).parent / "golden" / "format1"
 
@@ -121,10 +126,23 @@ def test_unknown_keys_of_a_newer_writer_survive_every_rewrite(model_registry: Cu
     assert registry.load_model("models:/m@champ")["model"].predict([[1.0]]).tolist() == [2.0]
 
 
-def test_a_record_built_from_a_cached_read_does_not_change_the_cache(model_registry: CustomModelRegistry) -> None:
+@pytest.fixture
+def cached_reads(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
+    """Records are kept by the read cache once 50 ms old (instead of a second); returns
+    what waits until the records just written are that old."""
+    files.clear_record_cache()
+    monkeypatch.setattr(files, "_RECORD_RACY_NS", 50_000_000)
+    return lambda: time.sleep(0.1)
+
+
+def test_a_record_built_from_a_cached_read_does_not_change_the_cache(
+    model_registry: CustomModelRegistry, cached_reads: Callable[[], None]
+) -> None:
     """Records read twice share the cache's parsed object; a writer's in-place change of
-    one must not show in the next read."""
+    the containers it may change must not show in the next read."""
     model_registry.save_model(Doubler(), "m", tags={"t": "v"})
+    cached_reads()
+    records.read_meta(model_registry.layout, "m", 1)
     first = records.read_meta(model_registry.layout, "m", 1)
     first.tags["t"] = "changed"
     first.aliases["x"] = "2026-01-01T00:00:00+00:00"
@@ -133,6 +151,57 @@ def test_a_record_built_from_a_cached_read_does_not_change_the_cache(model_regis
     again = records.read_meta(model_registry.layout, "m", 1)
     assert again.tags == {"t": "v"} and again.aliases == {} and again.stage_history == []
     assert "model.bin" in again.files
+
+
+def test_what_the_api_returns_is_the_callers_own(
+    model_registry: CustomModelRegistry, cached_reads: Callable[[], None]
+) -> None:
+    """Nested values a caller changes in what ``get_model_version``, ``load_model`` or a
+    listing returned change neither later answers nor, through the next rewrite, the disk."""
+    registry = model_registry
+    frame = pd.DataFrame({"a": [1.0, 2.0]})
+    signature = {"inputs": [{"name": "a", "dtype": "float64", "kind": "number"}], "output": {"classes": ["x"]}}
+    registry.save_model(
+        Doubler(), "m", params={"nested": {"a": 1}, "lst": [1, 2]}, input_example=frame, signature=signature,
+        stage="Staging",
+    )  # fmt: skip
+    cached_reads()
+    before = registry.get_model_version("m/1")
+    for info in (registry.get_model_version("m/1"), registry.load_model("m/1")):
+        info["metadata"]["params"]["nested"]["a"] = "MUTATED"
+        info["metadata"]["params"]["lst"].append("MUTATED")
+        info["stage_history"][0]["by"]["user"] = 12345
+        info["environment"]["packages"]["MUTATED"] = "1"
+        info["files"]["model.bin"]["size"] = -1
+        info["signature"].output.setdefault("classes", []).append("MUTATED")
+    for listed in registry.list_versions("m"):
+        listed["metrics"]["MUTATED"] = 1.0
+        listed["tags"]["MUTATED"] = "1"
+    after = registry.get_model_version("m/1")
+    for key in ("metadata", "stage_history", "environment", "files", "created_by", "source"):
+        assert after[key] == before[key], key
+    assert after["signature"] == before["signature"]
+    registry.set_tag("m/1", "k", "v")  # a rewrite of meta.json from the (cached) record
+    on_disk = json.loads(registry.layout.meta_file("m", 1).read_text())
+    assert on_disk["params"] == {"nested": {"a": 1}, "lst": [1, 2]}
+    assert isinstance(on_disk["stage_history"][0]["by"]["user"], str)
+    assert "MUTATED" not in json.dumps(on_disk)
+
+
+def test_a_save_never_writes_a_record_it_cannot_read_back(model_registry: CustomModelRegistry) -> None:
+    """A signature given as a dict with values the record's description refuses is refused
+    by the save itself, naming the field, and nothing is published."""
+    good = {"inputs": [{"name": "a", "dtype": "float64", "kind": "number"}]}
+    for bad, field in (
+        ({**good, "input_type": "weird"}, "signature.input_type"),
+        ({**good, "output": {"kind": 5}}, "signature.output.kind"),
+        ({**good, "output": {"classes": "abc"}}, "signature.output.classes"),
+    ):
+        with pytest.raises(InvalidMetadataError, match=re.escape(field)):
+            model_registry.save_model(Doubler(), "m", signature=bad)
+    assert model_registry.list_models() == []
+    assert model_registry.save_model(Doubler(), "m", signature=good) == "models:/m/1"
+    assert model_registry.check().ok
 
 
 def test_optional_fields_left_out_while_default(model_registry: CustomModelRegistry) -> None:

@@ -13,7 +13,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from ..errors import FlavorError, ImportConflictError, ModelExistsError, ModelNotFoundError, RegistryError
+from .. import records
+from ..errors import (
+    FlavorError,
+    ImportConflictError,
+    InvalidMetadataError,
+    ModelExistsError,
+    ModelNotFoundError,
+    RegistryError,
+)
 from ..flavors import get_flavor
 from ..names import STAGES, validate_tag
 from ..records import VersionRecord, environment
@@ -229,6 +237,12 @@ def _publish_all(
     """Publish (caller holds the lock): numbers that are kept first, renumbered ones after."""
     results: dict[int, ImportedVersion] = {}
     order = sorted(range(len(plans)), key=lambda i: (not plans[i].keep_number, plans[i].incoming.version))
+    metas = {i: _imported_meta(bundle, plans[i], keep_stages) for i in order if plans[i].present_as is None}
+    for meta in metas.values():  # every record readable before any is published
+        try:
+            records.check_new(meta)
+        except InvalidMetadataError as exc:
+            raise refuse(bundle.path, str(exc)) from None
     for index in order:
         plan = plans[index]
         incoming = plan.incoming
@@ -238,7 +252,7 @@ def _publish_all(
                 *plan.present_as, incoming.version, incoming.run_id, "present", recorded_code=code
             )
             continue
-        meta = _imported_meta(bundle, plan, keep_stages)
+        meta = metas[index]
         wanted = incoming.version if plan.keep_number else None
         stage, aliases = meta.stage, sorted(meta.aliases)
         version = store.publish(incoming.name, staged[index], meta, stage, aliases, version=wanted)

@@ -187,6 +187,7 @@ def _check_version(store: ObjectVersionStore, name: str, version: int, report: C
     """Read a live version's record and, with ``verify``, download and hash every file."""
     try:
         meta = store.read_meta(name, version)
+        prefix = store.data_prefix_of(name, version, meta)  # as a load checks it
     except VersionNotFoundError as exc:
         if _listed_now(store, name, version):  # not deleted meanwhile: listed, yet its record is gone
             report.add("corrupt_meta", str(exc), name=name, version=version, path=getattr(exc, "path", None))
@@ -200,7 +201,6 @@ def _check_version(store: ObjectVersionStore, name: str, version: int, report: C
     report.versions_checked += 1
     if not verify:
         return
-    prefix = str(meta.extra.get("data_prefix"))
     with tempfile.TemporaryDirectory(prefix="fsregistry-check-") as tmp:
         for relative, expected in meta.files.items():
             local = Path(tmp) / relative

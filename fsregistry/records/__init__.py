@@ -186,6 +186,19 @@ def validate_meta(meta: Any) -> VersionRecord:
     return parse_meta(meta, where)
 
 
+def check_new(meta: VersionRecord) -> None:
+    """Refuse, with :class:`InvalidMetadataError` naming the field, a new version's record
+    that readers would refuse (a signature given as a dict with a value the description
+    rejects; an imported record grown too deep): checked once, before anything is
+    published, so a save never writes a record it cannot read back."""
+    raw = meta.to_json()
+    raw["version"] = raw["version"] or 1  # the number is allocated by the publish
+    problem = record_fields.meta_problem(raw)
+    if problem is not None:
+        field, why = problem
+        raise InvalidMetadataError(f"{field} {why}; {meta.name} was not saved", name=meta.name)
+
+
 def describe(
     name: str,
     *,
@@ -321,7 +334,10 @@ class LoadedVersion(VersionInfo):
 
 
 def version_info(meta: VersionRecord) -> VersionInfo:
-    """Everything about a version except the model and preprocessor objects."""
+    """Everything about a version except the model and preprocessor objects, in values of
+    the caller's own: ``meta`` may share its nested values with the record cache, so those
+    are copied in full (a caller changing what it got changes nothing else)."""
+    copy = files.copy_json
     name, version = meta.name, meta.version
     return {
         "name": name,
@@ -330,22 +346,22 @@ def version_info(meta: VersionRecord) -> VersionInfo:
         "run_id": meta.run_id,
         "created_at": meta.created_at,
         "stage": meta.stage,
-        "stage_history": [dict(e) for e in meta.stage_history],
-        "alias_history": [dict(e) for e in meta.alias_history],
-        "created_by": dict(meta.created_by) if meta.created_by is not None else None,
+        "stage_history": copy(meta.stage_history),
+        "alias_history": copy(meta.alias_history),
+        "created_by": copy(meta.created_by),
         "aliases": sorted(meta.aliases),
         "description": meta.description,
         "flavor": meta.flavor or None,
         "model_class": meta.model_class,
         "model_format": meta.model_format,
-        "metadata": {"params": dict(meta.params), "metrics": dict(meta.metrics), "tags": dict(meta.tags)},
-        "signature": _signature(meta.signature),
+        "metadata": {"params": copy(meta.params), "metrics": dict(meta.metrics), "tags": dict(meta.tags)},
+        "signature": _signature(copy(meta.signature)),
         "input_example": decode_example(meta.input_example),
-        "environment": dict(meta.environment),
+        "environment": copy(meta.environment),
         "files": {k: dict(v) for k, v in meta.files.items()},
         "size": meta.size,
         "has_preprocessor": meta.has_preprocessor,
-        "source": meta.source,
+        "source": copy(meta.source),
     }
 
 

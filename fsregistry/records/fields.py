@@ -686,10 +686,26 @@ def read_checked(
     return checked
 
 
+def meta_problem(raw: dict[str, Any]) -> tuple[str, str] | None:
+    """``(field, problem)`` for the first field of a would-be ``meta.json`` that its
+    description rejects, ``None`` when every reader would accept it (a save checks the
+    record it is about to publish, so it never writes what it cannot read back)."""
+    try:
+        _check_fields(META.compiled, raw)
+        _check_unknown(META.known, raw)
+        if META.rule is not None:
+            META.rule(raw)
+    except _Invalid as bad:
+        return bad.field, bad.problem
+    return None
+
+
 def mark_checked(path: Path, what: str, digest: bytes) -> None:
-    """Remember a record this process has just written, built from a checked record or a
-    typed one (``digest``: :func:`~fsregistry.storage.files.record_digest` of its bytes), as
-    checked: reading those bytes back at ``path`` then costs no field-by-field check."""
+    """Remember a record this process has just written as checked (``digest``:
+    :func:`~fsregistry.storage.files.record_digest` of its bytes): reading those bytes back
+    at ``path`` then costs no field-by-field check.  Only for records that passed their
+    check (a new version's, :func:`meta_problem`) or were built by the store from checked
+    parts and validated arguments (a stage, alias, tag or description change; the refs)."""
     _CHECKED[(str(path), what, digest)] = None
     if len(_CHECKED) > _CHECKED_MAX:
         _CHECKED.popitem(last=False)

@@ -219,8 +219,19 @@ def create_json_cache(path: Path, obj: Any) -> None:
     file as a miss, so that seeing it part-written, or a power cut cutting it short,
     costs them a slower answer and never a wrong one.  An existing file (or a link in its
     place) is refused with ``FileExistsError``: replace it with :func:`write_json_atomic`."""
+    data = dumps_json(obj)
     with refusals(path, "write"), _naming(path):
-        _write_new(path, dumps_json(obj), durable=False)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        except BaseException:  # a full disk: no empty entry is left behind
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+            raise
+        os.close(fd)
 
 
 def read_json(path: Path, *, max_bytes: int = 64 * 1024 * 1024, shared: bool = False) -> Any:

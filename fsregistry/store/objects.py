@@ -516,11 +516,12 @@ class ObjectVersionStore:
         read its files directly; a later eviction may remove it."""
         return self.cache.fill(entry_key(meta.files), self._fetcher(name, version, meta))
 
-    def _fetcher(self, name: str, version: int, meta: records.VersionRecord) -> Callable[[Path], None]:
-        """What downloads a version's files into a folder, all at once (from the data prefix
-        its record names, checked first: a record never sends a download elsewhere)."""
-        prefix = str(meta.extra.get("data_prefix") or "")
-        if not _DATA_PREFIX.fullmatch(prefix) or not prefix.startswith(f"data/{name}/"):
+    def data_prefix_of(self, name: str, version: int, meta: records.VersionRecord) -> str:
+        """Where the version's files are, as its record says: a data prefix of this very
+        model (a record naming another model's data, or none, is
+        :class:`~fsregistry.errors.CorruptRecordError`)."""
+        prefix = meta.extra.get("data_prefix")
+        if not isinstance(prefix, str) or not _DATA_PREFIX.fullmatch(prefix) or not prefix.startswith(f"data/{name}/"):
             where = f"{self.root}/{record_key(name, version)}"
             raise CorruptRecordError(
                 f"{where} is malformed: field data_prefix is {prefix!r}",
@@ -529,6 +530,12 @@ class ObjectVersionStore:
                 version=version,
                 path=where,
             )
+        return prefix
+
+    def _fetcher(self, name: str, version: int, meta: records.VersionRecord) -> Callable[[Path], None]:
+        """What downloads a version's files into a folder, all at once (from the data prefix
+        its record names, checked first: a record never sends a download elsewhere)."""
+        prefix = self.data_prefix_of(name, version, meta)
 
         def fetch(folder: Path) -> None:
             with ThreadPoolExecutor(max_workers=_PARALLEL) as pool:

@@ -71,6 +71,7 @@ def save(
             durable=store.durable_staging,
             **flavor_kwargs,
         )
+        records.check_new(meta)
         version = store.publish(name, staged, meta, wanted_stage, wanted_aliases)
     finally:
         files.remove_tree(staged)

@@ -161,7 +161,7 @@ def saved_model(meta: VersionRecord) -> SavedModel:
         format=record["format"],
         uses_pickle=record["uses_pickle"],
         model_class=record["class"],
-        options=record.get("options") or {},
+        options=files.copy_json(record.get("options") or {}),  # the flavor's own: the record may be cached
     )
 
 
