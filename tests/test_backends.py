@@ -161,6 +161,9 @@ def test_bundles_travel_between_backends(registry: CustomModelRegistry, tmp_path
     """Export from this backend, import into the other (a folder for s3, s3 for a folder)."""
     registry.save_model(Doubler(), "m", preprocessor_artifact=[1, 2], tags={"a": "b"})
     registry.save_model(Doubler(), "m", stage="Production")
+    registry.set_alias("m", "old", 1)
+    registry.delete_alias("m", "old")
+    registry.set_alias("m", "champ", 2)
     bundle = registry.export_model("m", tmp_path / "m.tar.gz")
     other_root = str(tmp_path / "other") if str(registry.root).startswith("s3://") else s3_root
     other = CustomModelRegistry(other_root)
@@ -170,6 +173,13 @@ def test_bundles_travel_between_backends(registry: CustomModelRegistry, tmp_path
     assert loaded["version"] == 2 and loaded["model"].predict([[2]])[0] == 4
     assert other.load_model("m/1")["preprocessor_artifact"] == [1, 2]
     assert other.get_model_version("m/1")["metadata"]["tags"] == {"a": "b"}
+    # the histories start again in the registry imported into (both backends alike); the
+    # exporting registry's are kept in the version's source
+    first, second = other.get_model_version("m/1"), other.get_model_version("m/2")
+    assert first["alias_history"] == [] and [e["stage"] for e in first["stage_history"]] == []
+    assert [e["action"] for e in first["source"]["original_alias_history"]] == ["set", "removed"]
+    assert [(e["alias"], e["action"]) for e in second["alias_history"]] == [("champ", "set")]
+    assert [e["stage"] for e in second["stage_history"]] == ["Production"]
     assert other.check().ok
 
 

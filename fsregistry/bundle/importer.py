@@ -321,13 +321,14 @@ def _imported_meta(bundle: Bundle, plan: _Plan, keep_stages: bool) -> VersionRec
         "original_stage": stage,
         "original_aliases": aliases,
         "original_stage_history": meta.stage_history,
+        "original_alias_history": meta.alias_history,
         "exported_at": bundle.manifest.get("created_at"),
         "exported_by": bundle.manifest.get("created_by"),
         "previous": incoming.meta.source,
     }
     if plan.new_run_id:
         meta.run_id = uuid.uuid4().hex
-    meta.stage_history = []
+    meta.stage_history, meta.alias_history = [], []  # this registry's own, from here on
     meta.stage = stage if keep_stages else None
     meta.aliases = dict.fromkeys(aliases, imported_at) if keep_stages else {}
     return meta
