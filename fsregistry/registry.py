@@ -1,9 +1,10 @@
-"""``CustomModelRegistry``: the seed's registry API over one directory tree.
+"""``CustomModelRegistry``: the seed's registry API over one directory tree or bucket.
 
 This module is the public face: it checks what callers give, reports errors to the
-seed-style error handler, logs, and hands every read and write to the version store
-(:mod:`fsregistry.store.versions`; saves, loads and record changes through
-:mod:`fsregistry.store.operations`), bundles (:mod:`fsregistry.bundle`) and maintenance
+seed-style error handler, logs, and hands every read and write to the store that
+:func:`fsregistry.store.opener.open_store` opens (:mod:`fsregistry.store.versions` on a
+folder, :mod:`fsregistry.store.objects` on ``s3://``; saves, loads and record changes
+through :mod:`fsregistry.store.operations`), bundles (:mod:`fsregistry.bundle`) and maintenance
 (:mod:`fsregistry.maintenance`).  How writes stay safe is described there and in
 docs/design.md.
 """

@@ -35,7 +35,7 @@ MAX_EXAMPLE_ROWS = 100
 def to_jsonable(value: Any, where: str, *, depth: int = 0) -> Any:
     """Convert metadata to JSON types (numpy scalars and arrays, timestamps...) or raise
     :class:`InvalidMetadataError` naming the offending key.  Nesting deeper than
-    :data:`~fsregistry.record_fields.MAX_NESTING` is refused: it could not be read back."""
+    :data:`~fsregistry.records.fields.MAX_NESTING` is refused: it could not be read back."""
     if depth > record_fields.MAX_NESTING:
         raise InvalidMetadataError(f"{where}: nested more than {record_fields.MAX_NESTING} levels deep")
     if value is None or isinstance(value, (str, bool, int)):
@@ -269,7 +269,7 @@ def summary(meta: VersionRecord) -> dict[str, Any]:
         "metrics": dict(meta.metrics),
         "has_preprocessor": meta.has_preprocessor,
     }
-    # the order of its claims (fsregistry.claims), kept only where there is one
+    # the order of its claims (fsregistry.records.claims), kept only where there is one
     if meta.stage_seq:
         entry["stage_seq"] = meta.stage_seq
     if meta.alias_seq:

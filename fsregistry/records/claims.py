@@ -34,7 +34,8 @@ def _seq(value: Any) -> int:
 
 
 def stage_key(entry: dict[str, Any], version: int) -> ClaimKey:
-    """The order of a version's stage claim (``entry`` is a ``meta.json`` or its summary)."""
+    """The order of a version's stage claim (``entry`` is a version's index summary,
+    :func:`fsregistry.records.summary`, or its entry in an object-storage head)."""
     return (_seq(entry.get("stage_seq")), str(entry.get("stage_changed_at") or ""), version)
 
 
@@ -68,8 +69,8 @@ class Settlement:
 
 
 def settle(entries: dict[int, dict[str, Any]]) -> Settlement:
-    """Settle every claim in ``entries`` (version -> ``meta.json`` or summary): the newest
-    claim on each stage and alias wins, the others are stale."""
+    """Settle every claim in ``entries`` (version -> index summary, as for :func:`stage_key`):
+    the newest claim on each stage and alias wins, the others are stale."""
     best_stage: dict[str, ClaimKey] = {}
     best_alias: dict[str, ClaimKey] = {}
     out = Settlement()

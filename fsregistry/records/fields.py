@@ -15,7 +15,8 @@ value), declared below; adding a field is adding a row.  :func:`parse_meta`,
 :func:`parse_run_entry` check a parsed JSON value against its table and return it
 unchanged (keys no table names are kept: a newer writer's additions), or raise
 :class:`~fsregistry.errors.CorruptRecordError` naming the file and the field.  The typed
-records (:mod:`fsregistry.records.typed`) are built from what these return.
+records (:mod:`fsregistry.records.typed`) are built from what :func:`parse_meta`,
+:func:`parse_model_record` and :func:`parse_index` return.
 
 Why one place: readers used to index records directly, so an edited file gave a raw
 ``KeyError``/``TypeError`` deep inside a load, or silently dropped a version from listings
@@ -27,8 +28,8 @@ flavor options, lineage) are bounded in nesting (:data:`MAX_NESTING`), and file 
 ``files`` are plain names, so nothing read from a record can make a reader loop over a
 huge range, recurse without end, or open a file outside its version folder.
 
-This module is a leaf: it imports only the errors, the name rules and the layout's
-constants, so the storage layer and the registry both use it.
+It imports only the errors, the name rules and the storage layer's files and layout, so
+the records and the store both use it.
 """
 
 from __future__ import annotations
@@ -495,7 +496,7 @@ META_FIELDS: tuple[Field, ...] = (
         ),
     ),
     opt("created_by", ACTOR),
-    # the order of this version's stage and alias claims (see fsregistry.claims)
+    # the order of this version's stage and alias claims (see fsregistry.records.claims)
     opt("stage_seq", integer(0, MAX_VERSION)),
     opt("aliases", mapping(ALIAS_CLAIM, keys=name_check(validate_alias, "alias"))),
     opt("alias_seq", mapping(integer(0, MAX_VERSION), keys=name_check(validate_alias, "alias"))),
@@ -705,7 +706,8 @@ def mark_checked(path: Path, what: str, digest: bytes) -> None:
     :func:`~fsregistry.storage.files.record_digest` of its bytes): reading those bytes back
     at ``path`` then costs no field-by-field check.  Only for records that passed their
     check (a new version's, :func:`meta_problem`) or were built by the store from checked
-    parts and validated arguments (a stage, alias, tag or description change; the refs)."""
+    parts and validated arguments (a stage, alias, tag or description change; the refs; an
+    index chunk built from checked summaries)."""
     _CHECKED[(str(path), what, digest)] = None
     if len(_CHECKED) > _CHECKED_MAX:
         _CHECKED.popitem(last=False)

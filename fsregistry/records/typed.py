@@ -291,7 +291,7 @@ class Refs:
     updated_at: str | None = None
     #: the chunks hold every version up to this one; those above are the tail
     indexed_through: int = 0
-    #: the last order number handed to a stage or alias claim (see fsregistry.claims),
+    #: the last order number handed to a stage or alias claim (see fsregistry.records.claims),
     #: written before the claim; and the last one whose change reached the index.  They
     #: differ only while a change is under way, or after its writer died: the next
     #: writer then settles the model's claims.

@@ -28,7 +28,7 @@ log = logging.getLogger("fsregistry")
 def derive_refs(name: str, entries: dict[int, dict[str, Any]], floor: int = 0) -> idx.Refs:
     """Refs implied by version summaries.  Where several versions claim one exclusive
     stage or one alias (a crash between two ``meta.json`` writes, or writers whose lock did
-    not hold), the newest claim wins (see :mod:`fsregistry.claims`)."""
+    not hold), the newest claim wins (see :mod:`fsregistry.records.claims`)."""
     refs = idx.Refs(name=name, last_version=max([floor, *entries]), latest=max(entries) if entries else None)
     refs.updated_at = max((_last_change(e) for e in entries.values()), default=None)
     refs.count = len(entries)
@@ -324,7 +324,7 @@ class Catalog:
         """Write the index entries of changed versions, then the refs.  ``new`` names the
         versions being added (just published).  Versions in the tail need no chunk write
         (their ``meta.json`` is what listing reads); a tail grown past
-        :data:`~fsregistry.storage.index.TAIL_LIMIT` is folded into the chunks here.
+        :data:`~fsregistry.store.index.TAIL_LIMIT` is folded into the chunks here.
         ``durable=False`` flushes nothing: the caller fsyncs the model folder right after
         (see :func:`fsregistry.store.index.write_refs`)."""
         added = set(new)

@@ -14,8 +14,8 @@ Two kinds of file, both replaced atomically under the write lock and read withou
   and listing reads every chunk plus a handful of ``meta.json`` files.
 
 Nothing here is the truth: every entry can be rebuilt from the versions' ``meta.json``
-(see ``fsregistry.repair``).  Both files are checked on read against their description
-(:mod:`fsregistry.record_fields`); a malformed one reads as missing, so readers rebuild
+(see ``fsregistry.maintenance.repair``).  Both files are checked on read against their description
+(:mod:`fsregistry.records.fields`); a malformed one reads as missing, so readers rebuild
 and ``check`` reports it.  Chunk numbers come from the folder's listing, never from a
 range up to a number in a record.  An ``index.json`` written before ``indexed_through``
 existed has every version in its chunks, and is read that way.
@@ -44,7 +44,7 @@ TAIL_LIMIT = 16
 def load_refs(layout: Layout, name: str) -> Refs | None:
     """The refs of ``name``; ``None`` when there is no ``index.json``.  A malformed one is
     :class:`~fsregistry.errors.CorruptRecordError` naming the field (see
-    :func:`fsregistry.record_fields.parse_index`), one of a newer format
+    :func:`fsregistry.records.fields.parse_index`), one of a newer format
     :class:`~fsregistry.errors.FormatVersionError`: ``check`` reports either."""
     path = layout.index_file(name)
     try:

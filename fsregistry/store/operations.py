@@ -1,9 +1,10 @@
 """The registry's operations that take more than one call to the store.
 
 A save (describe the version, choose its flavor, write the payload into a staging folder,
-publish it, clean up), a load (refuse pickle before a byte is read, fetch the version's
-local folder, read the payload, build the returned dict), and the changes to a model's or a
-version's tags and description.  Each function takes the
+check the record readers will read, publish it, clean up), a load (refuse pickle before a
+byte is read, fetch the version's local folder, read the payload, build the returned dict),
+stage transitions, setting and removing aliases, the changes to a model's or a version's
+tags and description, and the model summary.  Each function takes the
 :class:`~fsregistry.store.opener.Store` and plain arguments, so one copy serves a folder
 and object storage alike.  :class:`~fsregistry.registry.CustomModelRegistry` checks the
 arguments it is given, reports errors and logs, and calls these.

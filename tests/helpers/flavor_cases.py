@@ -4,7 +4,7 @@ Each :class:`Case` builds a small fitted model, its input data (deterministic, s
 process can rebuild it) and the outputs to compare.  ``tests/test_flavors.py`` saves the
 model through a registry, then runs this file as a script::
 
-    python tests/flavor_cases.py ROOT URI CASE OUT
+    python tests/helpers/flavor_cases.py ROOT URI CASE OUT
 
 which loads the version in a new interpreter (nothing shared with the saving process but
 the files), computes the case's outputs on the same inputs, predicts them through a
