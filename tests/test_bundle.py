@@ -703,6 +703,31 @@ def test_two_processes_importing_one_bundle_publish_each_version_once(bundle: Pa
     assert list(registry.layout.staging.iterdir()) == []
 
 
+def test_a_version_another_import_publishes_while_this_one_plans_is_found_not_a_conflict(
+    bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The plan made before the lock looks at the version number, then at the run: another
+    import of the same bundle publishing in between (here, right after the run lookup) makes
+    the version present, never a conflict with "a different version" at its number."""
+    from fsregistry.bundle import importer
+
+    root = tmp_path / "shared"
+    mine, other = CustomModelRegistry(root), CustomModelRegistry(root)
+    real_find_run = importer._find_run
+    raced: list[bool] = []
+
+    def find_then_race(store: Any, run_id: str) -> Any:
+        found = real_find_run(store, run_id)
+        if not raced:
+            raced.append(True)
+            assert [r.status for r in other.import_model(bundle)] == ["imported", "imported"]
+        return found
+
+    monkeypatch.setattr(importer, "_find_run", find_then_race)
+    assert [r.status for r in mine.import_model(bundle)] == ["present", "present"]
+    assert [v["version"] for v in mine.list_versions("nba")] == [2, 1]
+
+
 # -- edited meta.json inside an honestly re-sealed bundle -----------------------------------------
 
 

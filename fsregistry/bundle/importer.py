@@ -89,6 +89,10 @@ class _Plan:
 def _plan(store: Store, incoming: Incoming, as_new_version: bool) -> _Plan:
     """Decide, from the registry as it is now, how ``incoming`` lands (or refuse)."""
     _refuse_case_clash(store, incoming.name)
+    # The number first, the run second (no lock is held yet): a version another import
+    # publishes between the two is found by its run (the run lookup falls back to the
+    # version folders), never mistaken for a different version holding the number.
+    taken = store.version_number_taken(incoming.name, incoming.version)
     found = _find_run(store, incoming.run_id)
     if found is not None:
         if _same_files(store, found, incoming):
@@ -102,7 +106,6 @@ def _plan(store: Store, incoming: Incoming, as_new_version: bool) -> _Plan:
                 version=incoming.version,
             )
         return _Plan(incoming, keep_number=False, new_run_id=True)
-    taken = store.version_number_taken(incoming.name, incoming.version)
     if taken is None:
         return _Plan(incoming)
     if not as_new_version:
