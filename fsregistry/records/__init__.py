@@ -21,9 +21,8 @@ from ..storage.layout import Layout as _Layout
 from ..storage.layout import utcnow
 from . import claims
 from . import fields as record_fields
-from .typed import Actor, ModelRecord, VersionRecord
-
-__all__ = ["ModelRecord", "VersionRecord"]
+from .typed import Actor, VersionRecord
+from .typed import ModelRecord as ModelRecord  # re-exported: the store builds model records
 
 #: rows of an input example kept in meta.json
 MAX_EXAMPLE_ROWS = 100

@@ -183,7 +183,7 @@ class VersionRecord:
             description=get("description") or "",
             format=get("format", FORMAT_VERSION),
         )
-        if len(raw) > len(_META_KNOWN) or not raw.keys() <= _META_KNOWN:
+        if not raw.keys() <= _META_KNOWN:
             record.extra = {key: value for key, value in raw.items() if key not in _META_KNOWN}
         return record
 
