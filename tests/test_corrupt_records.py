@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -319,6 +320,7 @@ MODEL_CASES = [
     pytest.param(put("max_deleted_version", value=True), "max_deleted_version", id="floor-boolean"),
     pytest.param(put("max_deleted_version", value=2**60), "max_deleted_version", id="floor-absurd"),
     pytest.param(drop("name"), "name", id="name-missing"),
+    pytest.param(put("name", value="other"), "name", id="name-of-another-model"),
     pytest.param(put("tags", value="ab"), "tags", id="tags-string"),
     pytest.param(put("tags", value={"owner": 1}), "tags['owner']", id="tag-value-number"),
     pytest.param(put("description", value=5), "description", id="description-number"),
@@ -344,6 +346,24 @@ def test_a_corrupt_model_record_stops_writers_only_until_repaired(
     found = [p for p in registry.check().problems if p.kind == "corrupt_model_record"]
     assert len(found) == 1 and (field is None or f"field {field} " in found[0].detail)
     assert_repaired_clean(registry)
+
+
+def test_a_model_record_naming_another_model_never_writes_to_that_model(registry: CustomModelRegistry) -> None:
+    """A delete writes the model record it read back to the folder its ``name`` gives: a
+    record that names another model is refused, so the other's record stays as it was and
+    the deleted number is not lost."""
+    registry.save_model(Doubler(), "other")
+    registry.set_tag("other", "owner", "team-b")
+    other = registry.layout.model_file("other")
+    before = other.read_bytes()
+    corrupt(registry.layout.model_file("m"), put("name", value="other"))
+    with pytest.raises(CorruptRecordError, match="belongs to 'm'"):
+        registry.delete_model("m/3", force=True)
+    assert other.read_bytes() == before and listed(registry) == [3, 2, 1]
+    assert registry.check(repair=True).ok
+    registry.delete_model("m/3", force=True)
+    assert registry.save_model(Doubler(), "m") == "models:/m/4"
+    assert registry.get_model("other")["tags"] == {"owner": "team-b"}
 
 
 # -- index.json and index-<K>.json: caches ---------------------------------------------------------
@@ -535,3 +555,38 @@ def test_the_cli_reports_a_corrupt_record_in_one_line(
         capsys.readouterr()
         assert main(["--root", str(registry.root), "show", "m/2"]) == EXIT_ERROR
         assert str(registry.root / relative) in capsys.readouterr().err
+
+
+# -- a folder where a record belongs -----------------------------------------------------------
+
+
+def test_a_folder_in_place_of_the_index_stops_writers_with_the_registry_error_naming_it(
+    registry: CustomModelRegistry,
+) -> None:
+    """The folder may hold someone's files: it is never removed, and a write that would
+    replace it says what is in the way instead of raising the system's IsADirectoryError."""
+    index = registry.layout.index_file("m")
+    index.unlink()
+    index.mkdir()
+    (index / "notes.txt").write_text("someone's")
+    with pytest.raises(CorruptRegistryError, match="is a folder where the registry keeps a file") as info:
+        registry.save_model(Doubler(), "m")
+    assert info.value.path == str(index)
+    assert listed(registry) == [3, 2, 1]  # readers use the version folders
+    report = registry.check(repair=True)  # never raises
+    assert {p.kind for p in report.unresolved} >= {"stale_index"}
+    assert (index / "notes.txt").read_text() == "someone's"
+    shutil.rmtree(index)
+    assert_repaired_clean(registry)
+
+
+def test_a_folder_in_place_of_a_run_map_entry_is_reported_and_deletes_still_complete(
+    registry: CustomModelRegistry,
+) -> None:
+    entry = registry.layout.run_file(registry.get_model_version("m/1")["run_id"])
+    entry.unlink()
+    entry.mkdir()
+    report = registry.check(repair=True)  # never raises
+    assert [p.path for p in report.unresolved if p.kind == "stray_file"] == [str(entry)]
+    registry.delete_model("m/1")  # a cache it cannot remove does not fail a delete that happened
+    assert listed(registry) == [3, 2] and entry.is_dir()

@@ -119,6 +119,10 @@ def test_a_linked_helper_is_never_written_through(tmp_path: Path, helper: str) -
         outside.mkdir()
         shutil.move(str(path), str(outside / helper))
         path.symlink_to(outside / helper)
+    # what a repair that followed the link would take for leftovers: someone's files
+    (outside / "victim.json").write_text("precious")
+    (outside / "save.999999999.dead.incomplete").mkdir()
+    (outside / "save.999999999.dead.incomplete" / "work.txt").write_text("precious")
     before = snapshot(outside)
     for write in (lambda: registry.save_model(Doubler(), "m"), lambda: registry.delete_model("m/1")):
         try:
@@ -133,6 +137,27 @@ def test_a_linked_helper_is_never_written_through(tmp_path: Path, helper: str) -
             registry.check(repair=True)
     else:
         assert [p.path for p in registry.check(repair=True).unresolved if p.kind == "link"] == [str(path)]
+    assert snapshot(outside) == before  # nor listed, judged and removed by a repair
+
+
+def test_a_repair_leaves_links_with_the_names_of_leftovers_alone(tmp_path: Path) -> None:
+    """A link inside ``.staging``, or named like a temporary file, is not the registry's:
+    reported as a link, never removed, never followed."""
+    registry = _registry(tmp_path)
+    outside = tmp_path / "outside"
+    (outside / "dir").mkdir(parents=True)
+    (outside / "dir" / "f.txt").write_text("x")
+    (outside / "file.txt").write_text("y")
+    registry.layout.staging.mkdir(exist_ok=True)
+    in_staging = registry.layout.staging / "save.999999999.dead.incomplete"
+    in_staging.symlink_to(outside / "dir", target_is_directory=True)
+    temp_named = registry.root / "m" / "index.json.999999999.dead.incomplete"
+    temp_named.symlink_to(outside / "file.txt")
+    before = snapshot(outside)
+    report = registry.check(repair=True)
+    assert sorted(p.path for p in report.unresolved if p.kind == "link") == sorted(map(str, [in_staging, temp_named]))
+    assert not [p for p in report.problems if p.kind in ("leftover_staging", "leftover_temp")]
+    assert in_staging.is_symlink() and temp_named.is_symlink() and snapshot(outside) == before
 
 
 def test_check_reports_every_link_and_never_raises(tmp_path: Path) -> None:

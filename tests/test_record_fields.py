@@ -114,6 +114,7 @@ BAD: list[tuple[str, tuple[Any, ...], Any, str, str]] = [
     ("model", ("max_deleted_version",), -1, "max_deleted_version", "outside 0.."),
     ("model", ("tags", "owner"), ["me"], "tags['owner']", "must be a string"),
     ("model", ("description",), None, "description", "must be a string, not null"),
+    ("model", ("name",), "other", "name", "belongs to 'm'"),
     # index.json
     ("index", ("last_version",), 2.0, "last_version", "must be an integer, not a number"),
     ("index", ("latest",), 3, "latest", "above last_version 2"),

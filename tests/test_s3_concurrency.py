@@ -8,6 +8,7 @@ import random
 import signal
 import subprocess
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -129,3 +130,69 @@ def test_server_stopped_in_the_middle_of_a_save(s3_server: Any, s3_root: str, st
     assert registry.check(repair=True, older_than=0).ok
     assert registry.check(older_than=0).problems == []
     assert registry.save_model(Doubler(), "m") != "models:/m/1"
+
+
+# -- a repair that takes everything unreferenced at once, racing live writers -------------------
+
+
+def test_a_repair_racing_saves_removes_no_acknowledged_data(s3_root: str, tmp_path: Path) -> None:
+    """Three processes save while a fourth repairs with ``older_than=0`` again and again:
+    the repair may make a save fail (its uploaded files swept before it committed), never
+    remove the files of a save that succeeded.  Every acknowledged version then loads in a
+    reader with an empty content cache (a reader on another machine)."""
+    CustomModelRegistry(s3_root).save_model(Doubler(), "m")
+    stop = tmp_path / "stop"
+    repairer = subprocess.Popen(
+        [PYTHON, str(HELPERS_DIR / "workers.py"), "repair", s3_root, str(stop), "0"],
+        env=subprocess_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        outputs = _run_workers([["save_or_refused", s3_root, "m", "15"] for _ in range(3)])
+        stop.touch()
+        out, err = repairer.communicate(timeout=120)
+        assert repairer.returncode == 0 and out.strip() == "done", err
+    finally:
+        if repairer.poll() is None:
+            repairer.kill()
+        repairer.wait()
+    acknowledged = {int(line.rsplit("/", 1)[1]) for out in outputs for line in out.split() if line != "refused"}
+    reader = CustomModelRegistry(s3_root, storage_options={"cache_dir": str(tmp_path / "fresh")})
+    assert acknowledged <= {v["version"] for v in reader.list_versions("m")}
+    for version in sorted(acknowledged):
+        reader.load_model(f"m/{version}")  # its files are all there
+    assert reader.check(older_than=0).problems == []
+
+
+def test_a_save_whose_files_a_repair_swept_before_it_committed_publishes_nothing(
+    s3_root: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The order the head gives: a sweep recorded first makes the save's commit fail (the
+    save then buries its number); a sweep after the commit finds the version naming the
+    data and removes nothing."""
+    from fsregistry.store import objects as object_store
+
+    saver, repairer = CustomModelRegistry(s3_root), CustomModelRegistry(s3_root)
+    saver.save_model(Doubler(), "m")
+    prefix = object_store.data_prefix("m")
+    commit = saver.store._change_head  # type: ignore[attr-defined]
+
+    def swept_first(name: str, change: Any, **kwargs: Any) -> Any:
+        assert repairer.store.sweep_unreferenced(name, prefix, seen=set())  # type: ignore[attr-defined]
+        return commit(name, change, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(object_store, "data_prefix", lambda name: prefix)
+        patch.setattr(saver.store, "_change_head", swept_first)
+        with pytest.raises(ObjectStoreError, match="removed as unreferenced by a repair"):
+            saver.save_model(Doubler(), "m")
+    assert [v["version"] for v in saver.list_versions("m")] == [1]
+    assert saver.check(older_than=0).problems == []
+    assert saver.save_model(Doubler(), "m") == "models:/m/3"  # the failed save's number stays used
+
+    committed = saver.store.data_prefix_of("m", 3, saver.store.read_meta("m", 3))  # type: ignore[attr-defined]
+    assert not repairer.store.sweep_unreferenced("m", committed, seen=set())  # type: ignore[attr-defined]
+    fresh = CustomModelRegistry(s3_root, storage_options={"cache_dir": str(tmp_path / "fresh")})
+    assert fresh.load_model("m/3")["version"] == 3

@@ -7,7 +7,8 @@ saved, and where its data is).  A writer killed part-way leaves only things no h
   creating the record and updating the head, or a delete died before its tombstone):
   repair leaves a tombstone, so the number stays used, then removes its data;
 * ``leftover_data`` - payload objects under a prefix that no record names (the save died
-  while uploading, before its record): repair deletes them;
+  while uploading, before its record): repair records the prefix as swept in the model's
+  head, unless a version the head lists names it by then, and deletes them;
 * ``leftover_upload`` - a multipart upload never completed: repair aborts it.
 
 With no lock, a repair on one machine cannot tell a dead writer from a live one on another,
@@ -15,8 +16,10 @@ so each of these is left alone until it is older than ``older_than`` seconds (de
 :data:`GRACE_SECONDS`); ``older_than=0`` takes everything unreferenced at once.  A repair
 can still race a live writer that has been silent for longer than that; it then loses
 nothing acknowledged: an abandoned number is first recorded as buried in the model's head,
-through the head's compare-and-swap, unless the head lists it by then, and a save that
-commits later finds it buried and fails; data that a live version names is never removed.
+and unreferenced data as swept, through the head's compare-and-swap, unless the head lists
+the version (or a version naming the data) by then, and a save that commits later finds
+its number buried or its data swept and fails; data that a live version names is never
+removed.
 
 Reported, never fixed: ``integrity`` (a payload object that does not match its record, or
 is missing), ``missing_meta`` (a head names a version with no record),
@@ -139,14 +142,18 @@ def check_objects(
     for prefix, items in sorted(data.items()) if sweep_data else ():
         if prefix in referenced or prefix in uploading or max(i.modified for i in items) > cutoff:
             continue
+        name = prefix.split("/")[1]
+        # a save still running may have created its record since the listing: the head
+        # decides (store.sweep_unreferenced), and a prefix a listed version names is kept
+        swept = repair and store.sweep_unreferenced(name, prefix, set(records.get(name, {})))
+        if repair and not swept:
+            continue  # a version committed meanwhile names it: not a leftover
         problem = report.add(
             "leftover_data",
             f"{len(items)} payload object(s) that no record names (an upload that did not finish)",
             path=f"{store.root}/{prefix}",
         )
-        if repair:
-            store.objects.delete([i.key for i in items])
-            problem.fixed = True
+        problem.fixed = swept
     for upload in uploads:
         if upload.started > cutoff:
             continue

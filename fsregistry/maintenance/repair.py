@@ -203,9 +203,13 @@ def _attempt(problem: Problem, action: Any) -> bool:
 
 
 def _temp_file(entry: os.DirEntry[str], report: CheckReport, repair: bool, name: str | None = None) -> bool:
-    """True for a temporary file; one whose writer is gone is reported (and, with repair, removed)."""
+    """True for a temporary file; one whose writer is gone is reported (and, with repair,
+    removed).  A link with such a name is not the registry's: :func:`_check_links`
+    reports it, and it is left alone."""
     if not entry.name.endswith(files.TEMP_SUFFIX):
         return False
+    if entry.is_symlink():
+        return True
     if not _pid_alive(entry.name):
         problem = report.add("leftover_temp", "temporary file of an interrupted write", name=name, path=entry.path)
         if repair:
@@ -216,7 +220,12 @@ def _temp_file(entry: os.DirEntry[str], report: CheckReport, repair: bool, name:
 
 def _check_run_map(layout: Layout, report: CheckReport, repair: bool) -> None:
     catalog = Catalog(layout)
-    for path in list(layout.runs.glob("*.json")):
+    for path in list(layout.run_entries()):
+        if path.is_dir():  # not an entry the registry made: someone's, left alone
+            report.add(
+                "stray_file", _advised(f"{path.name} is a folder, not a run-map entry", "stray_file"), path=str(path)
+            )
+            continue
         if catalog.run_target(path.stem) is None:  # malformed, or names no version of this run
             problem = report.add("run_map", f"run {path.stem} points at no version", path=str(path))
             if repair:

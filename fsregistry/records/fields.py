@@ -573,6 +573,9 @@ HEAD_FIELDS: tuple[Field, ...] = (
     opt("writes", list_of(string())),
     # numbers a repair removed as abandoned: a save still running with one of them fails
     opt("buried", list_of(VERSION)),
+    # data prefixes a repair removed as unreferenced: a save still running that uploaded
+    # to one of them fails
+    opt("swept", list_of(string(re.compile(r"data/[^/]+/[0-9a-f]{32}/"), what="a data prefix"))),
     req(
         "versions",
         mapping(obj(*SUMMARY_FIELDS, *_HISTORIES), keys=string(re.compile(r"[1-9][0-9]{0,15}"), what="a version")),
@@ -730,8 +733,9 @@ def parse_head(raw: Any, where: str, *, name: str) -> dict[str, Any]:
 
 
 def parse_model_record(raw: Any, path: Path | str, *, name: str | None = None) -> dict[str, Any]:
-    """A model's ``model.json``, checked."""
-    return _parse(MODEL, raw, path, name=name)
+    """A model's ``model.json``, checked; ``name`` (the folder it was read from) must be
+    the model it describes, or a write would go to another model's folder."""
+    return _parse(MODEL, raw, path, expect={"name": name} if name is not None else None, name=name)
 
 
 def salvage_model_record(raw: Any) -> dict[str, Any]:

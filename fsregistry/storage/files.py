@@ -71,6 +71,17 @@ def link_refused(path: Path) -> UnsafeLinkError:
     )
 
 
+def folder_in_place(path: Path) -> CorruptRegistryError:
+    """The error for a folder found where the registry keeps a file: never removed, as it
+    may hold someone's files (``check`` reports it; the registry writes there again once
+    it is moved away)."""
+    return CorruptRegistryError(
+        f"{path} is a folder where the registry keeps a file: move it out of the way (check reports it; "
+        "fsregistry never removes a folder it did not make)",
+        path=str(path),
+    )
+
+
 def refuse_link(path: Path) -> None:
     """Raise :class:`UnsafeLinkError` if ``path`` is a symbolic link; nothing there is fine.
     One ``lstat``."""
@@ -146,7 +157,10 @@ def write_bytes_atomic(path: Path, data: bytes, *, durable: bool = True) -> None
     try:
         with refusals(path, "write"), _naming(path):
             _write_new(tmp, data, durable=durable, flags=os.O_TRUNC)
-            os.replace(tmp, path)
+            try:
+                os.replace(tmp, path)
+            except IsADirectoryError:
+                raise folder_in_place(path) from None
             replaced = True
         if durable:
             fsync_dir(path.parent)

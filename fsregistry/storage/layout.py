@@ -243,8 +243,19 @@ class Layout:
             pending.extend(reversed(folders))
 
     def staging_entries(self) -> Iterator[Path]:
-        """Everything under the staging folder (in-flight or left over by a crash)."""
-        return (Path(e.path) for e in files.list_dir(self.staging))
+        """Everything under the staging folder (in-flight or left over by a crash), links
+        left out: nothing when the folder itself is a link (what it points at is not the
+        registry's), and no link in it (the registry never makes one; :meth:`links` finds
+        them for ``check`` to report)."""
+        if self.staging.is_symlink():
+            return iter(())
+        return (Path(e.path) for e in files.list_dir(self.staging) if not e.is_symlink())
+
+    def run_entries(self) -> Iterator[Path]:
+        """The run map's entries, links left out as by :meth:`staging_entries`."""
+        if self.runs.is_symlink():
+            return iter(())
+        return (Path(e.path) for e in files.list_dir(self.runs) if e.name.endswith(".json") and not e.is_symlink())
 
 
 #: what any folder may hold without it being a problem (a fresh volume's lost+found, VCS

@@ -374,6 +374,42 @@ class ObjectVersionStore:
             return False
         return self.bury(name, version, prefix, keep_data=keep_data)
 
+    def sweep_unreferenced(self, name: str, prefix: str, seen: set[int]) -> bool:
+        """Remove the payload objects under ``prefix``, which no record named when
+        ``check(repair=True)`` listed ``name``'s records (``seen``: the versions whose
+        records it read), for that repair.  A save still running may have uploaded them and
+        created its record since, so the head decides, as for :meth:`bury_abandoned`: the
+        prefix is first recorded as swept in the head, unless a version the head lists by
+        then names it (the records of versions not in ``seen`` are read); a save that
+        commits later finds its prefix swept and fails, publishing nothing.  Returns False,
+        removing nothing, when a listed version names the prefix."""
+
+        def mark(head: dict[str, Any]) -> bool:
+            for key in head["versions"]:
+                if int(key) not in seen and self._record_names(name, int(key), prefix):
+                    return False
+            head["swept"] = sorted({*head.get("swept", ()), prefix})
+            return True
+
+        if not _DATA_PREFIX.fullmatch(prefix) or not prefix.startswith(f"data/{name}/"):
+            return False
+        if not self._change_head(name, mark, create=True):
+            return False
+        self.objects.delete([item.key for item in self.objects.listing(prefix)])
+        return True
+
+    def _record_names(self, name: str, version: int, prefix: str) -> bool:
+        """Whether the version's record names ``prefix`` as its data (an unreadable record
+        counts as naming it: nothing it may name is removed)."""
+        blob = self.objects.get(record_key(name, version))
+        if blob is None:
+            return False
+        try:
+            record = json.loads(blob.data)
+        except ValueError:
+            return True
+        return not isinstance(record, dict) or record.get("data_prefix") == prefix
+
     def bury(
         self, name: str, version: int, prefix: str | None, *, if_match: str | None = None, keep_data: bool = False
     ) -> bool:
@@ -424,7 +460,7 @@ class ObjectVersionStore:
         name = ref.name
         if ref.kind == "model":
             raise InvalidIdentifierError(
-                f"{model_identifier!r} names the model, not a version; use {name}/latest, {name}/VERSION, "
+                f"{str(model_identifier)!r} names the model, not a version; use {name}/latest, {name}/VERSION, "
                 f"{name}/STAGE or {name}@ALIAS",
                 name=name,
             )
@@ -724,10 +760,12 @@ def _add_version(
     head: dict[str, Any], meta: records.VersionRecord, stage: str | None, aliases: list[str], now: str
 ) -> None:
     version = meta.version
-    if version in head.get("buried", ()):
+    swept = meta.extra.get("data_prefix") in head.get("swept", ())
+    if version in head.get("buried", ()) or swept:
+        what = "its uploaded files were removed as unreferenced" if swept else "it was removed as abandoned"
         raise ObjectStoreError(
-            f"{meta.name}/{version} was removed as abandoned by a repair (check --repair --older-than) "
-            "that ran while this save was still uploading; nothing was published: save again",
+            f"{meta.name}/{version}: {what} by a repair (check --repair --older-than) that ran while "
+            "this save was still uploading; nothing was published: save again",
             name=meta.name,
             version=version,
         )

@@ -38,6 +38,7 @@ from ..errors import (
     ModelNotFoundError,
     PickleRefusedError,
     ProtectedVersionError,
+    RegistryError,
     VersionNotFoundError,
 )
 from ..identifiers import ModelRef, parse_identifier
@@ -204,7 +205,7 @@ class VersionStore:
         name = ref.name
         if ref.kind == "model":
             raise InvalidIdentifierError(
-                f"{model_identifier!r} names the model, not a version; use {name}/latest, {name}/VERSION, "
+                f"{str(model_identifier)!r} names the model, not a version; use {name}/latest, {name}/VERSION, "
                 f"{name}/STAGE or {name}@ALIAS",
                 name=name,
             )
@@ -547,7 +548,7 @@ class VersionStore:
                 if cache is None:
                     raise
                 self.logger.warning("disk full: removing the cache %s to record the delete of %s", cache, name)
-                files.remove_file(cache)
+                self._remove_cache(cache)
         trash = []
         try:
             for version in versions:
@@ -556,12 +557,31 @@ class VersionStore:
             files.fsync_dir(self.layout.model_dir(name))  # out of sight for good before the space is freed
             for path in trash:
                 files.remove_tree(path)
+        # The versions are gone: what follows updates caches, so a failure is reported, not
+        # raised (the caller would be told that a delete which happened did not).
         for path in run_files:
+            self._remove_cache(path)
+        try:
+            if refs is None:
+                self.catalog.writer_refs(name)  # the rebuild, now that there is room: without these versions
+            else:
+                self.catalog.forget(name, versions, refs)
+        except (OSError, RegistryError) as exc:
+            self.logger.warning(
+                "deleted %s of %s but could not update the index (%s); the next write or "
+                "check(repair=True) brings it up to date",
+                ", ".join(map(str, versions)),
+                name,
+                exc,
+            )
+
+    def _remove_cache(self, path: Path) -> None:
+        """Remove a cache file (a run-map entry, an index chunk); one that cannot be removed
+        (a folder someone put in its place, a permission) is reported and left."""
+        try:
             files.remove_file(path)
-        if refs is None:
-            self.catalog.writer_refs(name)  # the rebuild, now that there is room: without these versions
-        else:
-            self.catalog.forget(name, versions, refs)
+        except OSError as exc:
+            self.logger.warning("could not remove the cache %s (%s); check reports it", path, exc)
 
 
 # -- helpers -------------------------------------------------------------------------------------

@@ -51,6 +51,34 @@ def promote(root: str, name: str, version: int) -> None:
     print("done", flush=True)
 
 
+def save_or_refused(root: str, name: str, count: int) -> None:
+    """Save ``count`` versions with payloads of mixed sizes, printing the URI of each save
+    that succeeded and ``refused`` for each that a repair running meanwhile made fail."""
+    from fsregistry import ObjectStoreError
+
+    registry = CustomModelRegistry(root)
+    rng = np.random.default_rng()
+    for i in range(count):
+        model = Doubler(float(i))
+        model.payload = rng.random(int(rng.choice([10, 40_000])))  # type: ignore[attr-defined]
+        try:
+            print(registry.save_model(model, name, metadata={"i": i}), flush=True)
+        except ObjectStoreError:
+            print("refused", flush=True)
+
+
+def repair(root: str, stop_file: str, count: int) -> None:
+    """``check(repair=True, older_than=0)`` again and again until ``stop_file`` exists:
+    a repair that takes everything unreferenced at once, racing live writers."""
+    from pathlib import Path
+
+    registry = CustomModelRegistry(root)
+    while not Path(stop_file).exists():
+        registry.check(repair=True, older_than=0)
+    print("done", flush=True)
+
+
 if __name__ == "__main__":
     command, root, name, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-    {"save": save, "churn": churn, "promote": promote}[command](root, name, count)
+    commands = {"save": save, "churn": churn, "promote": promote, "save_or_refused": save_or_refused, "repair": repair}
+    commands[command](root, name, count)
