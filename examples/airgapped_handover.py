@@ -11,7 +11,7 @@ Two registry roots stand for two machines that share no network:
   is published - promotes it itself (stages and aliases are the receiving box's decision,
   so they are not carried over, only recorded), and predicts.
 
-Both boxes predict the same games and the script checks the predictions are identical.
+Both boxes predict the same customers and the script checks the predictions are identical.
 The same steps with the command-line interface::
 
     fsregistry --root training  export models:/churn/Production handover.tar.gz

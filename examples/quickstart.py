@@ -4,6 +4,9 @@
     python examples/quickstart.py /data/registry       # or in a folder of your choice
     python examples/quickstart.py REGISTRY --predictions out.csv
 
+The batch predictions go to ``--predictions``; without it, to ``predictions.csv`` beside
+the registry folder (in the temporary folder, or in ``/data/`` for ``/data/registry``).
+
 What it does, in the order a real project would:
 
 1. generate two seasons of games with features computed only from *earlier* games
@@ -16,7 +19,8 @@ What it does, in the order a real project would:
    upcoming games, one call for a few games and a batch call that writes a CSV with the
    ``game_id`` of every game next to its home-win probability.
 
-Needs ``pip install "fsregistry[xgboost,sklearn]"``.
+Needs ``pip install "fsregistry[sklearn,xgboost-cpu]"`` (as the README's first command;
+``[sklearn,xgboost]`` works too, with XGBoost's larger GPU-enabled build).
 """
 
 from __future__ import annotations

@@ -597,6 +597,7 @@ _CLI_WORDS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bolder_than=AGE\b"), "--older-than AGE"),
     (re.compile(r"\bprogress=True\b"), "--progress"),
     (re.compile(r"Open it with allow_pickle=True"), "Unset FSREGISTRY_ALLOW_PICKLE (or set it to 1)"),
+    (re.compile(r" \(pass with_preprocessor=False to skip it\)"), " (which the command line always loads)"),
 )
 
 

@@ -89,6 +89,11 @@ def validate_tag(key: Any, value: Any) -> tuple[str, str]:
         raise InvalidNameError(f"tag key {key!r} contains control characters")
     if value is None:
         raise InvalidNameError(f"tag {key!r}: the value is None; use delete_tag to remove a tag")
+    if isinstance(value, (dict, list, tuple, set, frozenset, bytes, bytearray)):
+        raise InvalidNameError(
+            f"tag {key!r}: the value is a {type(value).__name__}, not text or a number; tags are stored as "
+            "strings, so a structured value belongs in params= or metadata="
+        )
     text = value if isinstance(value, str) else str(value)
     if len(text) > MAX_TAG_VALUE_LENGTH:
         raise InvalidNameError(f"tag {key!r}: value is {len(text)} characters; the limit is {MAX_TAG_VALUE_LENGTH}")

@@ -17,6 +17,7 @@ from toy_models import Doubler
 
 from fsregistry import (
     CustomModelRegistry,
+    InvalidNameError,
     ModelExistsError,
     ModelNotFoundError,
     ModelPredictor,
@@ -90,6 +91,22 @@ def test_aliases(registry: CustomModelRegistry) -> None:
         registry.resolve("m@champion")
     with pytest.raises(VersionNotFoundError):
         registry.delete_alias("m", "champion")
+
+
+def test_an_alias_differing_only_by_case_from_another_is_refused(registry: CustomModelRegistry) -> None:
+    registry.save_model(Doubler(), "m", aliases="champion")
+    registry.save_model(Doubler(), "m")
+    for attempt in (
+        lambda: registry.set_alias("m", "Champion", 2),
+        lambda: registry.save_model(Doubler(), "m", aliases=["CHAMPION"]),
+    ):
+        with pytest.raises(InvalidNameError, match="differs only by case from m@champion"):
+            attempt()
+    assert registry.get_model("m")["aliases"] == {"champion": 1}
+    assert [v["version"] for v in registry.list_versions("m")] == [2, 1]  # the refused save published nothing
+    registry.set_alias("m", "champion", 2)  # the alias itself moves as before
+    registry.save_model(Doubler(), "other", aliases="Champion")  # another model's aliases are its own
+    assert registry.resolve("other@Champion") == ("other", 1)
 
 
 def test_tags_descriptions_and_listing_filters(registry: CustomModelRegistry) -> None:

@@ -645,6 +645,12 @@ def test_a_pipefail_script_reading_one_line_succeeds(registry: CustomModelRegist
         ("model.bin does not match its hash (run check() to see every affected file)", "run fsregistry check to see"),
         ("prune needs a rule: keep_last=N, older_than=AGE, or both", "--keep-last N, --older-than AGE"),
         ("progress=True needs tqdm: pip install 'fsregistry[progress]'", "--progress needs tqdm"),
+        (
+            "refusing to unpickle preprocessor.pkl (pass with_preprocessor=False to skip it) at x: this registry "
+            "was opened with allow_pickle=False (or FSREGISTRY_ALLOW_PICKLE=0); only native formats load. "
+            "Open it with allow_pickle=True if you trust the files.",
+            "preprocessor.pkl (which the command line always loads) at x",
+        ),
     ],
 )
 def test_the_cli_gives_advice_in_its_own_terms(library: str, cli: str) -> None:
@@ -653,6 +659,7 @@ def test_the_cli_gives_advice_in_its_own_terms(library: str, cli: str) -> None:
     said = cli_words(library)
     assert cli in said
     assert "=True" not in said and "check(" not in said and "keep_last" not in said
+    assert "with_preprocessor" not in said
 
 
 def test_prune_without_a_rule_names_the_cli_flags(cli: Run, registry: CustomModelRegistry) -> None:

@@ -112,6 +112,12 @@ def test_tag_keys_may_not_hold_control_characters() -> None:
     assert validate_tag("k" * MAX_TAG_KEY_LENGTH, "v")[0] == "k" * MAX_TAG_KEY_LENGTH
 
 
+@pytest.mark.parametrize("value", [{"b": 1}, [1, 2], (1,), {1}, b"x"])
+def test_a_structured_tag_value_is_refused_not_stored_as_its_repr(value: object) -> None:
+    with pytest.raises(InvalidNameError, match=f"the value is a {type(value).__name__}, not text or a number"):
+        validate_tag("k", value)
+
+
 def test_a_none_tag_value_points_to_delete_tag() -> None:
     with pytest.raises(InvalidNameError, match="use delete_tag"):
         validate_tag("owner", None)

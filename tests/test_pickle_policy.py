@@ -17,6 +17,7 @@ import pytest
 from flavor_cases import CASES, numeric, torch_inputs
 
 from fsregistry import CustomModelRegistry, FlavorError, PickleRefusedError
+from fsregistry.errors import InvalidArgumentError
 from fsregistry.flavors import LoadOptions, pytorch
 from fsregistry.storage.pickling import ENV_ALLOW_PICKLE
 
@@ -154,3 +155,13 @@ def test_environment_zero_is_the_only_refusal_switch(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv(ENV_ALLOW_PICKLE, "0")
     assert CustomModelRegistry(tmp_path, allow_pickle=True).allow_pickle is True
     assert os.environ[ENV_ALLOW_PICKLE] == "0"
+
+
+@pytest.mark.parametrize("typo", ["nope", "flase", "ture", "disable", "2"])
+def test_a_mistyped_environment_switch_is_refused_not_read_as_allow(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, typo: str
+) -> None:
+    monkeypatch.setenv(ENV_ALLOW_PICKLE, typo)
+    with pytest.raises(InvalidArgumentError, match=f"{ENV_ALLOW_PICKLE}='{typo}' is neither off"):
+        CustomModelRegistry(tmp_path)
+    assert CustomModelRegistry(tmp_path, allow_pickle=False).allow_pickle is False  # the argument decides

@@ -103,8 +103,10 @@ def test_malformed_identifiers_name_the_accepted_forms(model_registry: CustomMod
 
 def test_a_bare_model_name_is_not_a_version(model_registry: CustomModelRegistry, doubler: Doubler) -> None:
     model_registry.save_model(doubler, "m")
-    with pytest.raises(InvalidIdentifierError, match="m/latest"):
-        model_registry.load_model("m")
+    for ident in ("m", "models:/m"):
+        with pytest.raises(InvalidIdentifierError, match="m/latest") as info:
+            model_registry.load_model(ident)
+        assert str(info.value).startswith("'models:/m' names the model, not a version")  # the text, no ModelRef(...)
 
 
 def test_not_found_errors_are_lookup_errors(model_registry: CustomModelRegistry, doubler: Doubler) -> None:

@@ -59,8 +59,9 @@ def test_storage_options_override_the_environment(s3_server: Any, s3_root: str, 
     options = {"endpoint_url": s3_server.url, "access_key_id": "k", "secret_access_key": "s", "region": "eu-west-1"}
     registry = CustomModelRegistry(s3_root, storage_options=options)
     assert registry.save_model(Doubler(), "m") == "models:/m/1"
-    with pytest.raises(InvalidArgumentError, match="unknown storage option"):
+    with pytest.raises(InvalidArgumentError, match="unknown storage option") as info:
         CustomModelRegistry(s3_root, storage_options={"endpoint": s3_server.url})
+    assert "endpoint_url" in str(info.value) and "cache_dir, cache_max_bytes" in str(info.value)  # every known one
 
 
 def test_storage_options_are_refused_for_a_folder(tmp_path: Path) -> None:

@@ -12,17 +12,26 @@ import os
 from pathlib import Path
 from typing import IO, Any
 
-from ..errors import PickleRefusedError
+from ..errors import InvalidArgumentError, PickleRefusedError
 
 ENV_ALLOW_PICKLE = "FSREGISTRY_ALLOW_PICKLE"
 _FALSE = {"0", "false", "no", "off"}
+_TRUE = {"1", "true", "yes", "on", ""}
 
 
 def allow_pickle_default(explicit: bool | None = None) -> bool:
-    """The effective policy: the explicit argument, else the environment, else allowed."""
+    """The effective policy: the explicit argument, else the environment, else allowed.
+    A value of the variable that is neither on nor off is refused: it is a security
+    switch, and a typo (``nope``, ``flase``) must not be read as "allow"."""
     if explicit is not None:
         return explicit
-    return os.environ.get(ENV_ALLOW_PICKLE, "1").strip().lower() not in _FALSE
+    value = os.environ.get(ENV_ALLOW_PICKLE, "").strip().lower()
+    if value not in _FALSE | _TRUE:
+        raise InvalidArgumentError(
+            f"{ENV_ALLOW_PICKLE}={os.environ[ENV_ALLOW_PICKLE]!r} is neither off (0, false, no, off) nor on "
+            "(1, true, yes, on): set one of those, or unset it (pickle is then allowed)"
+        )
+    return value not in _FALSE
 
 
 def refuse_if(refused: bool, what: str, path: Path | str, name: str | None = None) -> None:

@@ -49,7 +49,9 @@ class S3Objects:
     """A bucket and key prefix on an S3-compatible server.  ``requests`` counts every HTTP
     request sent (retries included), for the benchmarks."""
 
-    def __init__(self, url: str, options: dict[str, Any] | None = None) -> None:
+    def __init__(self, url: str, options: dict[str, Any] | None = None, *, taken: tuple[str, ...] = ()) -> None:
+        """``taken``: options the caller took out of ``options`` before (the content
+        cache's), listed with the known ones when an option is unknown."""
         self.url = url
         scheme, self.bucket, prefix = parse_url(url)
         if scheme != "s3" or not _BUCKET.fullmatch(self.bucket):
@@ -59,7 +61,7 @@ class S3Objects:
         unknown = sorted(set(options) - set(S3_OPTIONS))
         if unknown:
             raise InvalidArgumentError(
-                f"unknown storage option(s) {', '.join(unknown)} for {url}; known: {', '.join(S3_OPTIONS)}"
+                f"unknown storage option(s) {', '.join(unknown)} for {url}; known: {', '.join((*S3_OPTIONS, *taken))}"
             )
         self.requests = 0
         self._local = threading.local()

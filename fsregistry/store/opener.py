@@ -138,4 +138,5 @@ def open_store(
 
     options = dict(storage_options or {})
     cache = ContentCache(options.pop("cache_dir", None), options.pop("cache_max_bytes", None))
-    return ObjectVersionStore(S3Objects(root, options), cache, create=create, logger=logger)
+    objects = S3Objects(root, options, taken=("cache_dir", "cache_max_bytes"))
+    return ObjectVersionStore(objects, cache, create=create, logger=logger)

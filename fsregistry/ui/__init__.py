@@ -35,10 +35,12 @@ def serve(
     """Serve the browser until interrupted (Ctrl+C), printing its URL first.
 
     ``port=0`` picks a free port.  ``ready``, if given, is called with the bound
-    :class:`UIServer` once it accepts connections: ``server.url`` is its address and
+    :class:`UIServer` once its socket is listening: ``server.url`` is its address and
     ``server.shutdown()`` (from another thread) stops it; ``serve`` then closes the socket
-    and returns.  A host other than loopback is refused unless ``allow_remote=True``.
-    ``verify_files=False`` skips re-hashing stored files on version pages (large models).
+    and returns.  ``ready`` runs in this thread, just before it starts answering, so it
+    must return promptly (a request it made itself would wait forever).  A host other than
+    loopback is refused unless ``allow_remote=True``.  ``verify_files=False`` skips
+    re-hashing stored files on version pages (large models).
     """
     server = make_server(registry, host, port, allow_remote=allow_remote, verify_files=verify_files)
     with server:
