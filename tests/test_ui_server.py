@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import socket
 from collections.abc import Callable
 from pathlib import Path
 
@@ -94,6 +95,8 @@ def test_loopback_checks() -> None:
     assert not is_loopback("evil.example")
     assert host_name("127.0.0.1:8000") == "127.0.0.1" and host_name("[::1]:80") == "::1"
     assert not is_loopback(host_name("evil.example@127.0.0.1"))
+    for malformed in ("127.0.0.1:80@evil.example", "[::1", "::1", "127.0.0.1:80:80", "localhost/x"):
+        assert not is_loopback(host_name(malformed)), malformed
 
 
 def test_a_non_loopback_address_is_refused_unless_allowed(demo: CustomModelRegistry) -> None:
@@ -156,6 +159,43 @@ def test_a_foreign_host_header_is_refused(demo: CustomModelRegistry) -> None:
     with running(demo) as server:
         assert fetch(server, "/", host="attacker.example")[0] == 400
         assert fetch(server, "/", host="localhost:1234")[0] == 200
+        two_hosts = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n"
+        assert raw_request(server, two_hosts)[0] == 400
+
+
+def raw_request(server: UIServer, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Bytes that http.client would not send; the status and headers of the reply."""
+    address, port = server.server_address[:2]
+    with socket.create_connection((str(address), port), timeout=10) as conn:
+        conn.sendall(request)
+        reply = b""
+        while chunk := conn.recv(65536):
+            reply += chunk
+    head, _, body = reply.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines if ": " in line)
+    return int(status_line.split()[1]), headers, body
+
+
+def test_the_standard_librarys_refusals_are_pages_of_the_site(demo: CustomModelRegistry) -> None:
+    """A method no handler defines is a 405 like the others; a request line or headers too
+    long carry the site's security headers as every page does."""
+    with running(demo) as server:
+        for method in (b"PROPFIND", b"get", b"FOO"):
+            status, headers, _ = raw_request(server, method + b" / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            assert status == 405 and headers["Allow"] == "GET, HEAD", method
+            assert "Content-Security-Policy" in headers and headers["X-Frame-Options"] == "DENY"
+        status, headers, _ = raw_request(server, b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\n\r\n")
+        assert status == 414 and "Content-Security-Policy" in headers
+
+
+def test_a_query_with_many_fields_is_a_page_not_a_dropped_connection(demo: CustomModelRegistry) -> None:
+    with running(demo) as server:
+        status, _, body = fetch(server, "/models/churn/compare?" + "&".join(["v=2"] * 200 + ["v=3"]))
+        assert status == 200  # the first fields are read, the rest ignored
+        data = json.loads(body.split('id="page-data">', 1)[1].split("</script>", 1)[0])
+        assert [e["version"] for e in data["entries"]] == [2]
+        assert fetch(server, "/?" + "&".join(f"x{i}=1" for i in range(100)))[0] == 200
 
 
 def test_changes_by_others_show_without_a_restart(tmp_path: Path) -> None:
@@ -295,3 +335,42 @@ def test_export_replaces_an_earlier_export_but_never_a_foreign_folder(
     empty.mkdir()
     assert (export_site(demo, empty) / "index.html").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "file", "mine", "site"]
+
+
+def test_an_export_replaces_only_a_real_earlier_export(demo: CustomModelRegistry, tmp_path: Path) -> None:
+    """A marker that is a link, or a file of that name that an export did not write, does
+    not make a folder an earlier export; a target that is a link is refused; ``..`` in the
+    target makes no folder on the way."""
+    site = export_site(demo, tmp_path / "site")
+    for marker in ("link", "empty", "other"):
+        folder = tmp_path / f"user-{marker}"
+        folder.mkdir()
+        (folder / "precious.txt").write_text("mine")
+        if marker == "link":
+            (folder / SITE_MARKER).symlink_to(site / SITE_MARKER)
+        else:
+            (folder / SITE_MARKER).write_text("" if marker == "empty" else '{"kind": "something-else"}')
+        with pytest.raises(OutputExistsError, match="not an earlier export"):
+            export_site(demo, folder)
+        assert (folder / "precious.txt").read_text() == "mine"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (tmp_path / "link").symlink_to(empty, target_is_directory=True)
+    with pytest.raises(OutputExistsError, match="symbolic link"):
+        export_site(demo, tmp_path / "link")
+    assert (tmp_path / "link").is_symlink() and list(empty.iterdir()) == []
+    site3 = export_site(demo, tmp_path / "missing" / ".." / "site3")
+    assert site3 == tmp_path / "site3" and (site3 / "index.html").is_file()
+    assert not (tmp_path / "missing").exists()
+
+
+def test_an_export_names_who_changed_a_stage_without_the_host(tmp_path: Path) -> None:
+    registry = CustomModelRegistry(tmp_path / "r")
+    registry.save_model({"w": 1}, "m", stage="Production")
+    host = registry.get_model_version("m/1")["stage_history"][-1]["by"]["host"]
+    assert host
+    site = export_site(registry, tmp_path / "site")
+    for page in ("models/m/history.html", "models/m/versions/1.html"):
+        assert f"@{host}" not in (site / page).read_text(), page
+    shown = export_site(registry, tmp_path / "shown", include_paths=True)
+    assert f"@{host}" in (shown / "models/m/history.html").read_text()

@@ -14,7 +14,8 @@ any browser.  Layout::
 The site is written into a fresh folder next to the target and moved into place at the
 end, so an interrupted export never leaves a half-written site where a complete one was.
 An existing target is replaced only if it is empty or an earlier export (it holds
-:data:`SITE_MARKER`); any other folder is left untouched and the export is refused.
+:data:`SITE_MARKER`, a regular file with the content an export writes); any other folder,
+and a target that is a symbolic link, is left untouched and the export is refused.
 
 An export is made to be sent elsewhere, so by default it leaves out where things are on
 this machine: the registry's absolute path (header, snippets, the marker file) and, for
@@ -54,7 +55,7 @@ def export_site(
     records whether they were intact at export time.  ``include_paths`` keeps the
     registry's location and the hosts and folders imported versions came from, which are
     left out by default (the site is usually sent elsewhere)."""
-    target = Path(directory).absolute()
+    target = Path(os.path.abspath(directory))  # "a/missing/../b" is a/b: no folder made on the way
     _check_target(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     staged = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".incomplete", dir=target.parent))
@@ -68,16 +69,33 @@ def export_site(
 
 
 def _check_target(target: Path) -> None:
+    if target.is_symlink():
+        raise OutputExistsError(
+            f"cannot export the site to {target}: it is a symbolic link; name the folder itself", path=str(target)
+        )
     if not target.exists():
         return
     if not target.is_dir():
         raise OutputExistsError(f"cannot export the site to {target}: it exists and is not a folder", path=str(target))
-    if any(target.iterdir()) and not (target / SITE_MARKER).is_file():
+    if any(target.iterdir()) and not _is_earlier_export(target):
         raise OutputExistsError(
             f"cannot export the site to {target}: the folder is not empty and is not an earlier export; "
             "choose a new or empty folder",
             path=str(target),
         )
+
+
+def _is_earlier_export(target: Path) -> bool:
+    """Whether ``target`` holds the marker an export writes: a regular file (no link)
+    holding its JSON, so that no folder is replaced on the strength of a name alone."""
+    marker = target / SITE_MARKER
+    if marker.is_symlink() or not marker.is_file():
+        return False
+    try:
+        content = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(content, dict) and content.get("kind") == "fsregistry-site"
 
 
 def _write_site(registry: RegistryReader, out: Path, *, verify_files: bool, include_paths: bool) -> None:
@@ -93,7 +111,7 @@ def _write_site(registry: RegistryReader, out: Path, *, verify_files: bool, incl
         try:
             summary = registry.get_model(row.name)
             model = pages.model_page(registry, row.name, summary)
-            history = pages.history_page(registry, row.name)
+            history = pages.history_page(registry, row.name, show_paths=include_paths)
             comparison = pages.compare_page(registry, row.name)
         except LookupError:
             continue

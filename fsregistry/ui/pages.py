@@ -171,8 +171,9 @@ def metric_series(rows: Iterable[VersionRow], metric: str, production: int | Non
 # -- stage history -----------------------------------------------------------------------------
 
 
-def history_page(registry: RegistryReader, name: str) -> HistoryPage:
-    """Every stage transition of every version of a model, newest first."""
+def history_page(registry: RegistryReader, name: str, *, show_paths: bool = True) -> HistoryPage:
+    """Every stage transition of every version of a model, newest first; ``show_paths=False``
+    names who made each change without the host (a static export sent elsewhere)."""
     summary = registry.get_model(name)
     events: list[StageEvent] = []
     for entry in registry.list_versions(name):
@@ -180,19 +181,22 @@ def history_page(registry: RegistryReader, name: str) -> HistoryPage:
             info = registry.get_model_version(f"{name}/{int(entry['version'])}")
         except LookupError:  # deleted since the listing was read
             continue
-        events.extend(stage_events(info))
+        events.extend(stage_events(info, show_hosts=show_paths))
     events.sort(key=lambda e: (e.at, e.version), reverse=True)
     return HistoryPage(name=str(summary["name"]), events=events, stages=int_dict(summary.get("stages")))
 
 
-def stage_events(info: dict[str, Any]) -> list[StageEvent]:
+def stage_events(info: dict[str, Any], *, show_hosts: bool = True) -> list[StageEvent]:
     """A version's transitions, oldest first; without a recorded history, its current
-    stage (if any) as one unrecorded event dated at the version's creation."""
+    stage (if any) as one unrecorded event dated at the version's creation.  Who made each
+    change is ``user@host``, or the user alone without ``show_hosts``."""
     version = int(info["version"])
     history = [e for e in info.get("stage_history") or [] if isinstance(e, dict)]
     if history:
         return [
-            StageEvent(version, e.get("stage"), e.get("from"), str(e.get("at") or ""), by=_actor(e.get("by")))
+            StageEvent(
+                version, e.get("stage"), e.get("from"), str(e.get("at") or ""), by=_actor(e.get("by"), show_hosts)
+            )
             for e in history
         ]
     if info.get("stage"):
@@ -255,7 +259,7 @@ def version_page(
         files=file_rows(registry, info, verify=verify_files),
         source={k: display(v) for k, v in (info.get("source") or {}).items()},
         identifiers=identifiers(registry, info),
-        history=stage_events(info),
+        history=stage_events(info, show_hosts=show_paths),
         lineage=lineage.rows(info, show_paths=show_paths),
         usage=usage.snippets(info, root=root),
         production=int_dict(summary.get("stages")).get("Production"),
@@ -319,9 +323,10 @@ def search_page(registry: RegistryReader) -> SearchPage:
     return SearchPage(models=names, rows=rows, metric_names=metric_names)
 
 
-def _actor(by: Any) -> str:
-    """``user@host`` of a recorded change, or nothing when it was not recorded."""
+def _actor(by: Any, show_host: bool = True) -> str:
+    """``user@host`` of a recorded change (the user alone without ``show_host``), or
+    nothing when it was not recorded."""
     if not isinstance(by, dict):
         return ""
     user, host = str(by.get("user") or "?"), by.get("host")
-    return f"{user}@{host}" if host else user
+    return f"{user}@{host}" if host and show_host else user

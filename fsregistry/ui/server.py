@@ -41,6 +41,8 @@ log = logging.getLogger("fsregistry.ui")
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
 _VERSION_RE = re.compile(r"[1-9][0-9]{0,17}")
 MAX_PORT = 65535
+#: query fields of a URL that are read; more are ignored
+_MAX_QUERY_FIELDS = 64
 
 
 def is_loopback(host: str) -> bool:
@@ -67,11 +69,17 @@ def _is_host_text(host: object) -> bool:
 
 def host_name(header: str) -> str:
     """The host part of a ``Host`` header (``127.0.0.1:8000`` -> ``127.0.0.1``,
-    ``[::1]:8000`` -> ``::1``); anything unusual is returned whole and so fails the check."""
-    header = header.strip()
-    if header.startswith("["):
-        return header[1 : header.find("]")] if "]" in header else header
-    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+    ``[::1]:8000`` -> ``::1``); ``""``, which fails the check, for anything that is not a
+    host and an optional port (``127.0.0.1:80@evil.example``, ``[::1``, an unbracketed
+    ``::1``)."""
+    match = _HOST_HEADER.fullmatch(header.strip())
+    if match is None:
+        return ""
+    return match.group("v6") or match.group("name") or ""
+
+
+#: ``name[:port]`` or ``[IPv6][:port]``, as RFC 9110 has them in a Host header
+_HOST_HEADER = re.compile(r"(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<name>[A-Za-z0-9._-]+))(?::[0-9]{1,5})?")
 
 
 @dataclass(frozen=True)
@@ -122,7 +130,8 @@ def route(path: str) -> Route | None:
 def _compare_versions(query: str) -> tuple[int, ...]:
     """The well-formed ``v=N`` of a compare URL, first ones first, at most what one
     comparison shows (the page reports the rest)."""
-    wanted = [v for v in parse_qs(query, max_num_fields=64).get("v", []) if _VERSION_RE.fullmatch(v)]
+    fields = "&".join(query.split("&")[:_MAX_QUERY_FIELDS])  # the rest is ignored, as malformed v= are
+    wanted = [v for v in parse_qs(fields).get("v", []) if _VERSION_RE.fullmatch(v)]
     return tuple(dict.fromkeys(int(v) for v in wanted))[: compare.MAX_VERSIONS]
 
 
@@ -255,10 +264,21 @@ class _Handler(BaseHTTPRequestHandler):
             self._write(HTTPStatus.OK, page, head=head)
 
     def _host_is_loopback(self) -> bool:
-        host = self.headers.get("Host")
-        if host is None:  # HTTP/1.0 clients may omit it
+        hosts = self.headers.get_all("Host") or []
+        if not hosts:  # HTTP/1.0 clients may omit it
             return True
-        return is_loopback(host_name(host))
+        return len(hosts) == 1 and is_loopback(host_name(hosts[0]))  # two Host headers: refused
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """The standard library's own refusals (a method it has no handler for, a request
+        line or header too long, a malformed request) as this site's pages, with its
+        headers: a method is 405, as for every method but GET and HEAD."""
+        if code == HTTPStatus.NOT_IMPLEMENTED:  # "do_" + a method no handler defines
+            self._refuse_method()
+            return
+        self.close_connection = True
+        status = HTTPStatus(code)
+        self._send(status, message or status.phrase, head=self.command == "HEAD", extra={"Connection": "close"})
 
     def _send(self, status: HTTPStatus, message: str, *, head: bool, extra: dict[str, str] | None = None) -> None:
         html = render.error_page(int(status), message, Links(), root=str(self.server.registry.root))

@@ -10,6 +10,7 @@ shell code quoted (``json.dumps``, ``shlex.quote``), so a snippet stays what it 
 from __future__ import annotations
 
 import json
+import re
 import shlex
 from collections.abc import Mapping
 from typing import Any
@@ -50,7 +51,8 @@ def _load(uri: str, root: str, has_preprocessor: bool) -> Snippet:
 
 def _predict(uri: str, root: str, info: Mapping[str, Any]) -> Snippet:
     signature = info.get("signature")
-    columns = [str(c.name) for c in getattr(signature, "inputs", ())]
+    # each name as a JSON string: a name holding a newline cannot end the comment
+    columns = [json.dumps(str(c.name)) for c in getattr(signature, "inputs", ())]
     shown = ", ".join(columns[:MAX_COLUMNS_NAMED]) + (", ..." if len(columns) > MAX_COLUMNS_NAMED else "")
     comment = f"  # a DataFrame with columns {shown}" if columns else "  # a DataFrame or an array"
     lines = [
@@ -74,9 +76,21 @@ def requirements_text(environment: Mapping[str, Any]) -> str:
     """``package==version`` lines for every package recorded as installed at save time,
     after a comment naming the Python it ran on; empty when nothing was recorded."""
     packages = environment.get("packages") or {}
-    pins = [f"{name}=={version}" for name, version in sorted(packages.items()) if version]
+    # Only what pip reads as a pin: a record may come from an edited bundle, and a "name"
+    # such as "--extra-index-url URL" would make the copied file an install instruction.
+    pins = [
+        f"{name}=={version}"
+        for name, version in sorted(packages.items())
+        if isinstance(name, str) and isinstance(version, str) and _NAME.fullmatch(name) and _VERSION.fullmatch(version)
+    ]
     if not pins:
         return ""
     python = " ".join(str(environment[k]) for k in ("python", "implementation") if environment.get(k))
+    python = " ".join(python.split())  # one line: the comment cannot be ended early
     header = [f"# saved with Python {python}"] if python else []
     return "\n".join([*header, *pins])
+
+
+#: a distribution name (PEP 508) and a version (PEP 440's characters): nothing else is pinned
+_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")
+_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+!_-]*")
