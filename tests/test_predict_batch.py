@@ -146,6 +146,35 @@ def test_id_columns_from_csv_are_copied_verbatim(predictor: ModelPredictor, data
     assert pd.read_csv(out, dtype={"game_id": str})["game_id"].tolist() == ids
 
 
+def test_id_cells_that_pandas_would_read_as_missing_are_copied_as_written(
+    predictor: ModelPredictor, data: pd.DataFrame, tmp_path: Path
+) -> None:
+    """``NA``, ``null``, ``nan`` in an id column are ids; in a feature column they still
+    mean missing, as pandas reads them."""
+    ids = ["NA", "null", "nan", "None", "0022300001", ""] + [f"g{i}" for i in range(len(data) - 6)]
+    frame = data.assign(game_id=ids)
+    text = frame.to_csv(index=False).replace(f",{frame['home_elo'].iloc[1]},", ",NA,", 1)
+    (tmp_path / "games.csv").write_text(text)
+    out = predictor.predict_batch(
+        tmp_path / "games.csv", batch_size=500, output_path=tmp_path / "pred.csv", id_columns=["game_id"]
+    )
+    written = [line.split(",")[0] for line in out.read_text().splitlines()[1:]]
+    assert written == ids
+    expected = predictor.predict(pd.read_csv(tmp_path / "games.csv"), return_probabilities=True)
+    assert np.isnan(pd.read_csv(tmp_path / "games.csv")["home_elo"].iloc[1])  # the feature cell is missing
+    got = pd.read_csv(out, keep_default_na=False)["probability"].to_numpy(dtype=float)
+    np.testing.assert_allclose(got, expected, rtol=1e-6)  # float32 probabilities, as text
+
+
+def test_an_id_column_named_twice_is_refused_for_every_output(
+    predictor: ModelPredictor, data: pd.DataFrame, tmp_path: Path
+) -> None:
+    for output in ("p.csv", "p.parquet"):
+        with pytest.raises(PredictorError, match="'game_id' more than once"):
+            predictor.predict_batch(data, output_path=tmp_path / output, id_columns=["game_id", "game_id"])
+        assert not (tmp_path / output).exists()
+
+
 def test_parquet_output_with_a_column_changing_type_is_a_clear_error(
     predictor: ModelPredictor, data: pd.DataFrame, tmp_path: Path
 ) -> None:

@@ -695,3 +695,40 @@ class TestClassMap:
         np.testing.assert_array_equal(mapping.decode(np.array([1, 0])), ["home", "away"])
         with pytest.raises(PredictorError, match=r"predicted \[7\].*not among its classes"):
             mapping.decode(np.array([1, 7]))
+
+
+# -- inputs that are not DataFrames -------------------------------------------------------------
+
+
+def _numeric_predictor(tmp_path: Path) -> tuple[ModelPredictor, pd.DataFrame, Any]:
+    from sklearn.linear_model import LinearRegression
+
+    X = pd.DataFrame({"a": [0.5, 1.5, 2.5, 3.5], "b": np.array([1, 0, 3, 2], dtype=np.int64)})
+    model = LinearRegression().fit(X, X["a"] * 100 + X["b"])
+    registry = CustomModelRegistry(tmp_path / "reg")
+    uri = registry.save_model(model, "m", input_example=X)
+    return ModelPredictor(registry).load_model(uri), X, model
+
+
+def test_a_pyarrow_table_is_read_by_column_name_never_by_position(tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    loaded, X, model = _numeric_predictor(tmp_path)
+    swapped = pa.Table.from_pandas(X[["b", "a"]], preserve_index=False)
+    np.testing.assert_array_equal(loaded.predict(swapped), model.predict(X))
+    assert loaded.validate_input(swapped)["valid"]
+    strangers = pa.table({"x": [1.0], "y": [2]})
+    with pytest.raises(SchemaError, match="missing required columns"):
+        loaded.predict(strangers)
+    assert not loaded.validate_input(strangers)["valid"]
+
+
+def test_one_row_of_a_frame_with_integer_columns_predicts_as_that_row(tmp_path: Path) -> None:
+    """``frame.iloc[0]`` is a float Series when the frame has float columns: its integer
+    columns hold integers all the same, and are taken as such."""
+    loaded, X, model = _numeric_predictor(tmp_path)
+    row = X.iloc[1]
+    assert row.dtype == np.float64
+    np.testing.assert_array_equal(loaded.predict(row), model.predict(X.iloc[[1]]))
+    with pytest.raises(SchemaError, match="float to integer"):
+        loaded.predict(pd.Series({"a": 0.5, "b": 1.5}))  # not an integer: still refused

@@ -413,3 +413,36 @@ def test_a_signature_in_another_column_order_predicts_like_the_model(tmp_path: P
     path = tmp_path / "rows.csv"
     shuffled.to_csv(path, index=False)
     np.testing.assert_allclose(p.predict_batch(path, batch_size=256), expected, rtol=1e-6)
+
+
+# -- categories the model records itself win over the signature's -----------------------------
+
+
+def test_lightgbm_categories_missing_from_the_input_example_are_not_made_missing(tmp_path: Path) -> None:
+    """The input example held only some teams; LightGBM records every team it was fitted on
+    (``pandas_categorical``), and a team known to the model reaches it as that team."""
+    X = frame()
+    model = lgb.LGBMClassifier(n_estimators=20, verbose=-1, random_state=0).fit(X[FEATURES], churn(X))
+    example = X[FEATURES][X["team"] != "NYK"].head(20)
+    example = example.assign(team=example["team"].cat.remove_unused_categories())
+    assert "NYK" not in set(example["team"].cat.categories)
+    loaded = predictor(tmp_path, model, input_example=example)
+    fresh = X[FEATURES].assign(team=X["team"].astype(str))  # text, as read from a CSV
+    assert loaded.validate_input(fresh)["unseen_categories"] == {}
+    expected = model.predict_proba(X[FEATURES])[:, 1]
+    np.testing.assert_array_equal(loaded.predict(fresh, return_probabilities=True), expected)
+
+
+def test_catboost_takes_an_unseen_category_as_it_does_itself(tmp_path: Path) -> None:
+    """CatBoost refuses a missing categorical value but predicts an unseen one: the
+    predictor passes the value on, never turning it into a missing one."""
+    import catboost as cb
+
+    X = frame()
+    model = cb.CatBoostClassifier(
+        iterations=20, verbose=0, cat_features=["team"], allow_writing_files=False, thread_count=1
+    ).fit(X[FEATURES], churn(X))
+    loaded = predictor(tmp_path, model, input_example=X[FEATURES].head(20))
+    fresh = X[FEATURES].head(5).assign(team=["BOS", "ZZZ", "LAL", "07", "MIA"])
+    assert loaded.validate_input(fresh)["valid"]
+    np.testing.assert_array_equal(loaded.predict(fresh, return_probabilities=True), model.predict_proba(fresh)[:, 1])

@@ -52,6 +52,28 @@ class ReadPlan:
     text_columns: tuple[str, ...] = ()
     required: tuple[str, ...] = ()
     ids: tuple[str, ...] = ()
+    #: columns copied to the output, never computed with (id columns that are not
+    #: features): a CSV's cells are kept as written, ``NA`` and ``null`` included
+    verbatim: tuple[str, ...] = ()
+
+
+#: what ``pandas.read_csv`` reads as missing by default (its documented ``na_values``),
+#: kept for every column but the verbatim ones
+CSV_NA_VALUES = (
+    "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+    "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
+)  # fmt: skip
+
+
+def distinct_ids(id_columns: Sequence[str] | str | None) -> list[str]:
+    """The id columns as a list of names, each once (a name given twice would be written
+    twice, or refused by Parquet, or dropped: it is refused here, the same way for every
+    output)."""
+    ids = [id_columns] if isinstance(id_columns, str) else [str(c) for c in id_columns or ()]
+    twice = sorted({c for c in ids if ids.count(c) > 1})
+    if twice:
+        raise PredictorError(f"id_columns names {', '.join(map(repr, twice))} more than once; name each column once")
+    return ids
 
 
 @dataclass
@@ -146,8 +168,13 @@ def _csv_header(path: Path) -> list[str]:
 
 def _csv_chunks(path: Path, header: list[str], batch_size: int, plan: ReadPlan) -> Iterator[pd.DataFrame]:
     text = {c: str for c in plan.text_columns if c in header}
+    wanted = _wanted(header, plan)
+    missing: dict[str, Any] = {}
+    if any(c in header for c in plan.verbatim):  # every other column reads missing values as pandas does
+        kept = [c for c in (wanted or header) if c not in plan.verbatim]
+        missing = {"keep_default_na": False, "na_values": {c: list(CSV_NA_VALUES) for c in kept}}
     try:
-        with pd.read_csv(path, chunksize=batch_size, usecols=_wanted(header, plan), dtype=text or None) as reader:
+        with pd.read_csv(path, chunksize=batch_size, usecols=wanted, dtype=text or None, **missing) as reader:
             for chunk in reader:
                 if len(chunk):
                     yield chunk

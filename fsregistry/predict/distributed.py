@@ -451,7 +451,7 @@ def predict_batch(
     dask: Any,
 ) -> Any:
     """The Dask side of :meth:`ModelPredictor.predict_batch` (see its docstring)."""
-    ids = [id_columns] if isinstance(id_columns, str) else [str(c) for c in id_columns or ()]
+    ids = batch.distinct_ids(id_columns)
     lazy = is_dask_dataframe(X) and output_path is None
     if ids and output_path is None and not lazy:
         raise PredictorError("id_columns are written next to the predictions; they need output_path")

@@ -54,7 +54,12 @@ def build_loaded(record: Mapping[str, Any]) -> LoadedModel:
         feature_names_in=names,
         feature_names_out=names_out,
         signature=signature,
-        schema=schema_from(signature, names, order=names_in or _feature_order(first_stage)),
+        schema=schema_from(
+            signature,
+            names,
+            order=names_in or _feature_order(first_stage),
+            categories=_model_categories(model, signature) if preprocessor is None else None,
+        ),
         adapter=adapter,
         output_kind=adapter.output_kind,
         record={k: v for k, v in record.items() if k not in ("model", "preprocessor_artifact")},
@@ -108,6 +113,33 @@ def _feature_order(obj: Any) -> list[str] | None:
         if names is not None and not isinstance(names, str | bytes):
             return _names(names)
     return None
+
+
+def _model_categories(model: Any, signature: Signature | None) -> dict[str, list[Any] | None]:
+    """The categories a fitted model records for its categorical columns, by column:
+    ``None`` for each of a CatBoost model's categorical features, which take any value
+    (an unseen one included, where a missing one is an error); a LightGBM model's
+    ``pandas_categorical``, one list per column of category dtype it was fitted on, in the
+    order of its features, matched to the signature's category columns in that order
+    (when their numbers agree).  Empty when the model records none, or in a form not
+    understood: the signature's categories then stand."""
+    try:
+        if callable(getattr(model, "get_cat_feature_indices", None)):  # CatBoost
+            names = list(getattr(model, "feature_names_", None) or [])
+            return {str(names[i]): None for i in model.get_cat_feature_indices() if i < len(names)}
+        booster = getattr(model, "booster_", model)  # a LightGBM wrapper, or a Booster
+        recorded = getattr(booster, "pandas_categorical", None)
+        if not recorded or signature is None or not callable(getattr(booster, "feature_name", None)):
+            return {}
+        position = {str(n): i for i, n in enumerate(booster.feature_name())}
+        columns = sorted(
+            (c.name for c in signature.inputs if c.kind == "category" and c.name in position), key=position.__getitem__
+        )
+        if len(columns) != len(recorded):
+            return {}
+        return {column: list(values) for column, values in zip(columns, recorded, strict=True)}
+    except Exception:  # an unfitted or unusual model: the signature's categories stand
+        return {}
 
 
 def coerce_signature(value: Any) -> Signature | None:

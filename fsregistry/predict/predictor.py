@@ -481,11 +481,10 @@ def _batch_size(value: Any) -> int:
 def _id_list(id_columns: Sequence[str] | None, output_path: Any) -> list[str]:
     if id_columns is None:
         return []
-    if isinstance(id_columns, str):
-        id_columns = [id_columns]
+    ids = batch.distinct_ids(id_columns)
     if output_path is None:
         raise PredictorError("id_columns are written next to the predictions; they need output_path")
-    return [str(c) for c in id_columns]
+    return ids
 
 
 def _read_plan(schema: InputSchema | None, ids: list[str]) -> batch.ReadPlan:
@@ -495,7 +494,9 @@ def _read_plan(schema: InputSchema | None, ids: list[str]) -> batch.ReadPlan:
     features = set(schema.names) if schema is not None else set()
     id_text = tuple(c for c in ids if c not in features)
     if schema is None:
-        return batch.ReadPlan(text_columns=id_text, ids=tuple(ids))
+        return batch.ReadPlan(text_columns=id_text, ids=tuple(ids), verbatim=id_text)
     columns = tuple(dict.fromkeys([*schema.names, *ids]))
     text = tuple(c.name for c in schema.columns if reads_as_text(c)) + id_text
-    return batch.ReadPlan(columns=columns, text_columns=text, required=tuple(schema.names), ids=tuple(ids))
+    return batch.ReadPlan(
+        columns=columns, text_columns=text, required=tuple(schema.names), ids=tuple(ids), verbatim=id_text
+    )

@@ -20,7 +20,9 @@ The rules (also in ``docs/predictor.md``):
   categories, in their order, matched by value), so text read from a CSV or a categorical
   with the categories in another order reaches the model with the training codes; values
   that are not among the training categories become missing, as the frameworks treat
-  unseen categories, and are reported.  A signature written before categories were
+  unseen categories, and are reported.  A model's own record of its categories wins
+  over the signature's (LightGBM's ``pandas_categorical``; a CatBoost categorical column
+  takes any value, so it passes through).  A signature written before categories were
   recorded has none to convert to: text and categoricals pass through unchanged, as then;
 * an infinite number (``inf``, ``-inf``) in a column of numbers is an error naming the
   column, with or without a schema: no framework gives a meaningful answer for one, and
@@ -34,8 +36,8 @@ validates is a frame that predict accepts.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, TypedDict
 
@@ -88,7 +90,10 @@ class InputSchema:
 
 
 def schema_from(
-    signature: Signature | None, feature_names: Sequence[str] | None, order: Sequence[str] | None = None
+    signature: Signature | None,
+    feature_names: Sequence[str] | None,
+    order: Sequence[str] | None = None,
+    categories: Mapping[str, Sequence[Any] | None] | None = None,
 ) -> InputSchema | None:
     """The schema to enforce: the signature's columns, else names only, else ``None``.
 
@@ -96,16 +101,31 @@ def schema_from(
     records one.  A signature that names the same columns in another order (inferred from
     an input example whose columns were shuffled, say) is put in that order: models that
     read columns by position would otherwise predict from the wrong ones.
+
+    ``categories`` are those the model itself records for its categorical columns, which
+    win over the signature's as its order does (an input example may have held only some
+    of them): a list is the model's categories, ``None`` a model that takes any value
+    (CatBoost), whose column then passes through unchanged, never made missing.
     """
     if signature is not None and signature.inputs:
         columns = tuple(signature.inputs)
         if signature.input_type == "dataframe" and order is not None:
             columns = _in_order(columns, order)
+        if categories:
+            columns = tuple(_with_categories(c, categories) for c in columns)
         return InputSchema(columns, signature.input_type, "signature")
     if feature_names:
         specs = tuple(ColumnSpec(name=str(n), dtype=UNKNOWN, kind=UNKNOWN) for n in feature_names)
         return InputSchema(specs, "dataframe", "feature_names")
     return None
+
+
+def _with_categories(spec: ColumnSpec, categories: Mapping[str, Sequence[Any] | None]) -> ColumnSpec:
+    # a signature that records no categories keeps passing its columns through unchanged
+    if spec.kind != "category" or spec.categories is None or spec.name not in categories:
+        return spec
+    recorded = categories[spec.name]
+    return replace(spec, categories=None if recorded is None else tuple(recorded))
 
 
 def _in_order(columns: tuple[ColumnSpec, ...], order: Sequence[str]) -> tuple[ColumnSpec, ...]:
@@ -230,7 +250,8 @@ class ValidationReport(_Findings, total=False):
 #: what ``predict`` accepts, for error messages
 ACCEPTED = (
     "a DataFrame, a 2-D numpy array or nested list of rows, a dict of columns, a dict of scalars "
-    "(one row), a list of row dicts, or a Series (one row)"
+    "(one row), a list of row dicts, a Series (one row), or a table with named columns that has "
+    "to_pandas() (a pyarrow Table, a polars DataFrame)"
 )
 
 
@@ -238,14 +259,18 @@ def as_table(X: Any, schema: InputSchema | None) -> pd.DataFrame | np.ndarray:
     """Turn any accepted input into a DataFrame (or, with no schema, leave arrays alone).
 
     Accepted: DataFrame, Series (one row), dict of columns or of scalars (one row), list
-    of row dicts, 2-D numpy array or nested list.  An array gets the training column
-    names when its width matches the schema; nested lists are built column by column, so
-    each column keeps its own type (``["BOS", 1, 1500.0, True]``).
+    of row dicts, 2-D numpy array or nested list, and another library's table with named
+    columns (anything with ``to_pandas()`` that gives a DataFrame: a pyarrow Table, a
+    polars DataFrame), read by its column names, never by position.  An array gets the
+    training column names when its width matches the schema; nested lists are built
+    column by column, so each column keeps its own type (``["BOS", 1, 1500.0, True]``).
     """
     if isinstance(X, pd.DataFrame):
         return _non_empty(X)
     if isinstance(X, pd.Series):
-        return _non_empty(X.to_frame().T.infer_objects())
+        return _non_empty(_row(X, schema))
+    if not isinstance(X, np.ndarray) and callable(getattr(X, "to_pandas", None)):
+        return _non_empty(_foreign_table(X))
     if isinstance(X, dict):
         return _non_empty(_frame_from_dict(X))
     if isinstance(X, list) and X and all(isinstance(r, dict) for r in X):
@@ -253,6 +278,50 @@ def as_table(X: Any, schema: InputSchema | None) -> pd.DataFrame | np.ndarray:
     if _is_rows(X):
         return _rows(X, schema)
     return _named_array(_two_d(X), schema)
+
+
+def _row(series: pd.Series, schema: InputSchema | None) -> pd.DataFrame:
+    """A one-row frame from a Series.  ``frame.iloc[0]`` of a frame with integer or
+    boolean columns beside float ones is a float Series (pandas gives a row one dtype), so
+    a column the model takes as integers or booleans gets them back when every value is
+    one exactly; anything else is left for the schema check to judge."""
+    frame = series.to_frame().T.infer_objects()
+    if schema is None or series.dtype == object:
+        return frame
+    for spec in schema.columns:
+        if spec.name not in frame.columns or dtype_kind(frame[spec.name].dtype) != "float":
+            continue
+        value = frame[spec.name].iloc[0]
+        wanted = dtype_kind(np.dtype(spec.dtype)) if _is_numpy_dtype(spec.dtype) else ""
+        if wanted == "integer" and float(value).is_integer():
+            frame[spec.name] = frame[spec.name].astype(spec.dtype)
+        elif wanted == "bool" and value in (0.0, 1.0):
+            frame[spec.name] = frame[spec.name].astype(bool)
+    return frame
+
+
+def _is_numpy_dtype(dtype: str) -> bool:
+    try:
+        np.dtype(dtype)
+    except TypeError:
+        return False
+    return True
+
+
+def _foreign_table(X: Any) -> pd.DataFrame:
+    """Another library's table as a DataFrame, by its own ``to_pandas()``: its column
+    names come along, so the schema check reads it by name (``np.asarray`` would read it
+    by position, and a table with its columns in another order would be predicted on the
+    wrong features)."""
+    try:
+        frame = X.to_pandas()
+    except Exception as exc:  # whatever that library raises
+        raise PredictorError(f"cannot turn the {type(X).__name__} into a DataFrame: {exc}") from exc
+    if not isinstance(frame, pd.DataFrame):
+        raise PredictorError(
+            f"a {type(X).__name__} gives a {type(frame).__name__}, not a table, from to_pandas(); pass {ACCEPTED}"
+        )
+    return frame
 
 
 def _is_rows(X: Any) -> bool:
