@@ -257,6 +257,22 @@ def test_the_input_file_is_never_the_output(
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]
 
 
+def test_a_write_removes_what_killed_writes_of_the_same_output_left(
+    predictor: ModelPredictor, data: pd.DataFrame, tmp_path: Path
+) -> None:
+    """``kill -9`` leaves a writer's temporary file behind; the next write of that output
+    removes those whose process is gone, and leaves a live writer's alone."""
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    assert dead.wait() == 0  # reaped: its pid names no process now
+    left = tmp_path / f".pred.csv.{dead.pid}.0123abcd.partial"
+    live = tmp_path / ".pred.csv.1.0123abcd.partial"  # pid 1 always runs
+    other = tmp_path / f".other.csv.{dead.pid}.0123abcd.partial"  # another output's: not this write's to judge
+    for path in (left, live, other):
+        path.write_text("half")
+    predictor.predict_batch(data, output_path=tmp_path / "pred.csv")
+    assert not left.exists() and live.exists() and other.exists()
+
+
 def test_the_cli_refuses_to_write_predictions_over_its_input(data: pd.DataFrame, tmp_path: Path) -> None:
     from fsregistry import CustomModelRegistry
     from fsregistry.cli import main

@@ -138,7 +138,7 @@ def _pid_alive(entry_name: str) -> bool:
     if not match:
         return False
     pid = int(match.group(1))
-    if pid == os.getpid():
+    if pid == os.getpid() or os.name == "nt":  # Windows: os.kill(pid, 0) would interrupt it
         return True
     try:
         os.kill(pid, 0)

@@ -24,6 +24,7 @@ the input file itself is refused before anything is read.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
@@ -360,6 +361,32 @@ def refuse_input_as_output(source: Any, output: Path) -> None:
         )
 
 
+def _remove_abandoned_temps(path: Path) -> None:
+    """Remove the temporary files that earlier writes of ``path`` left when their process
+    was killed (``kill -9`` skips every cleanup): those named after ``path`` whose process
+    no longer runs.  A write in flight, in this process or another, keeps its own."""
+    prefix = f".{path.name}."
+    for entry in os.scandir(path.parent):
+        if not (entry.name.startswith(prefix) and entry.name.endswith(".partial")):
+            continue
+        pid = entry.name[len(prefix) :].split(".", 1)[0]
+        if pid.isdigit() and not _running(int(pid)) and entry.is_file(follow_symlinks=False):
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid() or os.name == "nt":  # Windows: os.kill(pid, 0) would interrupt it
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError, OverflowError):
+        return True  # someone else's, or not ours to judge: kept
+    return True
+
+
 def _same_file(a: Path, b: Path) -> bool:
     try:
         return os.path.samefile(a, b)
@@ -376,6 +403,7 @@ def atomic_output(path: Path) -> Iterator[PredictionWriter]:
         raise PredictorError(f"output folder {path.parent} does not exist", path=str(path))
     if path.is_dir():
         raise PredictorError(f"output_path {path} is a folder; name a .csv or .parquet file", path=str(path))
+    _remove_abandoned_temps(path)
     temp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.partial")
     writer = writer_cls(temp)
     try:
