@@ -8,6 +8,7 @@ that collides with the registry's own dot-files.  Stages are normalised here too
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any, Literal
 
 from .errors import InvalidArgumentError, InvalidNameError, InvalidStageError
@@ -77,6 +78,13 @@ def validate_alias(alias: Any) -> str:
     if alias.isdigit() or alias.lower() in _RESERVED_ALIASES:
         raise InvalidNameError(f"invalid alias {alias!r}: numbers, stage names and 'latest' are reserved")
     return str(alias)
+
+
+def case_twin(name: str, existing: Iterable[str]) -> str | None:
+    """The first of ``existing`` that differs from ``name`` only by case (``Champion`` for
+    ``champion``), or ``None``: model names, and a model's aliases, may not have one."""
+    folded = name.casefold()
+    return next((other for other in existing if other != name and other.casefold() == folded), None)
 
 
 def validate_tag(key: Any, value: Any) -> tuple[str, str]:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import subprocess
 import tarfile
 import textwrap
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,7 @@ from fsregistry import (
     ImportConflictError,
     IntegrityError,
     InvalidArgumentError,
+    InvalidNameError,
     ModelExistsError,
     ModelPredictor,
     PickleRefusedError,
@@ -524,7 +527,42 @@ def _edit_manifest(change: Callable[[dict[str, Any]], None]) -> Mutation:
     return mutate
 
 
+def _long_file_name(m: dict[str, bytes], tmp: Path) -> list[tuple[tarfile.TarInfo, bytes]]:
+    name = "a" * 300  # longer than a file system takes: refused before anything is staged
+    edit_meta(
+        m,
+        "models/nba/1/meta.json",
+        lambda meta: meta["files"].update({name: {"sha256": hashlib.sha256(b"x").hexdigest(), "size": 1}}),
+    )
+    m[f"models/nba/1/{name}"] = b"x"
+    reseal(m)
+    return _entries(m)
+
+
+def _huge_extended_header(m: dict[str, bytes], tmp: Path) -> list[tuple[tarfile.TarInfo, bytes]]:
+    info, data = regular(MODEL, m[MODEL])
+    info.pax_headers = {"comment": "9" * 100_000}  # read whole into memory, parsed before Python 3.11.10 in O(n^2)
+    return _entries(m, replace={MODEL: (info, data)})
+
+
+def _two_models_one_name_but_case(m: dict[str, bytes], tmp: Path) -> list[tuple[tarfile.TarInfo, bytes]]:
+    """The bundle also carries version 1 as model ``NBA``: both could never land."""
+    for name in [n for n in m if n.startswith("models/nba/1/")]:
+        m[name.replace("models/nba/", "models/NBA/")] = m[name]
+    edit_meta(m, "models/NBA/1/meta.json", lambda meta: meta.update(name="NBA", run_id="f" * 32))
+    manifest = json.loads(m[MANIFEST_NAME])
+    first = next(v for v in manifest["versions"] if v["name"] == "nba" and v["version"] == 1)
+    manifest["versions"].append({**first, "name": "NBA", "version": 1, "run_id": "f" * 32})
+    manifest["models"]["NBA"] = manifest["models"]["nba"]
+    m[MANIFEST_NAME] = json.dumps(manifest).encode()
+    reseal(m)
+    return _entries(m)
+
+
 HOSTILE: dict[str, tuple[Mutation, str]] = {
+    "payload file name too long": (_long_file_name, "not a safe relative file name"),
+    "extended header too large": (_huge_extended_header, "extended header of"),
+    "two models differing only by case": (_two_models_one_name_but_case, "differ only by case"),
     "dotdot name": (_dotdot, "unsafe name"),
     "absolute name": (_absolute, "unsafe name"),
     "symlink": (_symlink, "symbolic link"),
@@ -622,6 +660,61 @@ def test_a_missing_bundle_is_a_file_not_found_registry_error(target: CustomModel
             target.import_model(missing)
         assert isinstance(caught.value, FileNotFoundError) and caught.value.path == str(missing)
     assert_untouched(target)
+
+
+def test_a_fifo_or_a_device_is_no_bundle_and_never_read(target: CustomModelRegistry, tmp_path: Path) -> None:
+    """Reading a FIFO with no writer, or ``/dev/zero``, would never end."""
+    fifo = tmp_path / "handover.tar.gz"
+    os.mkfifo(fifo)
+    device = tmp_path / "zero.tar.gz"
+    device.symlink_to("/dev/zero")
+    for path in (fifo, device):
+        outcome: list[BaseException] = []
+
+        def attempt(path: Path = path, outcome: list[BaseException] = outcome) -> None:
+            try:
+                target.import_model(path)
+            except BaseException as exc:  # reported below, in the test's thread
+                outcome.append(exc)
+
+        worker = threading.Thread(target=attempt, daemon=True)
+        worker.start()
+        worker.join(timeout=60)
+        if worker.is_alive() and path == fifo:  # blocked reading it: give it an end, so the thread ends too
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        assert not worker.is_alive(), f"importing {path.name} did not return"
+        assert isinstance(outcome[0], BundleNotFoundError) and "not a regular file" in str(outcome[0])
+    assert_untouched(target)
+
+
+def test_keep_stages_refuses_an_alias_differing_only_by_case_before_publishing(
+    target: CustomModelRegistry, bundle: Path, tmp_path: Path
+) -> None:
+    save_version(target, "nba", seed=5)
+    target.set_alias("nba", "Champion", 1)
+    with pytest.raises(InvalidNameError, match="nba@champion differs only by case from nba@Champion"):
+        target.import_model(bundle, keep_stages=True, as_new_version=True)
+    assert [v["version"] for v in target.list_versions("nba")] == [1]  # nothing of the bundle published
+    assert target.get_model("nba")["aliases"] == {"Champion": 1}
+
+
+def test_members_are_read_in_archive_order_whatever_the_manifest_says(
+    target: CustomModelRegistry, bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A compressed archive read backwards is inflated again from its start for every
+    step back: records are read as the archive is first read through, and payloads in
+    archive order, so an import inflates it at most twice, whatever its order."""
+    import gzip
+
+    members = read_members(bundle)
+    payloads = sorted((n for n in members if n != MANIFEST_NAME), reverse=True)  # version 2 before version 1
+    crafted = write_tar(tmp_path / "reversed.tar.gz", [regular(n, members[n]) for n in [MANIFEST_NAME, *payloads]])
+    rewinds = []
+    real = gzip._GzipReader._rewind  # type: ignore[attr-defined]
+    monkeypatch.setattr(gzip._GzipReader, "_rewind", lambda self: (rewinds.append(1), real(self))[1])  # type: ignore[attr-defined]
+    results = target.import_model(crafted)
+    assert [r.status for r in results] == ["imported", "imported"]
+    assert len(rewinds) <= 1  # back to the first payload once, after the audit read it through
 
 
 def test_one_bad_version_blocks_the_whole_bundle(target: CustomModelRegistry, bundle: Path, tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import stat
 import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,12 +29,15 @@ from .archive import (
     MANIFEST_NAME,
     MAX_MANIFEST_SIZE,
     MAX_MEMBERS,
+    MAX_RECORDS_TOTAL,
     MAX_VERSION,
     MODELS_PREFIX,
     READ_ERRORS,
     REGULAR_TYPES,
     RUN_ID_RE,
     SHA256_RE,
+    BoundedTarInfo,
+    ExtendedHeaderTooLarge,
     check_relative,
     is_safe_member_name,
     refuse,
@@ -87,37 +91,58 @@ def read_manifest(path: str | os.PathLike[str], *, max_member_size: int = DEFAUL
 def opened(path: Path, max_member_size: int) -> Iterator[Bundle]:
     """Open and audit a bundle: headers, manifest and every version's ``meta.json``."""
     try:
+        kind = os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        raise BundleNotFoundError(f"no bundle file at {path}", path=str(path)) from None
+    if not stat.S_ISREG(kind):  # a folder, a FIFO or a device (reading one could block forever)
+        raise BundleNotFoundError(f"no bundle file at {path}: it is not a regular file", path=str(path))
+    try:
         digest = hashing.sha256_file(path)
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         raise BundleNotFoundError(f"no bundle file at {path}", path=str(path)) from None
     with contextlib.ExitStack() as stack:
         try:
-            tar = stack.enter_context(tarfile.open(path, "r:*"))
+            tar = stack.enter_context(tarfile.open(path, "r:*", tarinfo=BoundedTarInfo))
         except READ_ERRORS as exc:
             raise BundleError(f"{path} is not a readable bundle archive ({exc})", path=str(path)) from None
-        headers = _audit_headers(tar, path, max_member_size)
-        manifest = _read_manifest(tar, headers, path)
-        versions = [_incoming(tar, headers, manifest, entry, path) for entry in manifest["versions"]]
+        headers, small = _audit_headers(tar, path, max_member_size)
+        manifest = _read_manifest(small, headers, path)
+        versions = [_incoming(small, headers, manifest, entry, path) for entry in manifest["versions"]]
         _check_coverage(headers, manifest, versions, path)
         models = _model_levels(manifest, versions, path)
         yield Bundle(path, digest, tar, headers, manifest, versions, models)
 
 
-def _audit_headers(tar: tarfile.TarFile, path: Path, max_member_size: int) -> dict[str, tarfile.TarInfo]:
-    """Every member header, checked before a single byte of content is used."""
+def _audit_headers(
+    tar: tarfile.TarFile, path: Path, max_member_size: int
+) -> tuple[dict[str, tarfile.TarInfo], dict[str, bytes]]:
+    """Every member header, checked before a single byte of content is used; and the
+    content of the records (the manifest, each ``meta.json``), read on the way, in archive
+    order (see :data:`~fsregistry.bundle.archive.MAX_RECORDS_TOTAL`)."""
     headers: dict[str, tarfile.TarInfo] = {}
+    small: dict[str, bytes] = {}
+    total = 0
     try:
         for info in tar:
             _audit_header(info, headers, path, max_member_size)
             headers[info.name] = info
             if len(headers) > MAX_MEMBERS:
                 raise refuse(path, f"more than {MAX_MEMBERS} members")
+            if _is_record(info.name):
+                total += info.size
+                if total > MAX_RECORDS_TOTAL:
+                    raise refuse(
+                        path, f"its records (manifest and meta.json files) hold over {MAX_RECORDS_TOTAL} bytes"
+                    )
+                small[info.name] = _read_member(tar, info, path)
         _read_to_end(tar)
+    except ExtendedHeaderTooLarge as exc:
+        raise refuse(path, f"{exc}; fsregistry writes none that large") from None
     except READ_ERRORS as exc:
         raise refuse(path, f"the archive is truncated or corrupt ({exc})") from None
     if MANIFEST_NAME not in headers:
         raise refuse(path, f"no {MANIFEST_NAME}; this is not an fsregistry bundle")
-    return headers
+    return headers, small
 
 
 def _read_to_end(tar: tarfile.TarFile) -> None:
@@ -137,7 +162,7 @@ def _audit_header(info: tarfile.TarInfo, seen: dict[str, tarfile.TarInfo], path:
         raise refuse(path, f"member {name!r} is a {_kind(info)}; bundles hold regular files only")
     if name in seen:
         raise refuse(path, f"member {name!r} appears twice")
-    limit = MAX_MANIFEST_SIZE if name == MANIFEST_NAME else cap
+    limit = MAX_MANIFEST_SIZE if _is_record(name) else cap
     if info.size > limit:
         raise refuse(path, f"member {name!r} is {info.size} bytes, over the {limit}-byte cap")
 
@@ -167,9 +192,21 @@ def _read_member(tar: tarfile.TarFile, info: tarfile.TarInfo, path: Path) -> byt
     return data
 
 
-def _read_manifest(tar: tarfile.TarFile, headers: dict[str, tarfile.TarInfo], path: Path) -> dict[str, Any]:
+def _is_record(name: str) -> bool:
+    """The manifest, or a version's ``meta.json``: capped at ``MAX_MANIFEST_SIZE``."""
+    return name == MANIFEST_NAME or name.endswith(f"/{META_JSON}")
+
+
+def _record(small: dict[str, bytes], member: str, path: Path) -> bytes:
+    """A record's content, as read when the archive was read through."""
+    if member not in small:
+        raise refuse(path, f"{member} is missing; the archive is truncated or incomplete")
+    return small[member]
+
+
+def _read_manifest(small: dict[str, bytes], headers: dict[str, tarfile.TarInfo], path: Path) -> dict[str, Any]:
     try:
-        manifest = json.loads(_read_member(tar, headers[MANIFEST_NAME], path))
+        manifest = json.loads(_record(small, MANIFEST_NAME, path))
     except ValueError as exc:
         raise refuse(path, f"{MANIFEST_NAME} is not valid JSON ({exc})") from None
     except RecursionError:
@@ -202,7 +239,7 @@ def _read_manifest(tar: tarfile.TarFile, headers: dict[str, tarfile.TarInfo], pa
 
 
 def _incoming(
-    tar: tarfile.TarFile, headers: dict[str, tarfile.TarInfo], manifest: dict[str, Any], entry: Any, path: Path
+    small: dict[str, bytes], headers: dict[str, tarfile.TarInfo], manifest: dict[str, Any], entry: Any, path: Path
 ) -> Incoming:
     """Read, hash-check and validate one version's ``meta.json`` from the bundle."""
     if not isinstance(entry, dict):
@@ -218,7 +255,7 @@ def _incoming(
     meta_member = f"{prefix}/{META_JSON}"
     if meta_member not in headers or meta_member not in manifest["files"]:
         raise refuse(path, f"{meta_member} is missing; the archive is truncated or incomplete")
-    raw = _read_member(tar, headers[meta_member], path)
+    raw = _record(small, meta_member, path)
     check_digest(path, meta_member, hashlib.sha256(raw).hexdigest(), len(raw), manifest["files"][meta_member])
     try:
         meta = json.loads(raw)

@@ -18,12 +18,13 @@ from ..errors import (
     FlavorError,
     ImportConflictError,
     InvalidMetadataError,
+    InvalidNameError,
     ModelExistsError,
     ModelNotFoundError,
     RegistryError,
 )
 from ..flavors import get_flavor
-from ..names import STAGES, validate_tag
+from ..names import STAGES, case_twin, validate_tag
 from ..records import VersionRecord, environment
 from ..storage import files, hashing
 from ..storage.layout import utcnow
@@ -120,11 +121,43 @@ def _plan(store: Store, incoming: Incoming, as_new_version: bool) -> _Plan:
 
 def _refuse_case_clash(store: Store, name: str) -> None:
     """Refuse early what publishing would refuse half-way through a multi-version bundle."""
-    clash = [n for n in store.existing_model_names() if n.lower() == name.lower() and n != name]
-    if clash:
+    clash = case_twin(name, store.existing_model_names())
+    if clash is not None:
         raise ModelExistsError(
-            f"the bundle's model {name!r} differs only by case from existing model {clash[0]!r}", name=name
+            f"the bundle's model {name!r} differs only by case from existing model {clash!r}", name=name
         )
+
+
+def _refuse_case_twins(bundle: Bundle) -> None:
+    """Two models of one bundle whose names differ only by case could never both land:
+    the bundle is refused before anything is published."""
+    names = sorted({v.name for v in bundle.versions})
+    for name in names:
+        twin = case_twin(name, names)
+        if twin is not None:
+            raise refuse(bundle.path, f"its models {name!r} and {twin!r} differ only by case")
+
+
+def _refuse_alias_twins(store: Store, bundle: Bundle, metas: list[VersionRecord]) -> None:
+    """With ``keep_stages``, an alias that differs only by case from one the model has, here
+    or in another version of the bundle, is refused before anything is published (as
+    ``set_alias`` refuses it)."""
+    held: dict[str, set[str]] = {}
+    for meta in metas:
+        if not meta.aliases:
+            continue
+        if meta.name not in held:
+            summary = store.model_summary(meta.name, {}) if meta.name in store.existing_model_names() else None
+            held[meta.name] = set(summary["aliases"]) if summary else set()
+        for alias in sorted(meta.aliases):
+            twin = case_twin(alias, held[meta.name])
+            if twin is not None:
+                raise InvalidNameError(
+                    f"the bundle's alias {meta.name}@{alias} differs only by case from {meta.name}@{twin}; "
+                    "import without keep_stages, or rename one of them",
+                    name=meta.name,
+                )
+            held[meta.name].add(alias)
 
 
 def _find_run(store: Store, run_id: str) -> tuple[str, int] | None:
@@ -167,6 +200,7 @@ def import_model(
     installed versions differ from those a version was saved with.
     """
     with opened(Path(path), max_member_size) as bundle:
+        _refuse_case_twins(bundle)
         plans = [_plan(store, v, as_new_version) for v in bundle.versions]  # conflicts fail here, early
         results = _import_audited(store, bundle, plans, as_new_version, keep_stages)
     for incoming, result in zip(bundle.versions, results, strict=True):
@@ -182,14 +216,12 @@ def _import_audited(
     the lock, so that a concurrent writer cannot slip in between the decision and the publish."""
     staged: dict[int, Path] = {}
     try:
-        for index, plan in enumerate(plans):
-            if plan.present_as is None:
-                staged[index] = _stage(store, bundle, plan.incoming)
+        _stage(store, bundle, {i: p.incoming for i, p in enumerate(plans) if p.present_as is None}, staged)
         with store.write_lock():
             plans = [_plan(store, v, as_new_version) for v in bundle.versions]
-            for index, plan in enumerate(plans):
-                if plan.present_as is None and index not in staged:  # removed meanwhile: stage it now
-                    staged[index] = _stage(store, bundle, plan.incoming)
+            # a version removed meanwhile: stage it now
+            missing = {i: p.incoming for i, p in enumerate(plans) if p.present_as is None and i not in staged}
+            _stage(store, bundle, missing, staged)
             results = _publish_all(store, bundle, plans, staged, keep_stages)
             return _apply_model_levels(store, bundle, results)
     finally:
@@ -197,24 +229,27 @@ def _import_audited(
             files.remove_tree(folder)
 
 
-def _stage(store: Store, bundle: Bundle, incoming: Incoming) -> Path:
-    """Extract one version's payload into a new staging folder, verifying every file."""
-    folder = store.staging_dir("import")
-    try:
-        for relative, member in incoming.members.items():
-            sealed = _extract_verified(bundle, member, folder / relative)
-            recorded: Mapping[str, Any] = incoming.meta.files.get(relative) or {}
-            for algorithm in ("sha256", "blake3"):  # what meta.json records must be what arrived
-                if algorithm in recorded and algorithm in sealed and recorded[algorithm] != sealed[algorithm]:
-                    raise refuse(
-                        bundle.path,
-                        f"{member}: its meta.json records {algorithm} {recorded[algorithm]}, but the file's is "
-                        f"{sealed[algorithm]}",
-                    )
-    except BaseException:
-        files.remove_tree(folder)
-        raise
-    return folder
+def _stage(store: Store, bundle: Bundle, wanted: dict[int, Incoming], staged: dict[int, Path]) -> None:
+    """Extract the payload of each wanted version into a new staging folder of its own
+    (added to ``staged``, which the caller removes), verifying every file.  Members are
+    read in archive order, whatever the order of the versions: a compressed archive read
+    backwards would be inflated again from its start for every step back."""
+    for index in wanted:
+        staged[index] = store.staging_dir("import")
+    members = sorted(
+        ((bundle.headers[member].offset_data, index, relative, member)
+         for index, incoming in wanted.items() for relative, member in incoming.members.items()),
+    )  # fmt: skip
+    for _, index, relative, member in members:
+        sealed = _extract_verified(bundle, member, staged[index] / relative)
+        recorded: Mapping[str, Any] = wanted[index].meta.files.get(relative) or {}
+        for algorithm in ("sha256", "blake3"):  # what meta.json records must be what arrived
+            if algorithm in recorded and algorithm in sealed and recorded[algorithm] != sealed[algorithm]:
+                raise refuse(
+                    bundle.path,
+                    f"{member}: its meta.json records {algorithm} {recorded[algorithm]}, but the file's is "
+                    f"{sealed[algorithm]}",
+                )
 
 
 def _extract_verified(bundle: Bundle, member: str, target: Path) -> dict[str, Any]:
@@ -246,6 +281,7 @@ def _publish_all(
             records.check_new(meta)
         except InvalidMetadataError as exc:
             raise refuse(bundle.path, str(exc)) from None
+    _refuse_alias_twins(store, bundle, [metas[i] for i in order if i in metas])
     for index in order:
         plan = plans[index]
         incoming = plan.incoming

@@ -19,7 +19,7 @@ from .. import records
 from ..errors import InvalidArgumentError, InvalidIdentifierError, InvalidNameError, ModelNotFoundError
 from ..flavors import LoadOptions, detect_flavor, get_flavor
 from ..identifiers import parse_identifier
-from ..names import StageName, normalize_stage, require_aliases, validate_tags
+from ..names import StageName, case_twin, normalize_stage, require_aliases, validate_tags
 from ..storage import files, hashing
 from . import payload
 from .opener import Change, Store
@@ -160,7 +160,7 @@ def _refuse_alias_case_clash(store: Store, name: str, aliases: list[str]) -> Non
     summary = store.model_summary(name, {})
     held: dict[str, int] = summary["aliases"] if summary else {}
     for alias in aliases:
-        clash = next((a for a in held if a.lower() == alias.lower() and a != alias), None)
+        clash = case_twin(alias, held)
         if clash is not None:
             raise InvalidNameError(
                 f"alias {alias!r} differs only by case from {name}@{clash} (version {held[clash]}): "
