@@ -87,6 +87,19 @@ def case_twin(name: str, existing: Iterable[str]) -> str | None:
     return next((other for other in existing if other != name and other.casefold() == folded), None)
 
 
+def refuse_alias_twin(model: str, alias: str, held: Iterable[str]) -> None:
+    """Refuse (:class:`InvalidNameError`) ``alias`` when one of ``held`` (the model's
+    aliases) differs from it only by case: ``@Champion`` beside ``@champion`` would be two
+    pointers a reader takes for one.  Checked where the alias is claimed, under the lock
+    or inside the compare-and-swap, so two writers cannot each add one of a pair."""
+    twin = case_twin(alias, held)
+    if twin is not None:
+        raise InvalidNameError(
+            f"alias {alias!r} differs only by case from {model}@{twin}: use {twin!r}, or delete that alias first",
+            name=model,
+        )
+
+
 def validate_tag(key: Any, value: Any) -> tuple[str, str]:
     """Check a tag and return it as ``(key, str(value))``; tags are stored as strings."""
     if not isinstance(key, str) or not key or len(key) > MAX_TAG_KEY_LENGTH:

@@ -109,6 +109,23 @@ def test_an_alias_differing_only_by_case_from_another_is_refused(registry: Custo
     assert registry.resolve("other@Champion") == ("other", 1)
 
 
+def test_aliases_differing_only_by_case_are_refused_within_one_call_and_across_writers(
+    registry: CustomModelRegistry, backend_root: str
+) -> None:
+    with pytest.raises(InvalidNameError, match="differs only by case"):
+        registry.save_model(Doubler(), "new", aliases=["champion", "Champion"])  # a new model
+    assert registry.list_models() == []
+    registry.save_model(Doubler(), "m")
+    with pytest.raises(InvalidNameError, match="differs only by case"):
+        registry.save_model(Doubler(), "m", aliases=["best", "BEST"])
+    other = CustomModelRegistry(backend_root)  # another writer, with nothing read before
+    other.set_alias("m", "champion", 1)
+    with pytest.raises(InvalidNameError, match="differs only by case from m@champion"):
+        registry.save_model(Doubler(), "m", aliases=["Champion"])  # checked where the alias is claimed
+    assert registry.get_model("m")["aliases"] == {"champion": 1}
+    assert [v["version"] for v in registry.list_versions("m")] == [1]
+
+
 def test_tags_descriptions_and_listing_filters(registry: CustomModelRegistry) -> None:
     registry.save_model(Doubler(), "m", tags={"team": "a"}, metadata={"auc": 0.9, "depth": 3})
     registry.save_model(Doubler(), "m", tags={"team": "b"})

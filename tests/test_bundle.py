@@ -692,7 +692,7 @@ def test_keep_stages_refuses_an_alias_differing_only_by_case_before_publishing(
 ) -> None:
     save_version(target, "nba", seed=5)
     target.set_alias("nba", "Champion", 1)
-    with pytest.raises(InvalidNameError, match="nba@champion differs only by case from nba@Champion"):
+    with pytest.raises(InvalidNameError, match="alias 'champion' differs only by case from nba@Champion"):
         target.import_model(bundle, keep_stages=True, as_new_version=True)
     assert [v["version"] for v in target.list_versions("nba")] == [1]  # nothing of the bundle published
     assert target.get_model("nba")["aliases"] == {"Champion": 1}

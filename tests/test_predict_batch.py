@@ -261,16 +261,24 @@ def test_a_write_removes_what_killed_writes_of_the_same_output_left(
     predictor: ModelPredictor, data: pd.DataFrame, tmp_path: Path
 ) -> None:
     """``kill -9`` leaves a writer's temporary file behind; the next write of that output
-    removes those whose process is gone, and leaves a live writer's alone."""
+    removes those of this machine whose process is gone, and leaves alone a live writer's,
+    another machine's (whose processes cannot be asked) and another output's."""
+    from fsregistry.predict import batch
+
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     assert dead.wait() == 0  # reaped: its pid names no process now
-    left = tmp_path / f".pred.csv.{dead.pid}.0123abcd.partial"
-    live = tmp_path / ".pred.csv.1.0123abcd.partial"  # pid 1 always runs
-    other = tmp_path / f".other.csv.{dead.pid}.0123abcd.partial"  # another output's: not this write's to judge
-    for path in (left, live, other):
+    host = batch._host_tag()
+    left = tmp_path / f".pred.csv.{host}-{dead.pid}.0123abcd.partial"
+    kept = [
+        tmp_path / f".pred.csv.{host}-1.0123abcd.partial",  # pid 1 always runs
+        tmp_path / f".pred.csv.ffffffff-{dead.pid}.0123abcd.partial",  # another machine's
+        tmp_path / f".pred.csv.31999.csv.{host}-{dead.pid}.0123abcd.partial",  # the output pred.csv.31999.csv's
+        tmp_path / f".other.csv.{host}-{dead.pid}.0123abcd.partial",
+    ]
+    for path in (left, *kept):
         path.write_text("half")
     predictor.predict_batch(data, output_path=tmp_path / "pred.csv")
-    assert not left.exists() and live.exists() and other.exists()
+    assert not left.exists() and all(path.exists() for path in kept)
 
 
 def test_the_cli_refuses_to_write_predictions_over_its_input(data: pd.DataFrame, tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from test_concurrency import _run_workers
 from test_crash_safety import _wait_for_saves
 from toy_models import Doubler
 
-from fsregistry import CustomModelRegistry, ObjectStoreError, VersionNotFoundError
+from fsregistry import CustomModelRegistry, ModelExistsError, ObjectStoreError, VersionNotFoundError
 from fsregistry.storage.s3 import S3Objects
 
 WORKERS = 4
@@ -196,3 +196,17 @@ def test_a_save_whose_files_a_repair_swept_before_it_committed_publishes_nothing
     assert not repairer.store.sweep_unreferenced("m", committed, seen=set())  # type: ignore[attr-defined]
     fresh = CustomModelRegistry(s3_root, storage_options={"cache_dir": str(tmp_path / "fresh")})
     assert fresh.load_model("m/3")["version"] == 3
+
+
+def test_a_repair_sweeping_a_never_saved_models_data_leaves_no_model_in_the_way(s3_root: str) -> None:
+    """The sweep of a model that has no head writes one (the order between the repair and
+    a first save in flight); no save ever committed to it, so it is no model: neither
+    listed nor in the way of a name that differs only by case."""
+    registry = CustomModelRegistry(s3_root)
+    registry.store.objects.put(f"data/New/{'ab' * 16}/model.bin", b"left by a dead save")  # type: ignore[attr-defined]
+    report = registry.check(repair=True, older_than=0)
+    assert [p.kind for p in report.problems] == ["leftover_data"] and report.ok
+    assert registry.list_models() == [] and registry.check(older_than=0).problems == []
+    assert registry.save_model(Doubler(), "new") == "models:/new/1"
+    with pytest.raises(ModelExistsError, match="differs only by case from existing model 'new'"):
+        registry.save_model(Doubler(), "New")  # the marker's name is taken by no model, but "new" is

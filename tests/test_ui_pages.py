@@ -499,6 +499,8 @@ def test_usage_snippets_stay_what_they_look_like_whatever_a_record_holds() -> No
     found = {s.title: s.text for s in usage.snippets(info, root="/r")}
     predict = found["Predict with ModelPredictor"]
     assert len(predict.splitlines()) == 5 and "os.system" not in predict.splitlines()[-1].split("#", 1)[0]
+    accented = usage.snippets({**info, "signature": SimpleNamespace(inputs=[SimpleNamespace(name="Größe")])}, root="/r")
+    assert accented[1].text.endswith('# a DataFrame with columns "Größe"')  # shown as written
     assert found["Requirements (as saved)"].splitlines() == [
         "# saved with Python 3.11 --index-url http://evil.example",
         "numpy==2.4.6",

@@ -82,7 +82,9 @@ class BoundedTarInfo(tarfile.TarInfo):
     _EXTENDED = (tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK, tarfile.XHDTYPE, tarfile.XGLTYPE, b"X")
 
     def _proc_member(self, archive: tarfile.TarFile) -> tarfile.TarInfo:
-        # the hook tarfile calls for every header read (its documented way to subclass TarInfo)
+        # tarfile calls this for every header it reads; only ``tarfile.open(tarinfo=...)`` is
+        # documented, and tarfile's source names this method as the one a subclass overrides
+        # (tests/test_bundle.py's "extended header too large" case fails if that changes)
         if self.type in self._EXTENDED and self.size > MAX_EXTENDED_HEADER:
             raise ExtendedHeaderTooLarge(
                 f"an extended header of {self.size} bytes (over {MAX_EXTENDED_HEADER}) at offset {self.offset}"

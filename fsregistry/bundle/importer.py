@@ -18,13 +18,12 @@ from ..errors import (
     FlavorError,
     ImportConflictError,
     InvalidMetadataError,
-    InvalidNameError,
     ModelExistsError,
     ModelNotFoundError,
     RegistryError,
 )
 from ..flavors import get_flavor
-from ..names import STAGES, case_twin, validate_tag
+from ..names import STAGES, case_twin, refuse_alias_twin, validate_tag
 from ..records import VersionRecord, environment
 from ..storage import files, hashing
 from ..storage.layout import utcnow
@@ -121,7 +120,7 @@ def _plan(store: Store, incoming: Incoming, as_new_version: bool) -> _Plan:
 
 def _refuse_case_clash(store: Store, name: str) -> None:
     """Refuse early what publishing would refuse half-way through a multi-version bundle."""
-    clash = case_twin(name, store.existing_model_names())
+    clash = store.model_case_twin(name)
     if clash is not None:
         raise ModelExistsError(
             f"the bundle's model {name!r} differs only by case from existing model {clash!r}", name=name
@@ -138,6 +137,14 @@ def _refuse_case_twins(bundle: Bundle) -> None:
             raise refuse(bundle.path, f"its models {name!r} and {twin!r} differ only by case")
 
 
+def _has_model(store: Store, name: str) -> bool:
+    try:
+        store.require_model(name)
+    except ModelNotFoundError:
+        return False
+    return True
+
+
 def _refuse_alias_twins(store: Store, bundle: Bundle, metas: list[VersionRecord]) -> None:
     """With ``keep_stages``, an alias that differs only by case from one the model has, here
     or in another version of the bundle, is refused before anything is published (as
@@ -147,16 +154,10 @@ def _refuse_alias_twins(store: Store, bundle: Bundle, metas: list[VersionRecord]
         if not meta.aliases:
             continue
         if meta.name not in held:
-            summary = store.model_summary(meta.name, {}) if meta.name in store.existing_model_names() else None
+            summary = store.model_summary(meta.name, {}) if _has_model(store, meta.name) else None
             held[meta.name] = set(summary["aliases"]) if summary else set()
         for alias in sorted(meta.aliases):
-            twin = case_twin(alias, held[meta.name])
-            if twin is not None:
-                raise InvalidNameError(
-                    f"the bundle's alias {meta.name}@{alias} differs only by case from {meta.name}@{twin}; "
-                    "import without keep_stages, or rename one of them",
-                    name=meta.name,
-                )
+            refuse_alias_twin(meta.name, alias, held[meta.name])
             held[meta.name].add(alias)
 
 

@@ -43,7 +43,7 @@ from ..errors import (
 )
 from ..names import EXCLUSIVE_STAGES, validate_model_name
 from ..records import claims
-from ..storage import files, hashing
+from ..storage import files, hashing, processes
 from ..storage.layout import HARMLESS_ENTRIES, INDEX_FILE, LOCK, MARKER, META_JSON, MODEL_FILE, Layout, utcnow
 from ..store import index as idx
 from ..store.catalog import Catalog, derive_refs
@@ -137,16 +137,7 @@ def _pid_alive(entry_name: str) -> bool:
     match = _PID_RE.search(entry_name)
     if not match:
         return False
-    pid = int(match.group(1))
-    if pid == os.getpid() or os.name == "nt":  # Windows: os.kill(pid, 0) would interrupt it
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return processes.alive(int(match.group(1)))
 
 
 def _check_staging(layout: Layout, report: CheckReport, repair: bool, older_than: float) -> None:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -37,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import OutputExistsError, PredictorError, SchemaError
+from ..storage import processes
 
 Chunk: TypeAlias = "pd.DataFrame | np.ndarray"
 
@@ -361,30 +363,30 @@ def refuse_input_as_output(source: Any, output: Path) -> None:
         )
 
 
+def _temp_name(path: Path) -> Path:
+    """Where a write of ``path`` goes first: named after ``path``, this machine and this
+    process (a cleanup can then tell which temporary files are whose)."""
+    return path.with_name(f".{path.name}.{_host_tag()}-{os.getpid()}.{uuid.uuid4().hex[:8]}.partial")
+
+
+def _host_tag() -> str:
+    import hashlib
+    import socket
+
+    return hashlib.blake2b(socket.gethostname().encode(), digest_size=4).hexdigest()
+
+
 def _remove_abandoned_temps(path: Path) -> None:
-    """Remove the temporary files that earlier writes of ``path`` left when their process
-    was killed (``kill -9`` skips every cleanup): those named after ``path`` whose process
-    no longer runs.  A write in flight, in this process or another, keeps its own."""
-    prefix = f".{path.name}."
+    """Remove the temporary files that earlier writes of ``path`` on this machine left
+    when their process was killed (``kill -9`` skips every cleanup): those of a process
+    that no longer runs.  A write in flight keeps its own, and so does every write from
+    another machine sharing the folder (its processes cannot be asked)."""
+    own = re.compile(rf"\.{re.escape(path.name)}\.{_host_tag()}-(\d+)\.[0-9a-f]{{8}}\.partial")
     for entry in os.scandir(path.parent):
-        if not (entry.name.startswith(prefix) and entry.name.endswith(".partial")):
-            continue
-        pid = entry.name[len(prefix) :].split(".", 1)[0]
-        if pid.isdigit() and not _running(int(pid)) and entry.is_file(follow_symlinks=False):
+        match = own.fullmatch(entry.name)
+        if match and not processes.alive(int(match.group(1))) and entry.is_file(follow_symlinks=False):
             with contextlib.suppress(OSError):
                 os.unlink(entry.path)
-
-
-def _running(pid: int) -> bool:
-    if pid == os.getpid() or os.name == "nt":  # Windows: os.kill(pid, 0) would interrupt it
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError, OverflowError):
-        return True  # someone else's, or not ours to judge: kept
-    return True
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -404,7 +406,7 @@ def atomic_output(path: Path) -> Iterator[PredictionWriter]:
     if path.is_dir():
         raise PredictorError(f"output_path {path} is a folder; name a .csv or .parquet file", path=str(path))
     _remove_abandoned_temps(path)
-    temp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.partial")
+    temp = _temp_name(path)
     writer = writer_cls(temp)
     try:
         yield writer

@@ -291,13 +291,21 @@ def _row(series: pd.Series, schema: InputSchema | None) -> pd.DataFrame:
     for spec in schema.columns:
         if spec.name not in frame.columns or dtype_kind(frame[spec.name].dtype) != "float":
             continue
-        value = frame[spec.name].iloc[0]
-        wanted = dtype_kind(np.dtype(spec.dtype)) if _is_numpy_dtype(spec.dtype) else ""
-        if wanted == "integer" and float(value).is_integer():
-            frame[spec.name] = frame[spec.name].astype(spec.dtype)
-        elif wanted == "bool" and value in (0.0, 1.0):
+        value = float(frame[spec.name].iloc[0])
+        wanted = np.dtype(spec.dtype) if _is_numpy_dtype(spec.dtype) else None
+        if wanted is None:
+            continue
+        if dtype_kind(wanted) == "integer" and value.is_integer() and _fits(value, wanted):
+            frame[spec.name] = frame[spec.name].astype(wanted)
+        elif dtype_kind(wanted) == "bool" and value in (0.0, 1.0):
             frame[spec.name] = frame[spec.name].astype(bool)
     return frame
+
+
+def _fits(value: float, dtype: np.dtype[Any]) -> bool:
+    """Whether the whole number ``value`` is one ``dtype`` holds (no wrap-around)."""
+    limits = np.iinfo(dtype)
+    return int(limits.min) <= int(value) <= int(limits.max)
 
 
 def _is_numpy_dtype(dtype: str) -> bool:

@@ -56,7 +56,7 @@ from ..errors import (
     VersionNotFoundError,
 )
 from ..identifiers import ModelRef, parse_identifier
-from ..names import EXCLUSIVE_STAGES
+from ..names import EXCLUSIVE_STAGES, refuse_alias_twin
 from ..records import claims
 from ..records import fields as record_fields
 from ..storage.cache import ContentCache, entry_key
@@ -278,7 +278,7 @@ class ObjectVersionStore:
 
         def take_number() -> tuple[tuple[dict[str, Any], str] | None, int, str]:
             found = self.read_head(name)
-            if found is None:
+            if found is None or not _ever_used(found[0]):
                 self._refuse_case_clash(name)
             return found, *self._allocate(name, found[0] if found else None, meta, version)
 
@@ -424,11 +424,21 @@ class ObjectVersionStore:
         return True
 
     def _refuse_case_clash(self, name: str) -> None:
-        clash = [n for n in self.existing_model_names() if n.lower() == name.lower() and n != name]
-        if clash:
-            raise ModelExistsError(
-                f"model name {name!r} differs only by case from existing model {clash[0]!r}", name=name
-            )
+        clash = self.model_case_twin(name)
+        if clash is not None:
+            raise ModelExistsError(f"model name {name!r} differs only by case from existing model {clash!r}", name=name)
+
+    def model_case_twin(self, name: str) -> str | None:
+        """A model whose name differs from ``name`` only by case, or ``None``.  A head no
+        save ever committed to (a repair's marker for a model that never had a version:
+        no versions, numbers never used) is no model."""
+        for other in self.existing_model_names():
+            if other == name or other.casefold() != name.casefold():
+                continue
+            found = self.read_head(other)
+            if found is not None and _ever_used(found[0]):
+                return other
+        return None
 
     def existing_model_names(self) -> list[str]:
         """Every model with a head (for case clashes and listings)."""
@@ -734,6 +744,12 @@ class ObjectVersionStore:
 # -- the head: a model's record, its refs and its versions' summaries -----------------------------
 
 
+def _ever_used(head: dict[str, Any]) -> bool:
+    """Whether a save ever committed to the model (a repair may write the head of a model
+    that never had a version, to order itself against a first save in flight)."""
+    return bool(head["versions"] or head["last_version"] or head["max_deleted_version"])
+
+
 def _new_head(name: str) -> dict[str, Any]:
     return {
         "format": FORMAT_VERSION,
@@ -802,6 +818,7 @@ def _set_stage(entry: dict[str, Any], version: int, stage: str | None, now: str)
 
 def _claim_alias(head: dict[str, Any], version: int, alias: str, now: str) -> None:
     aliases = head.setdefault("aliases", {})
+    refuse_alias_twin(str(head["name"]), alias, aliases)  # inside the compare-and-swap
     owner = aliases.get(alias)
     if owner == version:
         return

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from .. import records
-from ..errors import InvalidArgumentError, InvalidIdentifierError, InvalidNameError, ModelNotFoundError
+from ..errors import InvalidArgumentError, InvalidIdentifierError, ModelNotFoundError
 from ..flavors import LoadOptions, detect_flavor, get_flavor
 from ..identifiers import parse_identifier
-from ..names import StageName, case_twin, normalize_stage, require_aliases, validate_tags
+from ..names import StageName, normalize_stage, refuse_alias_twin, require_aliases, validate_tags
 from ..storage import files, hashing
 from . import payload
 from .opener import Change, Store
@@ -60,7 +60,7 @@ def save(
     wanted_stage, wanted_aliases = normalize_stage(stage), require_aliases(aliases)
     if model is None:
         raise InvalidArgumentError("model is None: pass the trained model to save", name=name)
-    _refuse_alias_case_clash(store, name, wanted_aliases)
+    _refuse_alias_case_clash(name, wanted_aliases)
     chosen = get_flavor(flavor) if flavor else detect_flavor(model)
     staged = store.staging_dir("save")
     try:
@@ -143,30 +143,15 @@ def set_alias(store: Store, name: str, alias: str, version: int | str) -> None:
         target_name, target = store.resolve(_version_identifier(name, version))
         if target_name != name:
             raise InvalidIdentifierError(f"{version!r} is not a version of {name!r}", name=name)
-        _refuse_alias_case_clash(store, name, [alias])
         store.set_alias(name, alias, target)
 
 
-def _refuse_alias_case_clash(store: Store, name: str, aliases: list[str]) -> None:
-    """Refuse an alias that differs only by case from one the model has: ``@Champion``
-    beside ``@champion`` would be two pointers that a reader takes for one, as model
-    names that differ only by case would be two models."""
-    if not aliases:
-        return
-    try:
-        store.require_model(name)
-    except ModelNotFoundError:
-        return  # a new model has no aliases yet
-    summary = store.model_summary(name, {})
-    held: dict[str, int] = summary["aliases"] if summary else {}
-    for alias in aliases:
-        clash = case_twin(alias, held)
-        if clash is not None:
-            raise InvalidNameError(
-                f"alias {alias!r} differs only by case from {name}@{clash} (version {held[clash]}): "
-                f"use {clash!r}, or delete that alias first",
-                name=name,
-            )
+def _refuse_alias_case_clash(name: str, aliases: list[str]) -> None:
+    """Refuse, before anything is written, aliases of one call that differ only by case
+    from each other; those the model holds are checked where the alias is claimed (under
+    the lock, or in the head's compare-and-swap: :func:`~fsregistry.names.refuse_alias_twin`)."""
+    for index, alias in enumerate(aliases):
+        refuse_alias_twin(name, alias, aliases[:index])
 
 
 def delete_alias(store: Store, name: str, alias: str) -> None:

@@ -42,7 +42,7 @@ from ..errors import (
     VersionNotFoundError,
 )
 from ..identifiers import ModelRef, parse_identifier
-from ..names import EXCLUSIVE_STAGES
+from ..names import EXCLUSIVE_STAGES, case_twin, refuse_alias_twin
 from ..records import claims
 from ..records import fields as record_fields
 from ..storage import files
@@ -113,6 +113,8 @@ class VersionStore:
         """Under the lock: allocate the version, rename it into place, update the index."""
         self._ensure_model(name)
         refs = self.catalog.writer_refs(name)
+        for alias in aliases:
+            refuse_alias_twin(name, alias, refs.aliases)
         floor = max(refs.last_version, self.catalog.max_deleted(name))
         version = floor + 1
         if wanted_version is not None and self.version_number_taken(name, wanted_version) is None:
@@ -186,11 +188,9 @@ class VersionStore:
         """Create the model's folder and record on first save (refusing case-only clashes)."""
         if files.exists(self.layout.model_file(name)):
             return
-        clash = [n for n in self.layout.candidate_model_dirs() if n.lower() == name.lower() and n != name]
-        if clash:
-            raise ModelExistsError(
-                f"model name {name!r} differs only by case from existing model {clash[0]!r}", name=name
-            )
+        clash = self.model_case_twin(name)
+        if clash is not None:
+            raise ModelExistsError(f"model name {name!r} differs only by case from existing model {clash!r}", name=name)
         files.ensure_dir(self.layout.model_dir(name))
         self.catalog.write_model_record(records.ModelRecord(name, created_at=utcnow()))
 
@@ -305,8 +305,13 @@ class VersionStore:
         return self.layout.version_dir(name, version)
 
     def existing_model_names(self) -> list[str]:
-        """The folders that may be models (for case clashes)."""
+        """The folders that may be models."""
         return self.layout.candidate_model_dirs()
+
+    def model_case_twin(self, name: str) -> str | None:
+        """A model folder whose name differs from ``name`` only by case, or ``None`` (on a
+        case-insensitive file system the two would be one folder)."""
+        return case_twin(name, self.layout.candidate_model_dirs())
 
     def version_files(self, name: str, version: int) -> tuple[bytes, records.VersionRecord]:
         """A version's ``meta.json`` as stored, and parsed (a bundle carries these bytes)."""
@@ -411,6 +416,7 @@ class VersionStore:
     def set_alias(self, name: str, alias: str, version: int) -> None:
         """Point ``alias`` at ``name/version`` (caller holds the lock)."""
         refs = self.catalog.writer_refs(name)
+        refuse_alias_twin(name, alias, refs.aliases)
         meta = records.read_meta(self.layout, name, version)
         if alias in meta.aliases:
             return

@@ -51,8 +51,9 @@ def _load(uri: str, root: str, has_preprocessor: bool) -> Snippet:
 
 def _predict(uri: str, root: str, info: Mapping[str, Any]) -> Snippet:
     signature = info.get("signature")
-    # each name as a JSON string: a name holding a newline cannot end the comment
-    columns = [json.dumps(str(c.name)) for c in getattr(signature, "inputs", ())]
+    # each name as a JSON string: a name holding a newline cannot end the comment (control
+    # characters are escaped; other text, accented or not, is shown as it is)
+    columns = [json.dumps(str(c.name), ensure_ascii=False) for c in getattr(signature, "inputs", ())]
     shown = ", ".join(columns[:MAX_COLUMNS_NAMED]) + (", ..." if len(columns) > MAX_COLUMNS_NAMED else "")
     comment = f"  # a DataFrame with columns {shown}" if columns else "  # a DataFrame or an array"
     lines = [
