@@ -731,5 +731,5 @@ def test_one_row_of_a_frame_with_integer_columns_predicts_as_that_row(tmp_path: 
     assert row.dtype == np.float64
     np.testing.assert_array_equal(loaded.predict(row), model.predict(X.iloc[[1]]))
     for not_an_int64 in (1.5, 1e20, float("nan")):  # a fraction, or a whole number int64 cannot hold
-        with pytest.raises(SchemaError, match="float to integer|missing values"):
+        with pytest.raises(SchemaError, match=r"float to integer|missing values"):
             loaded.predict(pd.Series({"a": 0.5, "b": not_an_int64}))
