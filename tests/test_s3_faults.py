@@ -5,7 +5,9 @@ deep inside the client library."""
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +16,14 @@ from typing import Any
 import pytest
 from toy_models import Doubler
 
-from fsregistry import CustomModelRegistry, InvalidArgumentError, ObjectStoreError, VersionNotFoundError
+from fsregistry import (
+    CorruptRegistryError,
+    CustomModelRegistry,
+    IntegrityError,
+    InvalidArgumentError,
+    ObjectStoreError,
+    VersionNotFoundError,
+)
 from fsregistry.storage import cache as cache_module
 from fsregistry.storage.cache import ContentCache
 from fsregistry.storage.s3 import S3Objects
@@ -257,3 +266,161 @@ def test_bad_storage_options_are_clear_errors(s3_root: str, options: dict[str, A
     with pytest.raises(error) as caught:
         CustomModelRegistry(s3_root, storage_options=options)
     assert next(iter(options)) in str(caught.value) or s3_root in str(caught.value)
+
+
+# -- hostile objects in the bucket, a damaged local cache ----------------------------------------
+
+
+def _put_json(registry: CustomModelRegistry, key: str, value: Any) -> None:
+    registry.store.objects.put(key, json.dumps(value).encode())  # type: ignore[attr-defined]
+
+
+def _get_json(registry: CustomModelRegistry, key: str) -> Any:
+    return json.loads(registry.store.objects.get(key).data)  # type: ignore[attr-defined]
+
+
+def test_a_record_naming_another_models_data_never_gets_it_removed(s3_root: str, tmp_path: Path) -> None:
+    registry = CustomModelRegistry(s3_root)
+    registry.save_model(Doubler(1.0), "other")
+    registry.save_model(Doubler(2.0), "m")
+    registry.save_model(Doubler(3.0), "m")
+    theirs = _get_json(registry, "models/other/versions/0000000001.json")["data_prefix"]
+    record = _get_json(registry, "models/m/versions/0000000002.json")
+    _put_json(registry, "models/m/versions/0000000002.json", {**record, "data_prefix": theirs})
+    registry.delete_model("m/2")
+    fresh = CustomModelRegistry(s3_root, storage_options={"cache_dir": str(tmp_path / "fresh")})
+    assert fresh.load_model("other/1")["model"].factor == 1.0
+    # m/2's own files, which the edited record no longer named, are what a repair removes
+    assert [p.kind for p in fresh.check(repair=True, older_than=0).problems] == ["leftover_data"]
+    assert (
+        CustomModelRegistry(s3_root, storage_options={"cache_dir": str(tmp_path / "again")})
+        .load_model("other/1")["model"]
+        .factor
+        == 1.0
+    )
+
+
+def test_records_no_registry_writes_are_stray_and_never_buried(s3_root: str) -> None:
+    """A record for version 0, or under a name the registry refuses, is someone's object:
+    reported, never taken for an abandoned version (whose burial would corrupt the head)."""
+    registry = CustomModelRegistry(s3_root)
+    registry.save_model(Doubler(), "m")
+    for key in ("models/m/versions/0000000000.json", "models/Bad Name!/versions/0000000001.json"):
+        _put_json(registry, key, {"name": "m", "version": 0, "format": 1})
+    report = registry.check(repair=True, older_than=0)
+    assert sorted(p.kind for p in report.problems) == ["stray_file", "stray_file"] and not any(
+        p.fixed for p in report.problems
+    )
+    assert [m["name"] for m in registry.list_models()] == ["m"] and registry.load_model("m/1")["version"] == 1
+
+
+def test_a_save_past_the_last_version_number_is_refused_not_acknowledged(s3_root: str) -> None:
+    registry = CustomModelRegistry(s3_root)
+    registry.save_model(Doubler(), "m")
+    head = _get_json(registry, "models/m/head.json")
+    _put_json(registry, "models/m/head.json", {**head, "max_deleted_version": 2**53 - 1})
+    with pytest.raises(CorruptRegistryError, match="no version number left"):
+        registry.save_model(Doubler(), "m")
+    assert [v["version"] for v in registry.list_versions("m")] == [1]
+
+
+def test_a_deeply_nested_record_is_reported_not_a_recursion_error(s3_root: str) -> None:
+    registry = CustomModelRegistry(s3_root)
+    registry.save_model(Doubler(), "m")
+    deep = "[" * 100_000 + "]" * 100_000
+    registry.store.objects.put("models/m/versions/0000000001.json", deep.encode())  # type: ignore[attr-defined]
+    assert [p.kind for p in registry.check().problems] == ["corrupt_meta"]
+    registry.delete_model("m/1", force=True)  # the version goes, and its number stays used
+    assert registry.list_models() == [] and registry.save_model(Doubler(), "m") == "models:/m/2"
+
+
+def _damage_fifo(path: Path) -> None:
+    path.unlink()
+    os.mkfifo(path)
+
+
+def _damage_link(path: Path) -> None:
+    path.unlink()
+    path.symlink_to("/etc/hostname")
+
+
+def _damage_folder(path: Path) -> None:
+    path.unlink()
+    path.mkdir()
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [Path.unlink, _damage_fifo, _damage_link, _damage_folder],
+    ids=["removed", "fifo", "link", "folder"],
+)
+def test_a_damaged_local_copy_is_removed_and_downloaded_again(
+    s3_root: str, tmp_path: Path, damage: Callable[[Path], None]
+) -> None:
+    """The local copy, not the stored version, is damaged: the load says so (an
+    IntegrityError, never a hang or a bare OSError), and the next load downloads it."""
+    cache = tmp_path / "cache"
+    registry = CustomModelRegistry(s3_root, storage_options={"cache_dir": str(cache)})
+    registry.save_model(Doubler(4.0), "m")
+    [entry] = [p for p in (cache / "entries").glob("*/*") if p.is_dir()]
+    damage(entry / "model.bin")
+    reader = CustomModelRegistry(s3_root, storage_options={"cache_dir": str(cache)})
+    with pytest.raises(IntegrityError, match="local copy"):
+        reader.load_model("m/1")
+    assert reader.load_model("m/1")["model"].factor == 4.0
+
+
+@pytest.mark.parametrize("where", ["lock file", "entry", "staging"])
+def test_links_in_the_local_cache_are_removed_never_written_through(s3_root: str, tmp_path: Path, where: str) -> None:
+    cache, outside = tmp_path / "cache", tmp_path / "outside"
+    outside.mkdir()
+    registry = CustomModelRegistry(s3_root, storage_options={"cache_dir": str(cache)})
+    registry.save_model(Doubler(5.0), "m")
+    [entry] = [p for p in (cache / "entries").glob("*/*") if p.is_dir()]
+    if where == "lock file":
+        (entry / cache_module.USE_FILE).unlink(missing_ok=True)
+        (entry / cache_module.USE_FILE).symlink_to(outside / "created")
+    elif where == "entry":
+        shutil.move(str(entry), str(outside / "entry"))
+        entry.symlink_to(outside / "entry", target_is_directory=True)
+    else:
+        shutil.rmtree(cache / "staging", ignore_errors=True)
+        (cache / "staging").symlink_to(outside, target_is_directory=True)
+    before = sorted(p.relative_to(outside) for p in outside.rglob("*"))
+    reader = CustomModelRegistry(s3_root, storage_options={"cache_dir": str(cache)})
+    assert reader.load_model("m/1")["model"].factor == 5.0
+    reader.save_model(Doubler(6.0), "m")
+    assert sorted(p.relative_to(outside) for p in outside.rglob("*")) == before
+
+
+def test_a_stray_file_in_the_cache_or_a_cache_that_is_a_file(s3_root: str, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    registry = CustomModelRegistry(s3_root, storage_options={"cache_dir": str(cache), "cache_max_bytes": 0})
+    registry.save_model(Doubler(), "m")
+    shard = next(p for p in (cache / "entries").iterdir() if p.is_dir())
+    (shard / "notes.txt").write_text("someone's")
+    assert CustomModelRegistry(s3_root, storage_options={"cache_dir": str(cache)}).load_model("m/1")["version"] == 1
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(InvalidArgumentError, match="is not a folder"):
+        CustomModelRegistry(s3_root, storage_options={"cache_dir": str(tmp_path / "afile")}).load_model("m/1")
+
+
+def test_a_load_whose_entry_is_evicted_again_and_again_uses_a_private_copy(tmp_path: Path) -> None:
+    cache = ContentCache(tmp_path / "c", max_bytes=0)
+    fetched: list[Path] = []
+
+    def fetch(folder: Path) -> None:
+        (folder / "model.bin").write_bytes(b"x" * 10)
+        fetched.append(folder)
+
+    original = cache.fill
+
+    def evicted_at_once(key: str, fetch: Callable[[Path], None]) -> Path:
+        folder = original(key, fetch)
+        cache._remove(folder)  # another process trims it before this one opens it
+        return folder
+
+    cache.fill = evicted_at_once  # type: ignore[method-assign]
+    with cache.borrow("cd" * 32, fetch) as folder:
+        assert (folder / "model.bin").read_bytes() == b"x" * 10
+    assert not folder.exists() and len(fetched) == 4  # three entries evicted, then a private copy

@@ -39,7 +39,9 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import IntegrityError, ObjectStoreError, RegistryError, VersionNotFoundError
+from ..errors import IntegrityError, InvalidNameError, ObjectStoreError, RegistryError, VersionNotFoundError
+from ..names import validate_model_name
+from ..records.fields import MAX_VERSION
 from ..storage import hashing
 from ..storage.layout import MARKER
 from ..storage.objects import Listed
@@ -51,7 +53,7 @@ if TYPE_CHECKING:
 #: how old unreferenced objects must be before a repair removes them, by default (seconds)
 GRACE_SECONDS = 3600.0
 
-_RECORD = re.compile(r"models/([^/]+)/versions/(\d{10})\.json")
+_RECORD = re.compile(r"models/([^/]+)/versions/(\d{10,16})\.json")
 _HEAD = re.compile(r"models/([^/]+)/head\.json")
 _DATA = re.compile(r"(data/[^/]+/[0-9a-f]{32}/)[^/]+")
 
@@ -72,6 +74,8 @@ def check_objects(
             continue
         record = _RECORD.fullmatch(item.key)
         payload = _DATA.fullmatch(item.key)
+        if record and not _a_version(record.group(1), int(record.group(2))):
+            record = None  # a key no registry writes (version 0, a name it refuses): someone's
         if record:
             records.setdefault(record.group(1), {})[int(record.group(2))] = item
         elif payload:
@@ -143,6 +147,9 @@ def check_objects(
         if prefix in referenced or prefix in uploading or max(i.modified for i in items) > cutoff:
             continue
         name = prefix.split("/")[1]
+        if not _a_version(name, 1):  # under a name no registry writes: someone's, left alone
+            report.add("stray_file", "objects the registry does not know; check leaves them alone", path=prefix)
+            continue
         # a save still running may have created its record since the listing: the head
         # decides (store.sweep_unreferenced), and a prefix a listed version names is kept
         swept = repair and store.sweep_unreferenced(name, prefix, set(records.get(name, {})))
@@ -164,6 +171,15 @@ def check_objects(
     return report
 
 
+def _a_version(name: str, version: int) -> bool:
+    """Whether ``name``/``version`` is one a registry could have written a record for."""
+    try:
+        validate_model_name(name)
+    except InvalidNameError:
+        return False
+    return 1 <= version <= MAX_VERSION
+
+
 def _record(store: ObjectVersionStore, name: str, version: int) -> Any:
     """A record as stored; ``None`` when it is gone or is not JSON.  :class:`ObjectStoreError`
     when it cannot be read now."""
@@ -172,7 +188,7 @@ def _record(store: ObjectVersionStore, name: str, version: int) -> Any:
     blob = store.objects.get(record_key(name, version))
     try:
         return json.loads(blob.data) if blob is not None else None
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 

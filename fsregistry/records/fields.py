@@ -652,7 +652,7 @@ def _parse(
                 integer(1, MAX_VERSION)(raw.get("format"))
             except _Invalid as bad:
                 raise bad.within("format") from None
-            check_format(raw["format"], Path(where))  # a newer format: FormatVersionError
+            check_format(raw["format"], where)  # a newer format: FormatVersionError
         _check_fields(kind.compiled, raw)
         _check_unknown(kind.known, raw)
         for key, wanted in (expect or {}).items():

@@ -31,10 +31,12 @@ Where: ``storage_options["cache_dir"]``, else ``$FSREGISTRY_CACHE_DIR``, else
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shutil
+import stat
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -48,6 +50,8 @@ from . import files
 ENV_DIR = "FSREGISTRY_CACHE_DIR"
 ENV_MAX = "FSREGISTRY_CACHE_MAX_BYTES"
 DEFAULT_MAX_BYTES = 10 * 1024**3
+#: never follow a link at a lock file (and close it in children)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 #: the file in each entry that loads lock (shared) and eviction locks (exclusive)
 USE_FILE = ".use"
 #: private folders older than this were left by a process that died: trimming removes them
@@ -95,17 +99,52 @@ class ContentCache:
         """A new private folder on the cache's file system (a save's files are written
         here, uploaded, then kept as the version's cache entry)."""
         with files.refusals(self.folder, "write to the local cache of downloads (storage_options['cache_dir'])"):
-            self.staging.mkdir(parents=True, exist_ok=True)
+            self._real_dir(self.staging)
             folder = self.staging / f"{purpose}-{uuid.uuid4().hex}"
             folder.mkdir(mode=0o700)
         return folder
 
+    def _real_dir(self, path: Path) -> None:
+        """Make ``path`` (inside the cache) a folder of its own: a link or a file in its
+        place, which this cache never makes, is removed first, so nothing is written
+        through it; a cache folder that is itself a file is an :class:`InvalidArgumentError`."""
+        current = self.folder
+        for part in path.relative_to(self.folder).parts:
+            current = current / part
+            if current.is_symlink() or (current.exists() and not current.is_dir()):
+                self._discard(current)
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            raise InvalidArgumentError(
+                f"the local cache of downloads {self.folder} is not a folder; point storage_options['cache_dir'] "
+                "(or $FSREGISTRY_CACHE_DIR) at a folder",
+                path=str(self.folder),
+            ) from None
+
+    def _discard(self, path: Path) -> None:
+        """Remove what is at ``path`` inside the cache, not following a link: a link or a
+        file is unlinked, a folder set aside and removed."""
+        if path.is_symlink() or not path.is_dir():
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+            return
+        aside = self.staging / f"evicted-{uuid.uuid4().hex}"
+        with contextlib.suppress(FileNotFoundError):
+            self.staging.mkdir(parents=True, exist_ok=True)
+            os.rename(path, aside)
+            shutil.rmtree(aside, ignore_errors=True)
+
     def find(self, key: str) -> Path | None:
-        """The entry's folder if it is cached (its use is recorded for eviction)."""
+        """The entry's folder if it is cached (its use is recorded for eviction).  Anything
+        else in its place (a file, a link) is removed, and the entry is not cached."""
         folder = self.path(key)
         try:
-            os.utime(folder)
-        except FileNotFoundError:
+            if not stat.S_ISDIR(os.lstat(folder).st_mode):
+                self._discard(folder)
+                return None
+            os.utime(folder, follow_symlinks=False)
+        except (FileNotFoundError, NotADirectoryError):
             return None
         return folder
 
@@ -133,8 +172,11 @@ class ContentCache:
         for _ in range(3):
             entry = self.fill(key, fetch)
             try:
-                fd = os.open(entry / USE_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+                fd = os.open(entry / USE_FILE, os.O_RDWR | os.O_CREAT | _NOFOLLOW, 0o600)
             except FileNotFoundError:  # evicted between finding and opening it: again
+                continue
+            except OSError:  # its lock file is a link or a folder: not this cache's, so the entry goes
+                self._discard(entry)
                 continue
             try:
                 fcntl.flock(fd, fcntl.LOCK_SH)
@@ -148,13 +190,20 @@ class ContentCache:
                 return
             finally:
                 os.close(fd)  # releases the lock
-        raise FileNotFoundError(f"the cache entry {key} in {self.entries} was evicted three times while being opened")
+        # Evicted three times by other loads (a cache too small for what they load at once):
+        # this load gets a private copy of its own, removed when it is done.
+        private = self.staging_dir("private")
+        try:
+            fetch(private)
+            yield private
+        finally:
+            shutil.rmtree(private, ignore_errors=True)
 
     def adopt(self, key: str, folder: Path) -> Path:
         """Make ``folder`` (complete, on the cache's file system) the entry ``key``; when
         another process made it first, theirs is kept.  Then trim the cache."""
         final = self.path(key)
-        final.parent.mkdir(parents=True, exist_ok=True)
+        self._real_dir(final.parent)
         added = sum(f.stat().st_size for f in folder.iterdir())
         try:
             os.rename(folder, final)
@@ -206,11 +255,13 @@ class ContentCache:
         if not self.entries.is_dir():
             return out
         for shard in self.entries.iterdir():
-            for folder in shard.iterdir() if shard.is_dir() else ():
+            for folder in shard.iterdir() if shard.is_dir() and not shard.is_symlink() else ():
                 try:
+                    if not stat.S_ISDIR(os.lstat(folder).st_mode):
+                        continue  # not an entry (a stray file, a link): find() removes it when asked for
                     used = folder.stat().st_mtime
-                    size = sum(f.stat().st_size for f in folder.iterdir())
-                except FileNotFoundError:  # removed by another process meanwhile
+                    size = sum(f.lstat().st_size for f in folder.iterdir())
+                except OSError:  # removed by another process meanwhile
                     continue
                 out.append((folder, size, used))
         return out
@@ -224,9 +275,12 @@ class ContentCache:
         self.staging.mkdir(parents=True, exist_ok=True)
         aside = self.staging / f"evicted-{uuid.uuid4().hex}"
         try:
-            fd = os.open(folder / USE_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+            fd = os.open(folder / USE_FILE, os.O_RDWR | os.O_CREAT | _NOFOLLOW, 0o600)
         except FileNotFoundError:
             return False  # removed by another process meanwhile
+        except OSError:  # its lock file is a link or a folder: no load can hold it
+            self._discard(folder)
+            return True
         try:
             if only_unused:
                 try:

@@ -424,10 +424,17 @@ def open_stored(path: Path) -> IO[bytes]:
 
 
 def require_readable(path: Path) -> None:
-    """Check that a stored file can be opened for reading by this user and is no symbolic
-    link (:class:`UnsafeLinkError`, :class:`RegistryPermissionError`), before a
-    deserialiser or a hashing thread meets the same refusal in its own words."""
-    os.close(_open_record(path, os.O_RDONLY))
+    """Check that a stored file can be opened for reading by this user, is no symbolic
+    link (:class:`UnsafeLinkError`, :class:`RegistryPermissionError`) and is a regular
+    file (a FIFO or a device put in its place is :class:`CorruptRegistryError`: reading
+    one could block forever), before a deserialiser or a hashing thread meets it."""
+    fd = _open_record(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO's open would wait for a writer
+    try:
+        regular = stat.S_ISREG(os.fstat(fd).st_mode)
+    finally:
+        os.close(fd)
+    if not regular:
+        raise CorruptRegistryError(f"{path} is not a regular file; run check()", path=str(path))
 
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)

@@ -56,7 +56,7 @@ def utcnow() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat()
 
 
-def check_format(found: object, what: Path) -> None:
+def check_format(found: object, what: Path | str) -> None:
     """Refuse a file written by a newer on-disk format than this library knows."""
     if not isinstance(found, int) or isinstance(found, bool) or found < 1:
         raise CorruptRegistryError(f"{what} has no valid 'format' field", path=str(what))

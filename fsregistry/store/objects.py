@@ -59,6 +59,7 @@ from ..identifiers import ModelRef, parse_identifier
 from ..names import EXCLUSIVE_STAGES, refuse_alias_twin
 from ..records import claims
 from ..records import fields as record_fields
+from ..records.fields import MAX_VERSION
 from ..storage.cache import ContentCache, entry_key
 from ..storage.layout import FORMAT_VERSION, MARKER, check_format, utcnow
 from ..storage.objects import ObjectStore
@@ -153,11 +154,11 @@ class ObjectVersionStore:
         where = f"{self.root}/{MARKER}"
         try:
             found: Any = json.loads(blob.data)
-        except ValueError:
+        except (ValueError, RecursionError):
             found = None
         if not isinstance(found, dict):
             raise CorruptRegistryError(f"{where} is unreadable; is this a registry root?", path=self.root)
-        check_format(found.get("format"), Path(where))
+        check_format(found.get("format"), where)
         if found.get("layout") != LAYOUT:
             raise CorruptRegistryError(f"{where} does not describe a registry in objects", path=self.root)
 
@@ -318,6 +319,11 @@ class ObjectVersionStore:
         tombstone, exists for every number ever taken); returns the number and the
         record's entity tag."""
         number = max(head["last_version"], head["max_deleted_version"]) + 1 if head else 1
+        if number > MAX_VERSION:
+            raise CorruptRegistryError(
+                f"{self.root}/{head_key(name)}: model {name!r} has no version number left (the head says "
+                f"{number - 1} were used); run check", name=name, path=self.root,
+            )  # fmt: skip
         tries = [wanted] if wanted is not None and (head is None or wanted > head["max_deleted_version"]) else []
         while True:
             candidate = tries.pop() if tries else number
@@ -338,7 +344,7 @@ class ObjectVersionStore:
         blob = self.objects.get(record_key(name, version))
         try:
             record = json.loads(blob.data) if blob is not None else None
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
         ours = isinstance(record, dict) and record.get("data_prefix") == prefix and record.get("deleted") is not True
         return blob.etag if ours and blob is not None else None
@@ -406,7 +412,7 @@ class ObjectVersionStore:
             return False
         try:
             record = json.loads(blob.data)
-        except ValueError:
+        except (ValueError, RecursionError):
             return True
         return not isinstance(record, dict) or record.get("data_prefix") == prefix
 
@@ -419,7 +425,13 @@ class ObjectVersionStore:
         tomb = {"format": FORMAT_VERSION, "name": name, "version": version, "deleted": True, "deleted_at": utcnow()}
         if self.objects.put(record_key(name, version), _dumps(tomb), if_match=if_match) is None:
             return False
-        if prefix is not None and _DATA_PREFIX.fullmatch(prefix) and not keep_data:
+        # only this model's data: a record edited to name another model's is no reason to remove it
+        if (
+            prefix is not None
+            and _DATA_PREFIX.fullmatch(prefix)
+            and prefix.startswith(f"data/{name}/")
+            and not keep_data
+        ):
             self.objects.delete([item.key for item in self.objects.listing(prefix)])
         return True
 
@@ -553,9 +565,21 @@ class ObjectVersionStore:
         try:
             with self.cache.borrow(key, self._fetcher(name, version, meta)) as folder:
                 yield folder
-        except IntegrityError:
+        except (IntegrityError, CorruptRegistryError, OSError) as exc:
+            if isinstance(exc, CorruptRecordError):  # the record itself: the copy is not to blame
+                raise
+            # a file of the entry fails its check, or was removed, replaced by a link, a
+            # folder or a FIFO: the local copy is damaged, never the stored version
             self.cache.evict(key)
-            raise
+            if isinstance(exc, IntegrityError):
+                raise
+            raise IntegrityError(
+                f"the local copy of {name}/{version} in {self.cache.path(key)} is damaged ({exc}); it was removed, "
+                "and the next load downloads the version again",
+                name=name,
+                version=version,
+                path=str(self.cache.path(key)),
+            ) from exc
 
     def folder_path(self, name: str, version: int, meta: records.VersionRecord) -> Path:
         """The version's folder in the content cache (downloaded if needed), for tools that
@@ -736,7 +760,7 @@ class ObjectVersionStore:
             blob = self.objects.get(record_key(name, version))
             try:
                 prefix = json.loads(blob.data).get("data_prefix") if blob is not None else None
-            except (ValueError, AttributeError):
+            except (ValueError, AttributeError, RecursionError):
                 prefix = None
             self.bury(name, version, prefix if isinstance(prefix, str) else None)
 

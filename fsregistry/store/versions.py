@@ -45,6 +45,7 @@ from ..identifiers import ModelRef, parse_identifier
 from ..names import EXCLUSIVE_STAGES, case_twin, refuse_alias_twin
 from ..records import claims
 from ..records import fields as record_fields
+from ..records.fields import MAX_VERSION
 from ..storage import files
 from ..storage.layout import META_JSON, Layout, utcnow
 from ..storage.lock import RegistryLock
@@ -117,6 +118,11 @@ class VersionStore:
             refuse_alias_twin(name, alias, refs.aliases)
         floor = max(refs.last_version, self.catalog.max_deleted(name))
         version = floor + 1
+        if version > MAX_VERSION:
+            raise CorruptRegistryError(
+                f"model {name!r} has no version number left (its records say {floor} were used); run check",
+                name=name, path=str(self.layout.model_file(name)),
+            )  # fmt: skip
         if wanted_version is not None and self.version_number_taken(name, wanted_version) is None:
             version = wanted_version
         while files.exists(self.layout.version_dir(name, version)):
