@@ -424,3 +424,25 @@ def test_a_load_whose_entry_is_evicted_again_and_again_uses_a_private_copy(tmp_p
     with cache.borrow("cd" * 32, fetch) as folder:
         assert (folder / "model.bin").read_bytes() == b"x" * 10
     assert not folder.exists() and len(fetched) == 4  # three entries evicted, then a private copy
+
+
+def test_an_edited_head_answers_the_same_way_whatever_names_a_version(s3_root: str) -> None:
+    """A stage or alias held by a version the head does not list holds nothing; a summary
+    filed under another number than its own makes the head corrupt, not the listing wrong."""
+    registry = CustomModelRegistry(s3_root)
+    for _ in range(3):
+        registry.save_model(Doubler(), "m")
+    registry.transition_model_stage("m/2", "Production")
+    registry.set_alias("m", "champ", 2)
+    head = _get_json(registry, "models/m/head.json")
+    del head["versions"]["2"]
+    _put_json(registry, "models/m/head.json", head)
+    for ident in ("m/2", "m/Production", "m@champ"):
+        with pytest.raises(VersionNotFoundError):
+            registry.load_model(ident)
+    assert [v["version"] for v in registry.list_versions("m")] == [3, 1]
+    head["versions"]["1"] = {**head["versions"]["1"], "version": 3}
+    _put_json(registry, "models/m/head.json", head)
+    with pytest.raises(CorruptRegistryError, match=r"versions\['1'\] describes version 3"):
+        registry.list_versions("m")
+    assert [p.kind for p in registry.check().problems] == ["corrupt_model_record"]

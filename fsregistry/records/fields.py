@@ -625,7 +625,15 @@ MODEL = RecordKind(MODEL_FIELDS, "; run check(repair=True)")
 RUN = RecordKind(RUN_FIELDS, "; run check(repair=True)")
 INDEX = RecordKind(INDEX_FIELDS, "; run check(repair=True)", versioned=True, rule=_index_bounds)
 CHUNK = RecordKind(CHUNK_FIELDS, "; run check(repair=True)", versioned=True)
-HEAD = RecordKind(HEAD_FIELDS, "; run check(repair=True)", versioned=True, rule=_index_bounds)
+def _head_bounds(head: dict[str, Any]) -> None:
+    """The refs' bounds, and every version summary filed under its own number."""
+    _index_bounds(head)
+    for key, entry in head["versions"].items():
+        if "version" in entry and entry["version"] != int(key):
+            _bad(f"describes version {entry['version']}", f"versions[{key!r}]")
+
+
+HEAD = RecordKind(HEAD_FIELDS, "; run check(repair=True)", versioned=True, rule=_head_bounds)
 
 
 def _parse(

@@ -911,10 +911,14 @@ def _point(head: dict[str, Any], ref: ModelRef) -> int | None:
         return int(ref.value) if str(ref.value) in versions else None  # type: ignore[arg-type]
     if ref.kind == "latest":
         return max((int(v) for v in versions), default=None)
+    # a holder the head does not list (an edited head) holds nothing: a version is either
+    # found every way it is named, or not at all
     if ref.kind == "alias":
-        return (head.get("aliases") or {}).get(str(ref.value))
+        holder = (head.get("aliases") or {}).get(str(ref.value))
+        return holder if holder is not None and str(holder) in versions else None
     if ref.value in EXCLUSIVE_STAGES:
-        return (head.get("stages") or {}).get(str(ref.value))
+        holder = (head.get("stages") or {}).get(str(ref.value))
+        return holder if holder is not None and str(holder) in versions else None
     archived = [(e.get("stage_changed_at", ""), int(v)) for v, e in versions.items() if e.get("stage") == ref.value]
     return max(archived)[1] if archived else None
 
