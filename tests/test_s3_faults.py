@@ -446,3 +446,21 @@ def test_an_edited_head_answers_the_same_way_whatever_names_a_version(s3_root: s
     with pytest.raises(CorruptRegistryError, match=r"versions\['1'\] describes version 3"):
         registry.list_versions("m")
     assert [p.kind for p in registry.check().problems] == ["corrupt_model_record"]
+
+
+def test_a_repair_step_the_store_fails_is_reported_and_the_check_goes_on(
+    s3_root: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fsregistry.errors import ConcurrentWriteError
+
+    registry = CustomModelRegistry(s3_root)
+    registry.save_model(Doubler(), "m")
+    registry.store.objects.put(f"data/m/{'cd' * 16}/model.bin", b"left by a dead save")  # type: ignore[attr-defined]
+
+    def always_beaten(self: Any, name: str, prefix: str, seen: set[int]) -> bool:
+        raise ConcurrentWriteError("gave up changing model 'm' after 40 attempts", name=name)
+
+    monkeypatch.setattr(store_objects.ObjectVersionStore, "sweep_unreferenced", always_beaten)
+    report = registry.check(repair=True, older_than=0)
+    [problem] = report.problems
+    assert problem.kind == "leftover_data" and not problem.fixed and "repair could not finish" in problem.detail

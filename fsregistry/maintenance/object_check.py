@@ -141,7 +141,10 @@ def check_objects(
             path=f"{store.root}/{record_key(name, version)}",
         )
         if repair:
-            problem.fixed = store.bury_abandoned(name, version, prefix, keep_data=prefix in live)
+            try:
+                problem.fixed = store.bury_abandoned(name, version, prefix, keep_data=prefix in live)
+            except RegistryError as exc:  # the server, or other writers winning every time: reported
+                problem.detail += f"; repair could not finish: {exc}"
     uploading = {u.key.rsplit("/", 1)[0] + "/" for u in uploads}
     for prefix, items in sorted(data.items()) if sweep_data else ():
         if prefix in referenced or prefix in uploading or max(i.modified for i in items) > cutoff:
@@ -152,15 +155,17 @@ def check_objects(
             continue
         # a save still running may have created its record since the listing: the head
         # decides (store.sweep_unreferenced), and a prefix a listed version names is kept
-        swept = repair and store.sweep_unreferenced(name, prefix, set(records.get(name, {})))
-        if repair and not swept:
-            continue  # a version committed meanwhile names it: not a leftover
-        problem = report.add(
-            "leftover_data",
-            f"{len(items)} payload object(s) that no record names (an upload that did not finish)",
-            path=f"{store.root}/{prefix}",
-        )
-        problem.fixed = swept
+        why = f"{len(items)} payload object(s) that no record names (an upload that did not finish)"
+        swept = False
+        if repair:
+            try:
+                swept = store.sweep_unreferenced(name, prefix, set(records.get(name, {})))
+            except RegistryError as exc:  # the server, or other writers winning every time: reported
+                why += f"; repair could not finish: {exc}"
+            else:
+                if not swept:
+                    continue  # a version committed meanwhile names it: not a leftover
+        report.add("leftover_data", why, path=f"{store.root}/{prefix}").fixed = swept
     for upload in uploads:
         if upload.started > cutoff:
             continue

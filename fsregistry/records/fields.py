@@ -625,6 +625,8 @@ MODEL = RecordKind(MODEL_FIELDS, "; run check(repair=True)")
 RUN = RecordKind(RUN_FIELDS, "; run check(repair=True)")
 INDEX = RecordKind(INDEX_FIELDS, "; run check(repair=True)", versioned=True, rule=_index_bounds)
 CHUNK = RecordKind(CHUNK_FIELDS, "; run check(repair=True)", versioned=True)
+
+
 def _head_bounds(head: dict[str, Any]) -> None:
     """The refs' bounds, and every version summary filed under its own number."""
     _index_bounds(head)
