@@ -150,7 +150,7 @@ def check_objects(
         if prefix in referenced or prefix in uploading or max(i.modified for i in items) > cutoff:
             continue
         name = prefix.split("/")[1]
-        if not _a_version(name, 1):  # under a name no registry writes: someone's, left alone
+        if not _a_model_name(name):  # under a name no registry writes: someone's, left alone
             report.add("stray_file", "objects the registry does not know; check leaves them alone", path=prefix)
             continue
         # a save still running may have created its record since the listing: the head
@@ -178,11 +178,16 @@ def check_objects(
 
 def _a_version(name: str, version: int) -> bool:
     """Whether ``name``/``version`` is one a registry could have written a record for."""
+    return _a_model_name(name) and 1 <= version <= MAX_VERSION
+
+
+def _a_model_name(name: str) -> bool:
+    """Whether ``name`` is one a registry could have stored objects under."""
     try:
         validate_model_name(name)
     except InvalidNameError:
         return False
-    return 1 <= version <= MAX_VERSION
+    return True
 
 
 def _record(store: ObjectVersionStore, name: str, version: int) -> Any:
